@@ -1,0 +1,176 @@
+"""The service factory: every service is one process of FastAPI + FastStream subscribers +
+an outbox relay (DESIGN §2). A service describes itself with a ``Service``; ``create_app``
+gives it /healthz, /readyz, /metrics, /docs, /asyncapi, problem+json errors and JSON logs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka.fastapi import KafkaRouter
+from prometheus_client import make_asgi_app
+
+from backbone import problems, telemetry
+from backbone.consumer import EventConsumer, EventHandler, subscribe
+from backbone.db import Database
+from backbone.kafka import make_router
+from backbone.outbox import OutboxRelay, make_producer
+from backbone.settings import ServiceSettings
+from backbone.uow import UnitOfWork
+from contracts.envelope import EventData, event_class
+from contracts.topics import Topic
+
+
+@dataclass
+class Runtime:
+    """What a running service holds; reachable from requests as ``request.app.state.runtime``."""
+
+    settings: ServiceSettings
+    db: Database
+    router: KafkaRouter
+    relay: OutboxRelay
+    consumer: EventConsumer | None
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.db.sessions, source=self.settings.service_name, on_commit=self.relay.wake)
+
+
+BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class Service:
+    settings: ServiceSettings
+    title: str
+    description: str
+    api: Sequence[APIRouter] = ()
+    handlers: dict[str, EventHandler] = field(default_factory=dict)
+    subscribes: Sequence[Topic] = ()
+    publishes: Sequence[type[EventData]] = ()
+    background: Sequence[BackgroundTask] = ()
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """A fresh unit of work per request; the endpoint commits it explicitly."""
+    async with get_runtime(request).uow() as uow:
+        yield uow
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+def _document_publishers(router: KafkaRouter, service: Service) -> None:
+    """Declares what the service publishes, so the AsyncAPI document shows it. The relay sends
+    these from the outbox; the declared publishers only describe them."""
+    by_topic: dict[Topic, list[type[EventData]]] = {}
+    for cls in service.publishes:
+        by_topic.setdefault(cls.topic, []).append(cls)
+    for topic, classes in by_topic.items():
+        for cls in classes:
+            router.publisher(
+                service.settings.topic(topic),
+                schema=cls,
+                title=f"{service.settings.topic(topic)}:{cls.event_type}",
+                description=(cls.__doc__ or cls.event_type).strip(),
+            )
+
+
+def create_app(service: Service) -> FastAPI:
+    settings = service.settings
+    telemetry.setup(
+        settings.service_name,
+        level=settings.log_level,
+        json_logs=settings.log_json,
+        otlp_endpoint=settings.otel_exporter_otlp_endpoint,
+    )
+    router = make_router(settings, description=service.description)
+    db = Database.connect(settings.database_url, settings.db_schema, pool_size=settings.db_pool_size)
+    producer = make_producer(settings)
+    relay = OutboxRelay(db, settings, producer)
+    consumer: EventConsumer | None = None
+    runtime_box: dict[str, Runtime] = {}
+
+    if service.handlers:
+        for event_type in service.handlers:
+            if event_class(event_type).topic not in service.subscribes:
+                raise ValueError(
+                    f"{settings.service_name} handles {event_type} but does not subscribe to its topic"
+                )
+        consumer = EventConsumer(settings, lambda: runtime_box["rt"].uow(), service.handlers, producer)
+        subscribe(
+            router,
+            consumer,
+            [t.value for t in service.subscribes],
+            description="Handles: " + ", ".join(sorted(service.handlers)),
+        )
+    _document_publishers(router, service)
+    runtime = Runtime(settings, db, router, relay, consumer)
+    runtime_box["rt"] = runtime
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await producer.start()
+        relay.start()
+        tasks = [asyncio.create_task(task(runtime)) for task in service.background]
+        try:
+            async with router.lifespan_context(app):
+                yield
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+            await relay.stop()
+            await producer.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title=service.title,
+        description=service.description,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    app.include_router(router)
+    for api in service.api:
+        app.include_router(api)
+    app.mount("/metrics", make_asgi_app())
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "service": settings.service_name}
+
+    @app.get("/readyz", tags=["ops"], response_model=None)
+    async def readyz() -> Any:
+        """Readiness: the database and the broker answer."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(db.ping(), 3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            ok = await router.broker.ping(timeout=3)
+            checks["kafka"] = "ok" if ok else "error: no answer"
+        except Exception as exc:
+            checks["kafka"] = f"error: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+        )
+
+    return app

@@ -1,0 +1,280 @@
+"""Consuming events exactly once in effect (DESIGN §4).
+
+A batch of records is handled in one transaction: the inbox rows (event ids), the effects and
+the outbox rows of all of it commit together, and only then are the Kafka offsets committed
+(FastStream's MANUAL ack policy; ``ack()`` commits the consumer's positions). If the batch
+fails for a reason that is not transient, each message is retried alone, with backoff, and a
+message that still fails goes to the service's DLQ with the error and its original headers, so
+the partition keeps flowing. A transient fault (database or broker unreachable) sends nothing
+to the DLQ: the batch is rewound (``nack()`` seeks back) and tried again after a pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import structlog
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import KafkaError
+from faststream.kafka.fastapi import KafkaRouter
+from faststream.kafka.message import KafkaMessage
+from faststream.middlewares import AckPolicy
+from prometheus_client import Counter, Histogram
+from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import insert
+
+from backbone.settings import ServiceSettings
+from backbone.tables import INBOX
+from backbone.uow import UnitOfWork
+from contracts.envelope import Envelope, EventData, is_known
+
+log = structlog.get_logger(__name__)
+
+EventHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+
+HANDLED = Counter("events_handled_total", "Events handled", ["service", "type"])
+DUPLICATES = Counter("events_duplicate_total", "Redelivered events skipped by the inbox", ["service"])
+SKIPPED = Counter(
+    "events_skipped_total", "Events skipped: unknown or not handled here", ["service", "reason"]
+)
+DEAD = Counter("events_dead_lettered_total", "Messages sent to the DLQ", ["service"])
+RETRIES = Counter("events_retried_total", "Retries of a failed message or batch", ["service", "kind"])
+BATCH_SECONDS = Histogram("event_batch_seconds", "Time to handle one batch", ["service"])
+
+
+class TransientError(Exception):
+    """Raised by a handler for a fault worth retrying without dead-lettering."""
+
+
+_SQLSTATE_RETRY = {"40001", "40P01", "57P01", "57P03", "08000", "08003", "08006"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Faults of the infrastructure, not of the message: retry later, never DLQ."""
+    if isinstance(exc, TransientError | KafkaError | ConnectionError | TimeoutError | OSError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return True
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return sqlstate in _SQLSTATE_RETRY
+    return isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError)
+
+
+@dataclass
+class _Work:
+    record: ConsumerRecord[Any, Any]
+    envelope: Envelope
+    payload: EventData
+    handler: EventHandler
+
+
+class _Rewind(Exception):
+    """The whole batch must be re-read after a pause."""
+
+
+class EventConsumer:
+    """Dispatches a service's incoming events to its handlers, one per event type."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        uow: Callable[[], UnitOfWork],
+        handlers: dict[str, EventHandler],
+        producer: AIOKafkaProducer,
+    ) -> None:
+        unknown = [t for t in handlers if not is_known(t)]
+        if unknown:
+            raise ValueError(f"handlers for event types the contracts do not define: {unknown}")
+        self.settings = settings
+        self.service = settings.service_name
+        self.uow = uow
+        self.handlers = handlers
+        self.producer = producer
+
+    # -- entry from FastStream ---------------------------------------------------------------
+    async def on_batch(self, msg: KafkaMessage) -> None:
+        raw = msg.raw_message
+        records: Sequence[ConsumerRecord[Any, Any]] = raw if isinstance(raw, tuple) else (raw,)
+        backoff = self.settings.consumer_retry_backoff_s
+        started = time.perf_counter()
+        try:
+            await self.process(records)
+        except _Rewind as rewind:
+            RETRIES.labels(self.service, "batch").inc()
+            log.warning("transient fault; batch rewound", error=str(rewind.__cause__), size=len(records))
+            await msg.nack()
+            await asyncio.sleep(backoff * 5)
+            return
+        await msg.ack()
+        BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+
+    # -- the work ----------------------------------------------------------------------------
+    async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        work: list[_Work] = []
+        for record in records:
+            item = await self._parse(record)
+            if item is not None:
+                work.append(item)
+        if not work:
+            return
+        try:
+            await self._handle_together(work)
+        except _Rewind:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise _Rewind() from exc
+            log.warning("batch failed; handling its messages one by one", error=repr(exc))
+            for item in work:
+                await self._handle_alone(item)
+
+    async def _parse(self, record: ConsumerRecord[Any, Any]) -> _Work | None:
+        try:
+            envelope = Envelope.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            await self._dead_letter(record, exc, attempts=1)
+            return None
+        if not is_known(envelope.type):
+            SKIPPED.labels(self.service, "unknown_type").inc()
+            log.info("unknown event type skipped", type=envelope.type, id=str(envelope.id))
+            return None
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            SKIPPED.labels(self.service, "not_handled").inc()
+            return None
+        try:
+            payload = envelope.payload()
+        except ValidationError as exc:
+            await self._dead_letter(record, exc, attempts=1)
+            return None
+        return _Work(record, envelope, payload, handler)
+
+    async def _claim(self, uow: UnitOfWork, items: Iterable[_Work], outcome: str = "handled") -> set[UUID]:
+        """Record the event ids in the inbox; returns those not seen before. A concurrent
+        consumer inserting the same id waits on the unique index until this commits."""
+        rows = {i.envelope.id: i.envelope.type for i in items}
+        result = await uow.session.execute(
+            insert(INBOX)
+            .values([{"event_id": k, "event_type": v, "outcome": outcome} for k, v in rows.items()])
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(INBOX.c.event_id)
+        )
+        fresh = set(result.scalars())
+        if len(fresh) < len(rows):
+            DUPLICATES.labels(self.service).inc(len(rows) - len(fresh))
+        return fresh
+
+    async def _handle_together(self, work: list[_Work]) -> None:
+        async with self.uow() as uow:
+            fresh = await self._claim(uow, work)
+            for item in work:
+                if item.envelope.id in fresh:
+                    fresh.discard(item.envelope.id)  # a copy later in the same batch is a duplicate
+                    await item.handler(uow, item.envelope, item.payload)
+            await uow.commit()
+        for item in work:
+            HANDLED.labels(self.service, item.envelope.type).inc()
+
+    async def _handle_alone(self, item: _Work) -> None:
+        attempts = self.settings.consumer_max_attempts
+        delay = self.settings.consumer_retry_backoff_s
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.uow() as uow:
+                    if await self._claim(uow, [item]):
+                        await item.handler(uow, item.envelope, item.payload)
+                    await uow.commit()
+                HANDLED.labels(self.service, item.envelope.type).inc()
+                return
+            except Exception as exc:
+                if is_transient(exc):
+                    raise _Rewind() from exc
+                if attempt == attempts:
+                    await self._dead_letter(item.record, exc, attempts=attempt)
+                    await self._remember_dead(item)
+                    return
+                RETRIES.labels(self.service, "message").inc()
+                log.warning(
+                    "event failed; retrying", type=item.envelope.type, attempt=attempt, error=repr(exc)
+                )
+                await asyncio.sleep(delay)
+                delay *= 2
+
+    async def _remember_dead(self, item: _Work) -> None:
+        """So a redelivery of a dead-lettered event is not tried (and dead-lettered) again."""
+        try:
+            async with self.uow() as uow:
+                await self._claim(uow, [item], outcome="dead_lettered")
+                await uow.commit()
+        except Exception as exc:
+            if is_transient(exc):
+                raise _Rewind() from exc
+            raise
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[Any, Any], exc: BaseException, *, attempts: int
+    ) -> None:
+        headers = list(record.headers or ()) + [
+            ("x-dlq-error", repr(exc)[:2000].encode()),
+            ("x-dlq-error-type", type(exc).__name__.encode()),
+            ("x-dlq-traceback", "".join(traceback.format_exception(exc))[-4000:].encode()),
+            ("x-dlq-attempts", str(attempts).encode()),
+            ("x-dlq-original-topic", record.topic.encode()),
+            ("x-dlq-original-partition", str(record.partition).encode()),
+            ("x-dlq-original-offset", str(record.offset).encode()),
+            ("x-dlq-consumer", self.service.encode()),
+        ]
+        try:
+            await self.producer.send_and_wait(
+                self.settings.dlq_topic, value=record.value, key=record.key, headers=headers
+            )
+        except Exception as send_exc:
+            raise _Rewind() from send_exc
+        DEAD.labels(self.service).inc()
+        log.error(
+            "message dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=repr(exc),
+        )
+
+
+def _raw(msg: Any) -> Any:
+    """Keep the bytes: parsing and validation happen in EventConsumer, where a bad message
+    can be dead-lettered instead of failing inside the framework."""
+    return msg.body
+
+
+def subscribe(
+    router: KafkaRouter,
+    consumer: EventConsumer,
+    topics: Sequence[str],
+    *,
+    description: str,
+) -> None:
+    """One batch subscriber per service over all the topics it reads, in the service's group."""
+    settings = consumer.settings
+
+    @router.subscriber(
+        *[settings.topic(t) for t in topics],
+        group_id=settings.group_id,
+        batch=True,
+        max_records=settings.consumer_max_records,
+        batch_timeout_ms=settings.consumer_batch_timeout_ms,
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+        decoder=_raw,
+        title=f"{settings.service_name}:events",
+        description=description,
+    )
+    async def consume_events(body: list[bytes], msg: KafkaMessage) -> None:
+        await consumer.on_batch(msg)

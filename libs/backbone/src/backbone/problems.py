@@ -1,0 +1,99 @@
+"""RFC 9457 problem+json for every error (DESIGN §5): bad input never becomes a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """Raise from any layer to answer with a problem document."""
+
+    status: int = 400
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, *, status: int | None = None, title: str | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if title is not None:
+            self.title = title
+        self.extra = extra
+
+
+class NotFound(Problem):
+    status, title = 404, "Not found"
+
+
+class Conflict(Problem):
+    status, title = 409, "Conflict"
+
+
+class Unauthorized(Problem):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(Problem):
+    status, title = 403, "Forbidden"
+
+
+class Unprocessable(Problem):
+    status, title = 422, "Unprocessable content"
+
+
+def problem_response(
+    status: int, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(jsonable_encoder(extra))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, request.url.path, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"] if p != "body") or "body"
+        return problem_response(
+            422, "Unprocessable content", f"{where}: {first['msg']}", request.url.path, errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}.get(
+            exc.status_code, "Error"
+        )
+        return problem_response(exc.status_code, title, str(exc.detail), request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug or a fault of the infrastructure; logged with its trace id, answered as retryable.
+        log.exception("unhandled error", path=request.url.path)
+        return problem_response(
+            500,
+            "Internal error",
+            "The request failed; it changed nothing and may be retried.",
+            request.url.path,
+        )

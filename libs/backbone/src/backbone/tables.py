@@ -1,0 +1,61 @@
+"""The delivery tables every service has in its own schema: outbox, inbox, idempotency keys."""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+
+def delivery_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
+    outbox = Table(
+        "outbox",
+        metadata,
+        # The id orders publication: rows are relayed in id order, so per-key order holds.
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("event_type", String(200), nullable=False),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        # The exact bytes to publish, so what is sent is what was committed.
+        Column("value", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("event_type", String(200), nullable=False),
+        Column("outcome", String(20), nullable=False, server_default="handled"),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_inbox_received_at", "received_at"),
+    )
+    idempotency = Table(
+        "idempotency_keys",
+        metadata,
+        Column("tenant_key", String(100), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    return outbox, inbox, idempotency
+
+
+# Schema-less copies used by the backbone's own queries: every connection's search_path is
+# the service's schema (see db.Database.connect), so these resolve to that service's tables.
+OUTBOX, INBOX, IDEMPOTENCY = delivery_tables(MetaData())

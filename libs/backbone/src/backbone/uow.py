@@ -1,0 +1,97 @@
+"""Unit of work: one database transaction holding a service's state changes and the events
+they cause (the transactional outbox, DESIGN §4). A fresh one per request or message batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from opentelemetry import propagate
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backbone.tables import OUTBOX
+from contracts.envelope import SYSTEM, Actor, Envelope, EventData
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        source: str,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.source = source
+        self._on_commit = on_commit
+        self._pending: list[Envelope] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self._pending = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Anything not committed explicitly is rolled back: a handler never half-writes.
+        await self.session.rollback()
+        await self.session.close()
+
+    def emit(
+        self,
+        data: EventData,
+        *,
+        tenant_id: UUID | None,
+        actor: Actor = SYSTEM,
+        caused_by: Envelope | None = None,
+    ) -> Envelope:
+        """Record an event to be published; it is written to the outbox in this transaction."""
+        envelope = Envelope.wrap(
+            data, source=self.source, tenant_id=tenant_id, actor=actor, caused_by=caused_by
+        )
+        self._pending.append(envelope)
+        return envelope
+
+    @property
+    def emitted(self) -> list[Envelope]:
+        return list(self._pending)
+
+    async def flush_events(self) -> None:
+        if not self._pending:
+            return
+        headers: dict[str, str] = {}
+        propagate.inject(headers)  # W3C traceparent of the span that caused the change
+        await self.session.execute(
+            insert(OUTBOX),
+            [
+                {
+                    "event_id": e.id,
+                    "event_type": e.type,
+                    "topic": e.topic.value,
+                    "key": e.subject,
+                    "value": e.model_dump_json().encode(),
+                    "headers": {**headers, "ce_type": e.type, "content-type": "application/json"},
+                }
+                for e in self._pending
+            ],
+        )
+        self.committed_events = self._pending
+        self._pending = []
+
+    async def commit(self) -> None:
+        await self.flush_events()
+        await self.session.commit()
+        if self._on_commit is not None:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        self._pending = []
+        await self.session.rollback()

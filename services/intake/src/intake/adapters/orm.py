@@ -1,0 +1,59 @@
+"""Tables of the intake service (schema ``intake``)."""
+
+from sqlalchemy import Column, DateTime, Index, Integer, String, Table, func, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from backbone.db import service_metadata
+from backbone.tables import delivery_tables
+
+metadata = service_metadata("intake")
+outbox, inbox, idempotency_keys = delivery_tables(metadata)
+
+# Local replica of directory's tenants (from directory.events), so alerts resolve a tenant
+# without calling another service.
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("slug", String(63), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+)
+
+# Dedup key -> incident. At most one open row per (tenant, key), enforced by the database so
+# several intake replicas agree (DESIGN §4): the partial unique index below.
+dedup_keys = Table(
+    "dedup_keys",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("dedup_key", String(512), nullable=False),
+    Column("incident_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("alert_count", Integer, nullable=False, server_default="1"),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("closed_at", DateTime(timezone=True)),
+    Index(
+        "uq_dedup_keys_open",
+        "tenant_id",
+        "dedup_key",
+        unique=True,
+        postgresql_where=text("status = 'open'"),
+    ),
+)
+
+# Raw alerts, minimized: only what dedup, resolution and the timeline need.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("incident_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("source", String(20), nullable=False),
+    Column("fingerprint", String(128), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("labels", JSONB, nullable=False),
+    Column("starts_at", DateTime(timezone=True)),
+    Column("ends_at", DateTime(timezone=True)),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

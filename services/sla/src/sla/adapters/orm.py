@@ -1,0 +1,8 @@
+"""Tables of the sla service, in its own schema. Its domain tables arrive with its issue;
+until then it has the delivery tables every service has."""
+
+from backbone.db import service_metadata
+from backbone.tables import delivery_tables
+
+metadata = service_metadata("sla")
+outbox, inbox, idempotency_keys = delivery_tables(metadata)

@@ -1,0 +1,28 @@
+"""Triage service: the incident record, severity, lifecycle, assignment and escalation.
+Entry: `incidentctl serve triage`."""
+
+from fastapi import FastAPI
+
+from backbone.app import Service, create_app
+from contracts.events import AlertRepeated, IncidentCreated, IncidentReported
+from contracts.topics import Topic
+from triage import handlers
+from triage.config import Settings
+from triage.entrypoints.api import router
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    return create_app(
+        Service(
+            settings=settings or Settings(),
+            title="Triage service",
+            description=__doc__ or "",
+            api=[router],
+            handlers={
+                IncidentReported.event_type: handlers.open_incident,
+                AlertRepeated.event_type: handlers.count_alert,
+            },
+            subscribes=[Topic.INTAKE_EVENTS],
+            publishes=[IncidentCreated],
+        )
+    )
