@@ -1,6 +1,41 @@
 """Root fixtures shared by every test tree.
 
-Infrastructure is chosen in this order (DESIGN §9): environment variables
-(DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS) → testcontainers when a Docker engine
-answers → the project's own scripts in deploy/local/ (which `make test` runs first).
+Infrastructure is chosen in this order (DESIGN §9): environment variables (DATABASE_URL,
+KAFKA_BOOTSTRAP_SERVERS) → testcontainers when a Docker engine answers → the project's own
+scripts in deploy/local/. Each session gets its own database and its own topic prefix, so a
+test run never sees another's rows or messages, even on a broker `make up` is also using.
 """
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from backbone.testing import Infra, Stack, create_database, discover_infra, drop_database, migrate_all, unique
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    with contextlib.ExitStack() as stack:
+        yield discover_infra(stack)
+
+
+@pytest.fixture(scope="session")
+async def stack(infra: Infra) -> AsyncIterator[Stack]:
+    name = unique("it_")
+    url = await create_database(infra.database_url, name)
+    s = Stack(url, infra.kafka_bootstrap_servers, f"{name}.")
+    await migrate_all(url)
+    await s.create_topics()
+    try:
+        yield s
+    finally:
+        await s.delete_topics()
+        await drop_database(infra.database_url, name)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra: Infra) -> str:
+    return infra.kafka_bootstrap_servers

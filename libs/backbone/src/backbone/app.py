@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
-from faststream.kafka.fastapi import KafkaRouter
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
 from prometheus_client import make_asgi_app
 
 from backbone import problems, telemetry
 from backbone.consumer import EventConsumer, EventHandler, subscribe
 from backbone.db import Database
-from backbone.kafka import make_router
+from backbone.kafka import make_broker
 from backbone.outbox import OutboxRelay, make_producer
 from backbone.settings import ServiceSettings
 from backbone.uow import UnitOfWork
@@ -32,7 +34,7 @@ class Runtime:
 
     settings: ServiceSettings
     db: Database
-    router: KafkaRouter
+    broker: KafkaBroker
     relay: OutboxRelay
     consumer: EventConsumer | None
 
@@ -70,7 +72,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
-def _document_publishers(router: KafkaRouter, service: Service) -> None:
+def _document_publishers(broker: KafkaBroker, service: Service) -> None:
     """Declares what the service publishes, so the AsyncAPI document shows it. The relay sends
     these from the outbox; the declared publishers only describe them."""
     by_topic: dict[Topic, list[type[EventData]]] = {}
@@ -78,7 +80,7 @@ def _document_publishers(router: KafkaRouter, service: Service) -> None:
         by_topic.setdefault(cls.topic, []).append(cls)
     for topic, classes in by_topic.items():
         for cls in classes:
-            router.publisher(
+            broker.publisher(
                 service.settings.topic(topic),
                 schema=cls,
                 title=f"{service.settings.topic(topic)}:{cls.event_type}",
@@ -94,7 +96,7 @@ def create_app(service: Service) -> FastAPI:
         json_logs=settings.log_json,
         otlp_endpoint=settings.otel_exporter_otlp_endpoint,
     )
-    router = make_router(settings, description=service.description)
+    broker = make_broker(settings, description=service.description)
     db = Database.connect(settings.database_url, settings.db_schema, pool_size=settings.db_pool_size)
     producer = make_producer(settings)
     relay = OutboxRelay(db, settings, producer)
@@ -109,13 +111,13 @@ def create_app(service: Service) -> FastAPI:
                 )
         consumer = EventConsumer(settings, lambda: runtime_box["rt"].uow(), service.handlers, producer)
         subscribe(
-            router,
+            broker,
             consumer,
             [t.value for t in service.subscribes],
             description="Handles: " + ", ".join(sorted(service.handlers)),
         )
-    _document_publishers(router, service)
-    runtime = Runtime(settings, db, router, relay, consumer)
+    _document_publishers(broker, service)
+    runtime = Runtime(settings, db, broker, relay, consumer)
     runtime_box["rt"] = runtime
 
     @contextlib.asynccontextmanager
@@ -124,9 +126,10 @@ def create_app(service: Service) -> FastAPI:
         relay.start()
         tasks = [asyncio.create_task(task(runtime)) for task in service.background]
         try:
-            async with router.lifespan_context(app):
-                yield
+            await broker.start()
+            yield
         finally:
+            await broker.stop()  # consumers first: nothing half-handled is acknowledged
             for t in tasks:
                 t.cancel()
             for t in tasks:
@@ -144,10 +147,25 @@ def create_app(service: Service) -> FastAPI:
     )
     app.state.runtime = runtime
     problems.install(app)
-    app.include_router(router)
     for api in service.api:
         app.include_router(api)
     app.mount("/metrics", make_asgi_app())
+
+    specification = AsyncAPI(broker, title=service.title, version="0.1.0", description=service.description)
+
+    @app.get("/asyncapi", tags=["ops"], response_class=HTMLResponse)
+    async def asyncapi_html() -> str:
+        """The AsyncAPI document, generated from the code, rendered for people."""
+        return get_asyncapi_html(specification.to_specification(), try_it_out_path=None)
+
+    @app.get("/asyncapi.json", tags=["ops"])
+    async def asyncapi_json() -> Any:
+        """The AsyncAPI document (3.0) of this service's topics, generated from the code."""
+        return specification.to_specification().to_jsonable()
+
+    @app.get("/asyncapi.yaml", tags=["ops"], response_class=PlainTextResponse)
+    async def asyncapi_yaml() -> str:
+        return specification.to_specification().to_yaml()
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -164,7 +182,7 @@ def create_app(service: Service) -> FastAPI:
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
         try:
-            ok = await router.broker.ping(timeout=3)
+            ok = await broker.ping(timeout=3)
             checks["kafka"] = "ok" if ok else "error: no answer"
         except Exception as exc:
             checks["kafka"] = f"error: {type(exc).__name__}"

@@ -22,8 +22,8 @@ from uuid import UUID
 import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
-from faststream.kafka.fastapi import KafkaRouter
-from faststream.kafka.message import KafkaMessage
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
@@ -255,7 +255,7 @@ def _raw(msg: Any) -> Any:
 
 
 def subscribe(
-    router: KafkaRouter,
+    broker: KafkaBroker,
     consumer: EventConsumer,
     topics: Sequence[str],
     *,
@@ -264,7 +264,7 @@ def subscribe(
     """One batch subscriber per service over all the topics it reads, in the service's group."""
     settings = consumer.settings
 
-    @router.subscriber(
+    @broker.subscriber(
         *[settings.topic(t) for t in topics],
         group_id=settings.group_id,
         batch=True,

@@ -6,7 +6,7 @@ import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from faststream.kafka.fastapi import KafkaRouter
+from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
@@ -15,8 +15,8 @@ from backbone.settings import ServiceSettings
 from contracts.topics import TOPIC_SPECS, TopicSpec
 
 
-def make_router(settings: ServiceSettings, *, description: str) -> KafkaRouter:
-    return KafkaRouter(
+def make_broker(settings: ServiceSettings, *, description: str) -> KafkaBroker:
+    return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
         # Topics are created explicitly (incidentctl topics), never by a stray publish.
@@ -26,10 +26,7 @@ def make_router(settings: ServiceSettings, *, description: str) -> KafkaRouter:
             KafkaTelemetryMiddleware(),
             KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name),
         ],
-        schema_url="/asyncapi",
         description=description,
-        include_in_schema=False,
-        logger=None,
     )
 
 

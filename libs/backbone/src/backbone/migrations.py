@@ -24,6 +24,7 @@ def migrations_dir(service: str) -> Path:
 
 def alembic_config(service: str, database_url: str) -> Config:
     cfg = Config()
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("script_location", str(migrations_dir(service)))
     cfg.set_main_option("version_locations", str(migrations_dir(service) / "versions"))
     cfg.attributes["database_url"] = database_url

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.protocol.api import Response
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -28,13 +29,13 @@ def _unique(prefix: str) -> str:
     return f"it-backbone-{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-async def _wait_until(predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+async def _wait_until(predicate: Callable[[], bool], what: str, limit_s: float = 20.0) -> None:
     """Poll a cheap condition with a bound; fail with a message instead of hanging."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + limit_s
     while not predicate():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {limit_s}s waiting for {what}")
         await asyncio.sleep(0.05)
 
 
@@ -48,7 +49,7 @@ async def _topic_ready(admin: AIOKafkaAdminClient, topic: str) -> bool:
     )
 
 
-async def _create_topic(admin: AIOKafkaAdminClient, topic: str) -> object:
+async def _create_topic(admin: AIOKafkaAdminClient, topic: str) -> Response:
     response = await admin.create_topics(
         [NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)], timeout_ms=10_000
     )
@@ -119,7 +120,7 @@ async def test_admin_creates_topic_with_three_partitions(
     name = _unique("admin")
     try:
         response = await _create_topic(admin, name)
-        assert [(t[0], t[1]) for t in response.topic_errors] == [(name, 0)]  # type: ignore[attr-defined]
+        assert [(t[0], t[1]) for t in response.topic_errors] == [(name, 0)]
 
         [meta] = await admin.describe_topics([name])
         assert sorted(p["partition"] for p in meta["partitions"]) == [0, 1, 2]
@@ -127,7 +128,7 @@ async def test_admin_creates_topic_with_three_partitions(
 
         # Creating it again is reported, not silently accepted.
         again = await admin.create_topics([NewTopic(name, num_partitions=PARTITIONS, replication_factor=1)])
-        assert again.topic_errors[0][1] == TOPIC_ALREADY_EXISTS  # type: ignore[attr-defined]
+        assert again.topic_errors[0][1] == TOPIC_ALREADY_EXISTS
 
         cluster = await admin.describe_cluster()
         assert cluster["brokers"], "describe_cluster returned no brokers"
@@ -190,7 +191,10 @@ async def test_group_resumes_after_committed_offset(kafka_bootstrap: str, topic:
     total = 30
     async with _producer(kafka_bootstrap) as producer:
         await asyncio.gather(
-            *[await producer.send(topic, key=f"k{i % 7}".encode(), value=f"m{i}".encode()) for i in range(total)]
+            *[
+                await producer.send(topic, key=f"k{i % 7}".encode(), value=f"m{i}".encode())
+                for i in range(total)
+            ]
         )
     group = _unique("group")
 
@@ -304,7 +308,8 @@ async def test_rebalance_shares_partitions_then_hands_them_over(
             return bool(a) and bool(b) and not (a & b) and (a | b) == all_tps
 
         await _wait_until(shared, "both members to hold disjoint shares of all partitions")
-        owner = {tp.partition: "c1" for tp in c1.assignment()} | {tp.partition: "c2" for tp in c2.assignment()}
+        owner = {tp.partition: "c1" for tp in c1.assignment()}
+        owner |= {tp.partition: "c2" for tp in c2.assignment()}
 
         batch1 = await produce("b1")
         await _wait_until(lambda: {v for *_, v in seen} >= batch1, "batch 1 to be consumed")
@@ -316,7 +321,7 @@ async def test_rebalance_shares_partitions_then_hands_them_over(
         stop2.set()
         await tasks[1]
         await c2.stop()
-        await _wait_until(lambda: c1.assignment() == all_tps, "c1 to own all partitions", timeout=20)
+        await _wait_until(lambda: c1.assignment() == all_tps, "c1 to own all partitions", limit_s=20)
 
         batch2 = await produce("b2")
         await _wait_until(lambda: {v for *_, v in seen} >= batch1 | batch2, "batch 2 to be consumed")

@@ -1,0 +1,133 @@
+"""The first end-to-end path over the real broker and database (issue: foundation):
+Alertmanager webhook → intake → intake.incident_reported.v1 → triage opens the incident →
+incident.created.v1 → audit records both in the tenant's hash chain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from audit.config import Settings as AuditSettings
+from audit.main import create as create_audit
+from backbone.testing import Stack, eventually, serving
+from directory.config import Settings as DirectorySettings
+from directory.main import create as create_directory
+from intake.config import Settings as IntakeSettings
+from intake.main import create as create_intake
+from triage.config import Settings as TriageSettings
+from triage.main import create as create_triage
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "e2e-alert-token"
+
+
+def webhook(*alerts: dict[str, Any], status: str = "firing") -> dict[str, Any]:
+    return {
+        "version": "4",
+        "status": status,
+        "receiver": "incident-platform",
+        "groupKey": '{}:{alertname="DiskFull"}',
+        "groupLabels": {"alertname": "DiskFull"},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093",
+        "truncatedAlerts": 0,
+        "alerts": list(alerts),
+    }
+
+
+def alert(fingerprint: str, instance: str, status: str = "firing") -> dict[str, Any]:
+    return {
+        "status": status,
+        "labels": {"alertname": "DiskFull", "instance": instance, "severity": "critical"},
+        "annotations": {"summary": f"Disk full on {instance}"},
+        "startsAt": "2026-11-23T10:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus/graph",
+        "fingerprint": fingerprint,
+    }
+
+
+@pytest.fixture
+async def platform(stack: Stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    apps = {
+        "directory": create_directory(stack.settings(DirectorySettings)),
+        "intake": create_intake(stack.settings(IntakeSettings, alert_token=TOKEN, alert_tenant="e2e")),
+        "triage": create_triage(stack.settings(TriageSettings)),
+        "audit": create_audit(stack.settings(AuditSettings)),
+    }
+    async with (
+        serving(apps["directory"]) as directory,
+        serving(apps["intake"]) as intake,
+        serving(apps["triage"]) as triage,
+        serving(apps["audit"]) as audit,
+    ):
+        yield {"directory": directory, "intake": intake, "triage": triage, "audit": audit}
+
+
+async def test_alert_becomes_incident_and_is_audited(platform: dict[str, httpx.AsyncClient]) -> None:
+    directory, intake, triage, audit = (platform[k] for k in ("directory", "intake", "triage", "audit"))
+
+    boot = await directory.post("/v1/bootstrap", json={"slug": "e2e", "name": "E2E tenant"})
+    assert boot.status_code == 201, boot.text
+    tenant_id = boot.json()["tenant_id"]
+    assert boot.json()["api_key"].startswith("ipk_")
+
+    # A wrong token is refused with problem+json and writes nothing.
+    refused = await intake.post(
+        "/v1/alerts/alertmanager", json=webhook(alert("fp-a", "db-1")), headers={"Authorization": "Bearer wrong"}
+    )
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+
+    body = webhook(alert("fp-a", "db-1"), alert("fp-b", "db-2"))
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    async def post_until_tenant_known() -> httpx.Response | None:
+        # 503 until intake has replicated the tenant from directory.events.
+        response = await intake.post("/v1/alerts/alertmanager", json=body, headers=auth)
+        return response if response.status_code == 202 else None
+
+    accepted = await eventually(post_until_tenant_known, what="intake to accept the alerts")
+    first = accepted.json()["alerts"]
+    assert [a["opened"] for a in first] == [True, True]
+    incident_a, incident_b = first[0]["incident_id"], first[1]["incident_id"]
+    assert incident_a != incident_b
+
+    # The same firing alert again attaches to the open incident instead of opening another.
+    again = await intake.post("/v1/alerts/alertmanager", json=webhook(alert("fp-a", "db-1")), headers=auth)
+    assert again.status_code == 202
+    assert again.json()["alerts"] == [{"dedup_key": "am:fp-a", "incident_id": incident_a, "opened": False}]
+
+    async def incident(incident_id: str, alert_count: int) -> dict[str, Any] | None:
+        response = await triage.get(f"/v1/incidents/{incident_id}")
+        if response.status_code != 200:
+            return None
+        data: dict[str, Any] = response.json()
+        return data if data["alert_count"] == alert_count else None
+
+    a = await eventually(lambda: incident(incident_a, 2), what="triage to open incident A with 2 alerts")
+    b = await eventually(lambda: incident(incident_b, 1), what="triage to open incident B")
+    assert a["status"] == "open" and a["tenant_id"] == tenant_id
+    assert a["title"] == "Disk full on db-1"
+    assert {a["reference_code"], b["reference_code"]} == {"INC-000001", "INC-000002"}
+    assert a["severity"] == "P4" and set(a["severity_flags"]) >= {"p1_complete_outage", "p3_localized"}
+    assert not any(a["severity_flags"].values())
+
+    async def timeline() -> list[str] | None:
+        response = await audit.get(f"/v1/incidents/{incident_a}/timeline", params={"tenant_id": tenant_id})
+        types = [e["event_type"] for e in response.json()]
+        return types if "incident.created.v1" in types and "intake.alert_repeated.v1" in types else None
+
+    types = await eventually(timeline, what="audit to record incident A's events")
+    assert types.count("intake.incident_reported.v1") == 1
+    assert types.count("incident.created.v1") == 1
+
+    verified = (await audit.get("/v1/audit/verify", params={"tenant_id": tenant_id})).json()
+    assert verified["valid"] is True
+    # tenant.created, user.registered, 2 reported, 1 repeated, 2 created at least.
+    assert verified["entries"] >= 7
