@@ -79,7 +79,9 @@ async def test_alert_becomes_incident_and_is_audited(platform: dict[str, httpx.A
 
     # A wrong token is refused with problem+json and writes nothing.
     refused = await intake.post(
-        "/v1/alerts/alertmanager", json=webhook(alert("fp-a", "db-1")), headers={"Authorization": "Bearer wrong"}
+        "/v1/alerts/alertmanager",
+        json=webhook(alert("fp-a", "db-1")),
+        headers={"Authorization": "Bearer wrong"},
     )
     assert refused.status_code == 401
     assert refused.headers["content-type"] == "application/problem+json"

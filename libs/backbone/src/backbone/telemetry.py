@@ -34,12 +34,10 @@ def setup(
 
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if otlp_endpoint:
-        try:  # the exporter is optional: installed where a collector exists
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
-        except ImportError:
-            logging.getLogger(__name__).warning("OTLP endpoint set but opentelemetry-exporter-otlp missing")
+        # OTLP over HTTP; the exporter itself reads OTEL_EXPORTER_OTLP_ENDPOINT and adds /v1/traces.
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
 
     shared: list[Any] = [

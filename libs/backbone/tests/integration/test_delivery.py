@@ -1,0 +1,286 @@
+"""Delivery guarantees over the real broker and database (DESIGN §4): the outbox survives a
+crash between commit and publish; a redelivered event has one effect; a poison message goes
+to the DLQ while later messages on the same partition are still handled; a transient fault is
+retried without dead-lettering."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy import func, select
+
+from backbone.app import Service, create_app
+from backbone.consumer import TransientError
+from backbone.db import Database
+from backbone.outbox import OutboxRelay, make_producer
+from backbone.tables import INBOX, OUTBOX
+from backbone.testing import Stack, eventually, serving, unique
+from backbone.uow import UnitOfWork
+from contracts.enums import Role
+from contracts.envelope import Envelope
+from contracts.events import TenantCreated, UserRegistered
+from contracts.topics import TOPIC_SPECS, Topic, dlq_topic
+from sla.config import Settings as SlaSettings
+
+pytestmark = pytest.mark.integration
+
+SERVICE = "sla"  # a service whose schema holds only the delivery tables: a clean test bed
+
+
+@dataclass
+class Bed:
+    """A service (the sla schema) consuming directory.events, on a topic prefix of its own."""
+
+    stack: Stack
+    prefix: str
+    settings: SlaSettings
+    db: Database
+    calls: dict[str, int] = field(default_factory=dict)
+
+    def topic(self, logical: str) -> str:
+        return self.prefix + logical
+
+    async def effects(self, key: UUID) -> int:
+        """The handler's effect is one outbox row keyed by the incoming tenant id."""
+        async with self.db.sessions() as s:
+            return int(
+                await s.scalar(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.key == str(key))) or 0
+            )
+
+    async def inbox_outcome(self, event_id: UUID) -> str | None:
+        async with self.db.sessions() as s:
+            return await s.scalar(select(INBOX.c.outcome).where(INBOX.c.event_id == event_id))
+
+
+async def handle_tenant(bed: Bed, uow: UnitOfWork, envelope: Envelope, event: TenantCreated) -> None:
+    bed.calls[event.slug] = bed.calls.get(event.slug, 0) + 1
+    if event.slug.startswith("poison"):
+        raise ValueError(f"cannot handle {event.slug}")
+    if event.slug.startswith("flaky") and bed.calls[event.slug] <= 2:
+        raise TransientError("database hiccup")
+    uow.emit(
+        UserRegistered(user_id=event.tenant_id, tenant_id=event.tenant_id, role=Role.EXECUTIVE),
+        tenant_id=event.tenant_id,
+        caused_by=envelope,
+    )
+
+
+@pytest.fixture
+async def bed(stack: Stack) -> AsyncIterator[Bed]:
+    prefix = unique("bed_") + "."
+    specs = tuple(s for s in TOPIC_SPECS if s.name in (Topic.DIRECTORY_EVENTS.value, dlq_topic(SERVICE)))
+    await stack.create_topics(prefix, specs)
+    settings = stack.settings(SlaSettings, kafka_topic_prefix=prefix, consumer_max_attempts=3)
+    db = Database.connect(settings.database_url, SERVICE, pool_size=2)
+    b = Bed(stack, prefix, settings, db)
+
+    async def handler(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+        await handle_tenant(b, uow, envelope, event)
+
+    app = create_app(
+        Service(
+            settings=settings,
+            title="test bed",
+            description="delivery test bed",
+            handlers={TenantCreated.event_type: handler},
+            subscribes=[Topic.DIRECTORY_EVENTS],
+        )
+    )
+    try:
+        async with serving(app):
+            yield b
+    finally:
+        await db.dispose()
+        await stack.delete_topics(prefix)
+
+
+def tenant_event(slug: str, tenant_id: UUID | None = None) -> Envelope:
+    tid = tenant_id or uuid4()
+    return Envelope.wrap(TenantCreated(tenant_id=tid, slug=slug, name=slug), source="test", tenant_id=tid)
+
+
+@pytest.fixture
+async def producer(stack: Stack) -> AsyncIterator[AIOKafkaProducer]:
+    p = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
+    await p.start()
+    try:
+        yield p
+    finally:
+        await p.stop()
+
+
+async def read_all(bootstrap: str, topic: str, *, idle: float = 1.5) -> list[Any]:
+    """Every record on the topic, from the beginning, until nothing new arrives for ``idle`` s."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        if not partitions:
+            await consumer._client.force_metadata_update()  # first use of the topic
+            partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records: list[Any] = []
+        while True:
+            batch = await consumer.getmany(timeout_ms=int(idle * 1000))
+            if not batch:
+                return records
+            for part in batch.values():
+                records.extend(part)
+    finally:
+        await consumer.stop()
+
+
+async def test_redelivered_event_has_one_effect(bed: Bed, producer: AIOKafkaProducer) -> None:
+    event = tenant_event("twice")
+    raw, key = event.model_dump_json().encode(), event.subject.encode()
+    topic = bed.topic(Topic.DIRECTORY_EVENTS)
+    # Two copies back to back (likely one batch), then a third after the first was handled.
+    await producer.send_and_wait(topic, raw, key=key)
+    await producer.send_and_wait(topic, raw, key=key)
+    await eventually(lambda: bed.effects(event.payload().tenant_id), what="first effect")  # type: ignore[attr-defined]
+    await producer.send_and_wait(topic, raw, key=key)
+    marker = tenant_event("after-copies")
+    await producer.send_and_wait(topic, marker.model_dump_json().encode(), key=key)
+    await eventually(lambda: bed.effects(marker.payload().tenant_id), what="marker handled")  # type: ignore[attr-defined]
+
+    assert await bed.effects(event.payload().tenant_id) == 1  # type: ignore[attr-defined]
+    assert bed.calls["twice"] == 1
+    assert await bed.inbox_outcome(event.id) == "handled"
+
+
+async def test_poison_goes_to_dlq_and_partition_keeps_flowing(bed: Bed, producer: AIOKafkaProducer) -> None:
+    topic = bed.topic(Topic.DIRECTORY_EVENTS)
+    key = b"same-key-same-partition"
+    before, after, poison = tenant_event("before"), tenant_event("after"), tenant_event("poison-1")
+    bad_data = Envelope.model_validate({**tenant_event("x").model_dump(mode="json"), "data": {"slug": 5}})
+    sent = [
+        await producer.send_and_wait(topic, before.model_dump_json().encode(), key=key),
+        await producer.send_and_wait(topic, b"{not json", key=key, headers=[("origin", b"test")]),
+        await producer.send_and_wait(topic, bad_data.model_dump_json().encode(), key=key),
+        await producer.send_and_wait(topic, poison.model_dump_json().encode(), key=key),
+        await producer.send_and_wait(topic, after.model_dump_json().encode(), key=key),
+    ]
+    assert len({m.partition for m in sent}) == 1
+
+    await eventually(lambda: bed.effects(after.payload().tenant_id), what="the message after the poison")  # type: ignore[attr-defined]
+    assert await bed.effects(before.payload().tenant_id) == 1  # type: ignore[attr-defined]
+    assert bed.calls["poison-1"] == 1 + 3  # once in its batch, then consumer_max_attempts alone
+    assert await bed.inbox_outcome(poison.id) == "dead_lettered"
+
+    dead = await read_all(bed.stack.kafka_bootstrap_servers, bed.topic(dlq_topic(SERVICE)))
+    assert [r.offset for r in dead] == [0, 1, 2]
+    headers = [dict(r.headers) for r in dead]
+    assert [int(h["x-dlq-original-offset"]) for h in headers] == [m.offset for m in sent[1:4]]
+    assert [h["x-dlq-error-type"] for h in headers] == [b"ValidationError", b"ValidationError", b"ValueError"]
+    assert headers[0]["origin"] == b"test"  # original headers kept
+    assert dead[0].value == b"{not json" and dead[0].key == key
+    assert b"cannot handle poison-1" in headers[2]["x-dlq-error"]
+
+    # Offsets are committed past everything, poison included.
+    partition = TopicPartition(topic, sent[0].partition)
+
+    async def committed() -> int | None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bed.stack.kafka_bootstrap_servers, group_id=bed.settings.group_id
+        )
+        await consumer.start()
+        try:
+            offset = await consumer.committed(partition)
+            return offset if offset == sent[-1].offset + 1 else None
+        finally:
+            await consumer.stop()
+
+    await eventually(committed, what="the group's committed offset to pass the last message")
+
+
+async def test_transient_fault_is_retried_not_dead_lettered(bed: Bed, producer: AIOKafkaProducer) -> None:
+    flaky = tenant_event("flaky-1")
+    await producer.send_and_wait(
+        bed.topic(Topic.DIRECTORY_EVENTS), flaky.model_dump_json().encode(), key=flaky.subject.encode()
+    )
+    await eventually(lambda: bed.effects(flaky.payload().tenant_id), what="the flaky event's effect")  # type: ignore[attr-defined]
+    assert bed.calls["flaky-1"] == 3  # two transient failures (batch rewound each time), then success
+    assert await bed.effects(flaky.payload().tenant_id) == 1  # type: ignore[attr-defined]
+    assert await read_all(bed.stack.kafka_bootstrap_servers, bed.topic(dlq_topic(SERVICE)), idle=0.5) == []
+
+
+CRASHING_WRITER = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    from uuid import UUID
+    from backbone.db import Database
+    from backbone.uow import UnitOfWork
+    from contracts.events import TenantCreated
+
+    async def main():
+        db = Database.connect(os.environ["DATABASE_URL"], "sla", pool_size=1)
+        tid = UUID(sys.argv[1])
+        async with UnitOfWork(db.sessions, source="sla") as uow:
+            envelope = uow.emit(TenantCreated(tenant_id=tid, slug="crash", name="crash"), tenant_id=tid)
+            await uow.commit()
+        print(envelope.id, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)  # die after the commit, before any relay runs
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_outbox_survives_crash_between_commit_and_publish(stack: Stack) -> None:
+    prefix = unique("crash_") + "."
+    await stack.create_topics(prefix, tuple(s for s in TOPIC_SPECS if s.name == Topic.DIRECTORY_EVENTS.value))
+    tenant_id = uuid4()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CRASHING_WRITER,
+        str(tenant_id),
+        env={**os.environ, "DATABASE_URL": stack.database_url},
+        stdout=subprocess.PIPE,
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode == -9, "the writer was meant to die by SIGKILL"
+    event_id = UUID(out.decode().strip())
+
+    settings = stack.settings(SlaSettings, kafka_topic_prefix=prefix)
+    db = Database.connect(settings.database_url, SERVICE, pool_size=2)
+    try:
+        async with db.sessions() as s:
+            row = (await s.execute(select(OUTBOX).where(OUTBOX.c.event_id == event_id))).one()
+            assert row.published_at is None  # committed, never published
+
+        async def restart_relay_once() -> int:
+            producer = make_producer(settings)
+            await producer.start()
+            try:
+                sent = 0
+                while n := await OutboxRelay(db, settings, producer).relay_once():
+                    sent += n
+                return sent
+            finally:
+                await producer.stop()
+
+        assert await restart_relay_once() >= 1
+        assert await restart_relay_once() == 0  # a second restart publishes nothing again
+
+        records = await read_all(stack.kafka_bootstrap_servers, prefix + Topic.DIRECTORY_EVENTS)
+        ours = [r for r in records if Envelope.model_validate_json(r.value).id == event_id]
+        assert len(ours) == 1
+        assert ours[0].key == str(tenant_id).encode()
+        async with db.sessions() as s:
+            published = await s.scalar(select(OUTBOX.c.published_at).where(OUTBOX.c.event_id == event_id))
+            assert published is not None
+    finally:
+        await db.dispose()
+        await stack.delete_topics(prefix)

@@ -1,0 +1,335 @@
+"""Static checks of the deployment files: docker-compose.yml, deploy/Dockerfile, deploy/k8s.
+
+No Docker engine is needed: the files are parsed, not run. SERVICE_PORTS is the one table of
+services and ports (DESIGN §2); every check is driven by it, so a service missing anywhere fails.
+"""
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+K8S_DIR = ROOT / "deploy" / "k8s"
+OTEL_CONFIG = ROOT / "deploy" / "otel-collector.yaml"
+
+SERVICE_PORTS: dict[str, int] = {
+    "directory": 8007,
+    "intake": 8001,
+    "triage": 8002,
+    "sla": 8003,
+    "changes": 8004,
+    "notifications": 8005,
+    "audit": 8006,
+}
+SCALED_OUT = {"intake": 2, "triage": 2}  # replicas in deploy/k8s; the others run one
+
+services = pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _load_compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE_FILE.read_text())
+    assert isinstance(data, dict), "docker-compose.yml is not a mapping"
+    return data
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return _load_compose()
+
+
+@pytest.fixture(scope="module")
+def compose_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return compose["services"]
+
+
+def _env(service: dict[str, Any]) -> dict[str, str]:
+    """A service's environment as a dict, whichever of the two compose forms it uses."""
+    raw = service.get("environment") or {}
+    if isinstance(raw, list):
+        return dict(item.split("=", 1) if "=" in item else (item, "") for item in raw)
+    return {key: "" if value is None else str(value) for key, value in raw.items()}
+
+
+def _published_ports(service: dict[str, Any]) -> set[tuple[int, int]]:
+    """(host port, container port) pairs of a service, from short or long port syntax."""
+    pairs = set()
+    for entry in service.get("ports", []):
+        if isinstance(entry, dict):
+            pairs.add((int(entry["published"]), int(entry["target"])))
+            continue
+        parts = str(entry).split("/")[0].split(":")
+        assert len(parts) >= 2, f"port {entry!r} publishes no host port"
+        pairs.add((int(parts[-2]), int(parts[-1])))
+    return pairs
+
+
+def _depends_on(service: dict[str, Any]) -> dict[str, str]:
+    raw = service.get("depends_on") or {}
+    if isinstance(raw, list):
+        return dict.fromkeys(raw, "service_started")
+    return {name: spec.get("condition", "service_started") for name, spec in raw.items()}
+
+
+def _command(service: dict[str, Any]) -> str:
+    command = service.get("command", "")
+    return " ".join(command) if isinstance(command, list) else str(command)
+
+
+def _app_services(compose_services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Compose services built from deploy/Dockerfile with a SERVICE build arg."""
+    return {
+        name: svc
+        for name, svc in compose_services.items()
+        if isinstance(svc.get("build"), dict) and (svc["build"].get("args") or {}).get("SERVICE")
+    }
+
+
+def _k8s_documents() -> list[dict[str, Any]]:
+    documents = []
+    for path in sorted(K8S_DIR.rglob("*.y*ml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if document is not None:
+                assert isinstance(document, dict), f"{path.name}: a document is not a mapping"
+                documents.append(document | {"__file__": path.name})
+    return documents
+
+
+def _k8s_object(kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in _k8s_documents() if d.get("kind") == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name!r} under deploy/k8s, found {len(found)}"
+    return found[0]
+
+
+# --- docker-compose.yml -----------------------------------------------------------------------
+
+
+def test_compose_parses(compose: dict[str, Any]) -> None:
+    assert isinstance(compose.get("services"), dict) and compose["services"]
+
+
+@services
+def test_service_is_built_from_the_shared_dockerfile(
+    compose_services: dict[str, dict[str, Any]], service: str
+) -> None:
+    assert service in compose_services, f"docker-compose.yml has no service {service!r}"
+    build = compose_services[service].get("build")
+    assert isinstance(build, dict), f"{service}: build must be a mapping with args"
+    assert Path(build.get("context", ".")) == Path(".")
+    assert build.get("dockerfile") == "deploy/Dockerfile"
+    assert build.get("args", {}).get("SERVICE") == service
+
+
+@services
+def test_service_publishes_its_port(compose_services: dict[str, dict[str, Any]], service: str) -> None:
+    port = SERVICE_PORTS[service]
+    assert (port, port) in _published_ports(compose_services[service]), f"{service} must publish {port}"
+
+
+def test_app_services_match_the_port_table(compose_services: dict[str, dict[str, Any]]) -> None:
+    assert set(_app_services(compose_services)) == set(SERVICE_PORTS)
+
+
+def test_one_dockerfile_for_every_image(compose_services: dict[str, dict[str, Any]]) -> None:
+    builds = {
+        (Path(svc["build"].get("context", ".")), svc["build"].get("dockerfile"))
+        for svc in compose_services.values()
+        if isinstance(svc.get("build"), dict)
+    }
+    assert builds == {(Path("."), "deploy/Dockerfile")}
+
+
+def test_kafka_is_apache_kafka_4_in_kraft_mode(compose_services: dict[str, dict[str, Any]]) -> None:
+    kafka = compose_services["kafka"]
+    assert re.fullmatch(r"apache/kafka:4\.\d+(\.\d+)?", kafka["image"]), kafka["image"]
+    env = _env(kafka)
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert env["KAFKA_NODE_ID"]
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"].startswith(f"{env['KAFKA_NODE_ID']}@")
+    assert env["CLUSTER_ID"]
+    assert not any(key.startswith("KAFKA_ZOOKEEPER") for key in env)
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"].lower() == "false"
+    for key in (
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR",
+    ):
+        assert env[key] == "1", key
+    assert kafka.get("healthcheck", {}).get("test"), "kafka needs a healthcheck"
+
+
+def test_services_reach_kafka_on_an_advertised_listener(compose: dict[str, Any]) -> None:
+    advertised = _env(compose["services"]["kafka"])["KAFKA_ADVERTISED_LISTENERS"]
+    addresses = {listener.split("://", 1)[1] for listener in advertised.split(",")}
+    assert compose["x-service-env"]["KAFKA_BOOTSTRAP_SERVERS"] in addresses
+
+
+def test_postgres_has_a_healthcheck(compose_services: dict[str, dict[str, Any]]) -> None:
+    postgres = compose_services["postgres"]
+    assert postgres["image"].startswith("postgres:15")
+    test = postgres["healthcheck"]["test"]
+    assert "pg_isready" in (" ".join(test) if isinstance(test, list) else test)
+    env = _env(postgres)
+    assert env["POSTGRES_USER"] == env["POSTGRES_PASSWORD"] == env["POSTGRES_DB"] == "incident"
+
+
+def test_init_creates_topics_and_migrates_once_infrastructure_is_healthy(
+    compose_services: dict[str, dict[str, Any]],
+) -> None:
+    init = compose_services["init"]
+    assert not (init["build"].get("args") or {}).get("SERVICE"), "init is the tools image: no SERVICE"
+    command = _command(init)
+    assert "incidentctl topics" in command and "incidentctl migrate" in command
+    assert command.index("incidentctl topics") < command.index("incidentctl migrate")
+    assert _depends_on(init) == {"kafka": "service_healthy", "postgres": "service_healthy"}
+
+
+@services
+def test_service_waits_for_init(compose_services: dict[str, dict[str, Any]], service: str) -> None:
+    assert _depends_on(compose_services[service]).get("init") == "service_completed_successfully"
+
+
+@services
+def test_service_has_a_healthcheck(compose_services: dict[str, dict[str, Any]], service: str) -> None:
+    healthcheck = compose_services[service].get("healthcheck") or {}
+    assert healthcheck.get("test") and not healthcheck.get("disable")
+
+
+def test_shared_env_is_an_anchor(compose: dict[str, Any]) -> None:
+    assert re.search(r"^x-service-env: &service-env\s*$", COMPOSE_FILE.read_text(), re.MULTILINE)
+    shared = compose["x-service-env"]
+    url = urlsplit(shared["DATABASE_URL"])
+    assert url.scheme == "postgresql+asyncpg" and url.hostname == "postgres"
+    assert url.path == "/incident"
+    host, _, port = shared["KAFKA_BOOTSTRAP_SERVERS"].partition(":")
+    assert host == "kafka" and port.isdigit()
+
+
+@services
+def test_service_gets_the_shared_env(compose: dict[str, Any], service: str) -> None:
+    env = _env(compose["services"][service])
+    shared = {key: str(value) for key, value in compose["x-service-env"].items()}
+    assert env.items() >= shared.items(), f"{service} lacks part of x-service-env"
+    assert env["DATABASE_URL"] and env["KAFKA_BOOTSTRAP_SERVERS"]
+
+
+def test_bootstrap_writes_credentials_once_directory_is_healthy(
+    compose_services: dict[str, dict[str, Any]],
+) -> None:
+    bootstrap = compose_services["bootstrap"]
+    command = _command(bootstrap)
+    assert "incidentctl bootstrap" in command
+    assert "--directory-url http://directory:8007" in command
+    assert "--out /out/credentials.json" in command
+    assert "./.local:/out" in bootstrap["volumes"]
+    assert _depends_on(bootstrap) == {"directory": "service_healthy"}
+    assert _env(bootstrap)["DATABASE_URL"]
+
+
+def test_otel_collector_config(compose_services: dict[str, dict[str, Any]]) -> None:
+    config = yaml.safe_load(OTEL_CONFIG.read_text())
+    assert set(config["receivers"]["otlp"]["protocols"]) == {"grpc", "http"}
+    assert "batch" in config["processors"] and "debug" in config["exporters"]
+    for pipeline in config["service"]["pipelines"].values():
+        assert pipeline["receivers"] == ["otlp"] and "batch" in pipeline["processors"]
+    mounts = compose_services["otel-collector"]["volumes"]
+    assert any(m.startswith("./deploy/otel-collector.yaml:") for m in mounts)
+
+
+# --- deploy/Dockerfile ------------------------------------------------------------------------
+
+
+def test_dockerfile() -> None:
+    text = DOCKERFILE.read_text()
+    assert re.search(r"^ARG SERVICE\b", text, re.MULTILINE)
+    assert re.search(r"^ENV SERVICE=\$\{?SERVICE\}?", text, re.MULTILINE)
+    assert "incidentctl serve" in text
+    assert re.search(r"^CMD .*incidentctl serve", text, re.MULTILINE)
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim$", text, re.MULTILINE)
+    assert "uv sync --frozen --no-dev" in text
+    assert re.search(r"^HEALTHCHECK ", text, re.MULTILINE) and "/healthz" in text
+    users = re.findall(r"^USER (\S+)", text, re.MULTILINE)
+    assert users and users[-1].split(":")[0] not in {"root", "0"}, "the image must not run as root"
+    assert len(re.findall(r"^FROM ", text, re.MULTILINE)) >= 2, "multi-stage build expected"
+
+
+def test_dockerignore_keeps_local_state_out() -> None:
+    patterns = {line.strip() for line in DOCKERIGNORE.read_text().splitlines()}
+    assert {".venv", ".local", ".git", "**/__pycache__"} <= patterns
+
+
+# --- deploy/k8s -------------------------------------------------------------------------------
+
+
+def test_k8s_manifests_parse() -> None:
+    documents = _k8s_documents()
+    assert documents
+    for document in documents:
+        if document["__file__"] != "kustomization.yaml":
+            assert document.get("apiVersion") and document.get("kind"), document["__file__"]
+
+
+def test_kustomization_lists_existing_files() -> None:
+    kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
+    resources = kustomization["resources"]
+    for resource in resources:
+        assert (K8S_DIR / resource).is_file(), f"kustomization.yaml lists a missing {resource}"
+    assert "secret.example.yaml" not in resources, "the example Secret must not be applied"
+    manifests = {p.name for p in K8S_DIR.glob("*.yaml")} - {"kustomization.yaml", "secret.example.yaml"}
+    assert manifests <= set(resources), f"not in kustomization.yaml: {manifests - set(resources)}"
+
+
+@services
+def test_k8s_deployment(service: str) -> None:
+    deployment = _k8s_object("Deployment", service)
+    assert deployment["spec"]["replicas"] == SCALED_OUT.get(service, 1)
+    pod = deployment["spec"]["template"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    assert pod["spec"].get("enableServiceLinks") is False, "service links would set <SERVICE>_PORT"
+    (container,) = pod["spec"]["containers"]
+    assert {"name": "SERVICE", "value": service} in container["env"]
+    assert [p["containerPort"] for p in container["ports"]] == [SERVICE_PORTS[service]]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["resources"]["requests"]
+    sources = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
+    assert sources == {"incident-platform-config", "incident-platform-secrets"}
+
+
+@services
+def test_k8s_service(service: str) -> None:
+    k8s_service = _k8s_object("Service", service)
+    ports = k8s_service["spec"]["ports"]
+    assert [p["port"] for p in ports] == [SERVICE_PORTS[service]]
+    pod_labels = _k8s_object("Deployment", service)["spec"]["template"]["metadata"]["labels"]
+    assert k8s_service["spec"]["selector"].items() <= pod_labels.items()
+    (container,) = _k8s_object("Deployment", service)["spec"]["template"]["spec"]["containers"]
+    named = {p.get("name"): p["containerPort"] for p in container["ports"]}
+    target = ports[0].get("targetPort", ports[0]["port"])
+    assert named.get(target, target) == SERVICE_PORTS[service]
+
+
+def test_k8s_init_job_creates_topics_and_migrates() -> None:
+    jobs = [d for d in _k8s_documents() if d.get("kind") == "Job"]
+    assert len(jobs) == 1
+    (container,) = jobs[0]["spec"]["template"]["spec"]["containers"]
+    command = " ".join(container.get("command", []) + container.get("args", []))
+    assert "incidentctl topics" in command and "incidentctl migrate" in command
+    assert not any(e.get("name") == "SERVICE" for e in container.get("env", []))
+
+
+def test_k8s_config_map_carries_the_shared_env() -> None:
+    config_map = _k8s_object("ConfigMap", "incident-platform-config")
+    assert config_map["data"]["KAFKA_BOOTSTRAP_SERVERS"]
+    secret = _k8s_object("Secret", "incident-platform-secrets")
+    assert "DATABASE_URL" in secret["stringData"]
+    assert all("CHANGE-ME" in value for value in secret["stringData"].values()), "placeholders only"
