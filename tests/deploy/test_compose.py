@@ -151,6 +151,9 @@ def test_one_dockerfile_for_every_image(compose_services: dict[str, dict[str, An
 def test_kafka_is_apache_kafka_4_in_kraft_mode(compose_services: dict[str, dict[str, Any]]) -> None:
     kafka = compose_services["kafka"]
     assert re.fullmatch(r"apache/kafka:4\.\d+(\.\d+)?", kafka["image"]), kafka["image"]
+    # In step with `make up`: the same Kafka release as the local script runs.
+    pinned = re.search(r"^KAFKA_VERSION=(\S+)", (ROOT / "deploy/local/kafka.sh").read_text(), re.M)
+    assert pinned and kafka["image"] == f"apache/kafka:{pinned.group(1)}"
     env = _env(kafka)
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert env["KAFKA_NODE_ID"]

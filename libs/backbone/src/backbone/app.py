@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import make_asgi_app
 
 from backbone import problems, telemetry
@@ -146,6 +147,8 @@ def create_app(service: Service) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    # Server spans from incoming traceparent; events written in a request carry its trace.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     problems.install(app)
     for api in service.api:
         app.include_router(api)

@@ -19,7 +19,11 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     service_name: str = "service"
-    host: str = "127.0.0.1"
+    host: str = Field(
+        default="127.0.0.1",
+        validation_alias=_shared("BIND_HOST"),
+        description="Address the HTTP server binds; 0.0.0.0 in containers.",
+    )
     port: int = 8000
 
     database_url: str = Field(
