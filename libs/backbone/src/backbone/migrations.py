@@ -7,9 +7,11 @@ import asyncio
 import importlib.util
 from pathlib import Path
 
-from alembic import command, context
+import sqlalchemy as sa
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -34,6 +36,11 @@ def alembic_config(service: str, database_url: str) -> Config:
 
 def upgrade(service: str, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, database_url), revision)
+
+
+def check(service: str, database_url: str) -> None:
+    """Raise if the service's tables (adapters/orm.py) differ from what its migrations build."""
+    command.check(alembic_config(service, database_url))
 
 
 def run_env(metadata: MetaData) -> None:
@@ -76,3 +83,60 @@ def run_env(metadata: MetaData) -> None:
             context.run_migrations()
     else:
         asyncio.run(run_async())
+
+
+# -- the delivery tables every service has (backbone/tables.py) --------------------------------
+# Frozen as of v1: a change to these tables is a new function here plus a migration in every
+# service, never an edit of this one (migrations already applied must stay reproducible).
+
+
+def create_delivery_tables_v1(schema: str) -> None:
+    now = sa.text("now()")
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("event_type", sa.String(length=200), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("value", sa.LargeBinary(), nullable=False),
+        sa.Column("headers", postgresql.JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox"),
+        sa.UniqueConstraint("event_id", name="uq_outbox_event_id"),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_outbox_unpublished",
+        "outbox",
+        ["id"],
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("event_type", sa.String(length=200), nullable=False),
+        sa.Column("outcome", sa.String(length=20), server_default="handled", nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
+        sa.PrimaryKeyConstraint("event_id", name="pk_inbox"),
+        schema=schema,
+    )
+    op.create_index("ix_inbox_received_at", "inbox", ["received_at"], schema=schema)
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("tenant_key", sa.String(length=100), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
+        sa.PrimaryKeyConstraint("tenant_key", "key", name="pk_idempotency_keys"),
+        schema=schema,
+    )
+
+
+def drop_delivery_tables_v1(schema: str) -> None:
+    for table in ("idempotency_keys", "inbox", "outbox"):
+        op.drop_table(table, schema=schema)
