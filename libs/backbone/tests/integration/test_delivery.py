@@ -6,6 +6,7 @@ retried without dead-lettering."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -57,6 +58,25 @@ class Bed:
                 await s.scalar(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.key == str(key))) or 0
             )
 
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """One run of the service: consumers, relay; stopping it is a clean shutdown."""
+
+        async def handler(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+            await handle_tenant(self, uow, envelope, event)
+
+        app = create_app(
+            Service(
+                settings=self.settings,
+                title="test bed",
+                description="delivery test bed",
+                handlers={TenantCreated.event_type: handler},
+                subscribes=[Topic.DIRECTORY_EVENTS],
+            )
+        )
+        async with serving(app):
+            yield
+
     async def inbox_outcome(self, event_id: UUID) -> str | None:
         async with self.db.sessions() as s:
             return await s.scalar(select(INBOX.c.outcome).where(INBOX.c.event_id == event_id))
@@ -68,6 +88,8 @@ async def handle_tenant(bed: Bed, uow: UnitOfWork, envelope: Envelope, event: Te
         raise ValueError(f"cannot handle {event.slug}")
     if event.slug.startswith("flaky") and bed.calls[event.slug] <= 2:
         raise TransientError("database hiccup")
+    if event.slug.startswith("slow"):
+        await asyncio.sleep(0.05)
     uow.emit(
         UserRegistered(user_id=event.tenant_id, tenant_id=event.tenant_id, role=Role.EXECUTIVE),
         tenant_id=event.tenant_id,
@@ -84,20 +106,8 @@ async def bed(stack: Stack) -> AsyncIterator[Bed]:
     db = Database.connect(settings.database_url, SERVICE, pool_size=2)
     b = Bed(stack, prefix, settings, db)
 
-    async def handler(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
-        await handle_tenant(b, uow, envelope, event)
-
-    app = create_app(
-        Service(
-            settings=settings,
-            title="test bed",
-            description="delivery test bed",
-            handlers={TenantCreated.event_type: handler},
-            subscribes=[Topic.DIRECTORY_EVENTS],
-        )
-    )
     try:
-        async with serving(app):
+        async with b.running():
             yield b
     finally:
         await db.dispose()
@@ -213,6 +223,47 @@ async def test_transient_fault_is_retried_not_dead_lettered(bed: Bed, producer: 
     assert bed.calls["flaky-1"] == 3  # two transient failures (batch rewound each time), then success
     assert await bed.effects(flaky.payload().tenant_id) == 1  # type: ignore[attr-defined]
     assert await read_all(bed.stack.kafka_bootstrap_servers, bed.topic(dlq_topic(SERVICE)), idle=0.5) == []
+
+
+async def test_shutdown_mid_stream_loses_nothing_and_doubles_nothing(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    """Stopping the service while it works through a backlog must not commit offsets of
+    messages it has not handled (faststream#2999), nor repeat effects after the restart."""
+    prefix = unique("stop_") + "."
+    specs = tuple(s for s in TOPIC_SPECS if s.name in (Topic.DIRECTORY_EVENTS.value, dlq_topic(SERVICE)))
+    await stack.create_topics(prefix, specs)
+    # Small batches, so the stop lands between and inside batches.
+    settings = stack.settings(SlaSettings, kafka_topic_prefix=prefix, consumer_max_records=5)
+    db = Database.connect(settings.database_url, SERVICE, pool_size=2)
+    bed = Bed(stack, prefix, settings, db)
+    events = [tenant_event(f"slow-{i}") for i in range(60)]
+    try:
+        for e in events:
+            await producer.send(
+                prefix + Topic.DIRECTORY_EVENTS, e.model_dump_json().encode(), key=e.subject.encode()
+            )
+        await producer.flush()
+
+        async def some_handled() -> int:
+            counts = [await bed.effects(e.payload().tenant_id) for e in events]  # type: ignore[attr-defined]
+            return sum(counts) if 5 <= sum(counts) < len(events) else 0
+
+        async with bed.running():
+            await eventually(some_handled, interval=0.02, what="part of the backlog to be handled")
+        # Stopped mid-backlog; a new run picks up where the committed offsets are.
+        async with bed.running():
+
+            async def all_handled() -> bool:
+                counts = [await bed.effects(e.payload().tenant_id) for e in events]  # type: ignore[attr-defined]
+                return all(c >= 1 for c in counts)
+
+            await eventually(all_handled, what="every event to be handled after the restart")
+        counts = [await bed.effects(e.payload().tenant_id) for e in events]  # type: ignore[attr-defined]
+        assert counts == [1] * len(events)
+    finally:
+        await db.dispose()
+        await stack.delete_topics(prefix)
 
 
 CRASHING_WRITER = textwrap.dedent(

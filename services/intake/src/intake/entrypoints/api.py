@@ -4,10 +4,12 @@ import hmac
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from backbone.app import RuntimeDep, UowDep
+from backbone.idempotency import respond_once
 from backbone.problems import Problem, Unauthorized
 from intake import handlers
 from intake.config import Settings
@@ -42,11 +44,13 @@ def _check_token(settings: Settings, authorization: str | None) -> None:
 @router.post("/alerts/alertmanager", status_code=status.HTTP_202_ACCEPTED, response_model=AlertsAccepted)
 async def alertmanager_webhook(
     body: Webhook,
+    request: Request,
     runtime: RuntimeDep,
     uow: UowDep,
     authorization: Annotated[str | None, Header()] = None,
-) -> AlertsAccepted:
-    """Alertmanager webhook (version 4). Firing alerts open or update an incident."""
+) -> JSONResponse:
+    """Alertmanager webhook (version 4). Firing alerts open or update an incident.
+    Accepts an Idempotency-Key header."""
     settings = runtime.settings
     assert isinstance(settings, Settings)
     _check_token(settings, authorization)
@@ -56,6 +60,9 @@ async def alertmanager_webhook(
         raise Problem(
             f"tenant {settings.alert_tenant!r} is not known to intake yet", status=503, title="Unavailable"
         )
-    accepted = await handlers.accept_alertmanager(uow, tenant_id, body)
-    await uow.commit()
-    return AlertsAccepted(alerts=[AcceptedAlert(**a.__dict__) for a in accepted])
+
+    async def accept() -> tuple[int, AlertsAccepted]:
+        accepted = await handlers.accept_alertmanager(uow, tenant_id, body)
+        return 202, AlertsAccepted(alerts=[AcceptedAlert(**a.__dict__) for a in accepted])
+
+    return await respond_once(request, uow, str(tenant_id), accept)

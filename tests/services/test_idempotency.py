@@ -1,0 +1,92 @@
+"""HTTP writes with an Idempotency-Key have their effect once (DESIGN §4)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from backbone.db import Database
+from backbone.tables import OUTBOX
+from backbone.testing import Stack, eventually, serving, unique
+from intake.adapters.orm import dedup_keys, tenants
+from intake.config import Settings as IntakeSettings
+from intake.main import create as create_intake
+
+pytestmark = pytest.mark.integration
+
+
+def body(fingerprint: str) -> dict[str, Any]:
+    return {
+        "version": "4",
+        "status": "firing",
+        "alerts": [{"status": "firing", "labels": {"alertname": "X"}, "fingerprint": fingerprint}],
+    }
+
+
+async def test_retried_write_with_same_key_has_one_effect(stack: Stack) -> None:
+    slug = unique("t")
+    token = "idem-token"
+    db = Database.connect(stack.database_url, "intake", pool_size=2)
+    try:
+        # The tenant as intake's replica would hold it after directory's tenant.created.v1.
+        async with db.sessions() as s, s.begin():
+            await s.execute(insert(tenants).values(id=uuid4(), slug=slug, name="Idempotency"))
+        settings = stack.settings(IntakeSettings, alert_token=token, alert_tenant=slug)
+        async with serving(create_intake(settings)) as intake:
+            auth = {"Authorization": f"Bearer {token}"}
+            fingerprint = unique("fp")
+
+            async def first() -> Any:
+                r = await intake.post(
+                    "/v1/alerts/alertmanager",
+                    json=body(fingerprint),
+                    headers={**auth, "Idempotency-Key": "k1"},
+                )
+                return r if r.status_code == 202 else None
+
+            original = await eventually(first, what="intake to know the tenant")
+            # Retries, one of them concurrent with another.
+            replays = await asyncio.gather(
+                *[
+                    intake.post(
+                        "/v1/alerts/alertmanager",
+                        json=body(fingerprint),
+                        headers={**auth, "Idempotency-Key": "k1"},
+                    )
+                    for _ in range(3)
+                ]
+            )
+            for r in replays:
+                assert r.status_code == 202 and r.json() == original.json()
+                assert r.headers["idempotent-replayed"] == "true"
+
+            async with db.sessions() as s:
+                count = await s.scalar(
+                    select(dedup_keys.c.alert_count).where(dedup_keys.c.dedup_key == f"am:{fingerprint}")
+                )
+                events = await s.scalar(
+                    select(func.count())
+                    .select_from(OUTBOX)
+                    .where(OUTBOX.c.key == original.json()["alerts"][0]["incident_id"])
+                )
+            assert count == 1  # not bumped by the replays
+            assert events == 1  # one incident_reported, no alert_repeated
+
+            # Without the key the same alert is a repeat, as it should be.
+            plain = await intake.post("/v1/alerts/alertmanager", json=body(fingerprint), headers=auth)
+            assert plain.json()["alerts"][0]["opened"] is False
+
+            # The same key for a different request is refused and writes nothing.
+            misuse = await intake.post(
+                "/v1/alerts/alertmanager", json=body("other"), headers={**auth, "Idempotency-Key": "k1"}
+            )
+            assert misuse.status_code == 422
+            assert misuse.headers["content-type"] == "application/problem+json"
+            async with db.sessions() as s:
+                assert not await s.scalar(select(dedup_keys.c.id).where(dedup_keys.c.dedup_key == "am:other"))
+    finally:
+        await db.dispose()
