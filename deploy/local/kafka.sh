@@ -207,8 +207,12 @@ wait_ready() {
         return 0
     fi
     say "waiting for $LOCAL_BOOTSTRAP (port + metadata request, up to ${START_TIMEOUT}s)"
+    local pid
+    pid=$(<"$PID_FILE")
     until port_open "$LOCAL_BOOTSTRAP" && metadata_ok "$LOCAL_BOOTSTRAP"; do
-        if ! running_pid >/dev/null; then
+        # Only liveness here: /proc/PID/cmdline can read empty while setsid/nohup exec java,
+        # which made running_pid's command-line check fail a healthy start now and then.
+        if ! kill -0 "$pid" 2>/dev/null; then
             show_log_tail
             die "broker process exited during start-up"
         fi

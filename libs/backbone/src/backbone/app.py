@@ -19,7 +19,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import make_asgi_app
 
 from backbone import problems, telemetry
-from backbone.consumer import EventConsumer, EventHandler, subscribe
+from backbone.consumer import EventConsumer, Handler, subscribe
 from backbone.db import Database
 from backbone.kafka import make_broker
 from backbone.outbox import OutboxRelay, make_producer
@@ -52,7 +52,7 @@ class Service:
     title: str
     description: str
     api: Sequence[APIRouter] = ()
-    handlers: dict[str, EventHandler] = field(default_factory=dict)
+    handlers: dict[str, Handler] = field(default_factory=dict)
     subscribes: Sequence[Topic] = ()
     publishes: Sequence[type[EventData]] = ()
     background: Sequence[BackgroundTask] = ()

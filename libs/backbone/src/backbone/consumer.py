@@ -38,6 +38,23 @@ from contracts.envelope import Envelope, EventData, is_known
 log = structlog.get_logger(__name__)
 
 EventHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+BatchFn = Callable[[UnitOfWork, list[tuple[Envelope, Any]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A handler given a run of consecutive events of its type at once, so it can use
+    set-based SQL (one statement for the run instead of several per event). Runs never cross
+    an event of another type, so per-key order holds."""
+
+    fn: BatchFn
+
+
+def batched(fn: BatchFn) -> Batched:
+    return Batched(fn)
+
+
+Handler = EventHandler | Batched
 
 HANDLED = Counter("events_handled_total", "Events handled", ["service", "type"])
 DUPLICATES = Counter("events_duplicate_total", "Redelivered events skipped by the inbox", ["service"])
@@ -73,7 +90,24 @@ class _Work:
     record: ConsumerRecord[Any, Any]
     envelope: Envelope
     payload: EventData
-    handler: EventHandler
+    handler: Handler
+
+
+async def _dispatch(uow: UnitOfWork, items: Sequence[_Work]) -> None:
+    """Call handlers in message order; a Batched handler takes each run of its events at once."""
+    i = 0
+    while i < len(items):
+        handler = items[i].handler
+        j = i + 1
+        while j < len(items) and items[j].handler is handler:
+            j += 1
+        run = items[i:j]
+        if isinstance(handler, Batched):
+            await handler.fn(uow, [(w.envelope, w.payload) for w in run])
+        else:
+            for w in run:
+                await handler(uow, w.envelope, w.payload)
+        i = j
 
 
 class _Rewind(Exception):
@@ -87,7 +121,7 @@ class EventConsumer:
         self,
         settings: ServiceSettings,
         uow: Callable[[], UnitOfWork],
-        handlers: dict[str, EventHandler],
+        handlers: dict[str, Handler],
         producer: AIOKafkaProducer,
     ) -> None:
         unknown = [t for t in handlers if not is_known(t)]
@@ -175,10 +209,12 @@ class EventConsumer:
     async def _handle_together(self, work: list[_Work]) -> None:
         async with self.uow() as uow:
             fresh = await self._claim(uow, work)
+            todo = []
             for item in work:
                 if item.envelope.id in fresh:
                     fresh.discard(item.envelope.id)  # a copy later in the same batch is a duplicate
-                    await item.handler(uow, item.envelope, item.payload)
+                    todo.append(item)
+            await _dispatch(uow, todo)
             await uow.commit()
         for item in work:
             HANDLED.labels(self.service, item.envelope.type).inc()
@@ -190,7 +226,7 @@ class EventConsumer:
             try:
                 async with self.uow() as uow:
                     if await self._claim(uow, [item]):
-                        await item.handler(uow, item.envelope, item.payload)
+                        await _dispatch(uow, [item])
                     await uow.commit()
                 HANDLED.labels(self.service, item.envelope.type).inc()
                 return

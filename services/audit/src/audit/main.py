@@ -7,6 +7,7 @@ from audit import handlers
 from audit.config import Settings
 from audit.entrypoints.api import router
 from backbone.app import Service, create_app
+from backbone.consumer import batched
 from contracts.envelope import known_event_types
 from contracts.topics import Topic
 
@@ -19,7 +20,8 @@ def create(settings: Settings | None = None) -> FastAPI:
             title="Audit service",
             description=__doc__ or "",
             api=[router],
-            handlers={name: handlers.record for name in known_event_types()},
+            # One Batched handler for every type: a run of mixed types is still one run.
+            handlers=dict.fromkeys(known_event_types(), batched(handlers.record)),
             subscribes=[t for t in Topic if t.value.endswith(".events") and t is not Topic.AUDIT_EVENTS],
         )
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from backbone.uow import UnitOfWork
@@ -17,73 +18,94 @@ from triage.domain.incident import reference_code
 from triage.domain.severity import classify
 
 
-async def _next_reference(uow: UnitOfWork, tenant_id: UUID) -> str:
-    number = await uow.session.scalar(
+async def _reserve_references(uow: UnitOfWork, tenant_id: UUID, count: int) -> list[str]:
+    """``count`` consecutive per-tenant reference codes in one statement."""
+    last = await uow.session.scalar(
         insert(reference_counters)
-        .values(tenant_id=tenant_id, last_number=1)
+        .values(tenant_id=tenant_id, last_number=count)
         .on_conflict_do_update(
-            index_elements=["tenant_id"], set_={"last_number": reference_counters.c.last_number + 1}
+            index_elements=["tenant_id"], set_={"last_number": reference_counters.c.last_number + count}
         )
         .returning(reference_counters.c.last_number)
     )
-    assert number is not None
-    return reference_code(number)
+    assert last is not None
+    return [reference_code(n) for n in range(last - count + 1, last + 1)]
 
 
-async def open_incident(uow: UnitOfWork, envelope: Envelope, event: IncidentReported) -> None:
-    """Intake reported a new incident: record it, classify it, announce it."""
-    tenant_id = envelope.tenantid
-    if tenant_id is None:
-        raise ValueError("intake.incident_reported.v1 without a tenant")
-    exists = await uow.session.scalar(select(incidents.c.id).where(incidents.c.id == event.incident_id))
-    if exists is not None:
-        return  # already opened (the inbox keys on event id; this keys on the incident)
-    classification = classify(event.impact)
-    code = await _next_reference(uow, tenant_id)
-    await uow.session.execute(
-        insert(incidents).values(
-            id=event.incident_id,
-            tenant_id=tenant_id,
-            reference_code=code,
-            title=event.title,
-            description=event.description,
-            status=IncidentStatus.OPEN.value,
-            severity=classification.severity.value,
-            severity_flags=classification.flags,
-            impact=event.impact.model_dump(mode="json"),
-            source=event.source.value,
-            dedup_key=event.dedup_key,
-            client_id=event.client_id,
-            component_id=event.component_id,
-            labels=event.labels,
-            detected_at=event.detected_at,
-        )
-    )
-    uow.emit(
-        IncidentCreated(
-            incident_id=event.incident_id,
-            reference_code=code,
-            title=event.title,
-            status=IncidentStatus.OPEN,
-            severity=classification.severity,
-            severity_flags=classification.flags,
-            source=event.source,
-            client_id=event.client_id,
-            component_id=event.component_id,
-            dedup_key=event.dedup_key,
-            detected_at=event.detected_at,
-        ),
-        tenant_id=tenant_id,
-        caused_by=envelope,
-    )
+async def open_incidents(uow: UnitOfWork, reports: list[tuple[Envelope, IncidentReported]]) -> None:
+    """Intake reported new incidents: record, classify and announce them (set-based: a storm
+    of reports costs a few statements per batch, not several per incident)."""
+    ids = [event.incident_id for _, event in reports]
+    existing = set((await uow.session.scalars(select(incidents.c.id).where(incidents.c.id.in_(ids)))).all())
+    todo: list[tuple[Envelope, IncidentReported]] = []
+    for envelope, event in reports:
+        if envelope.tenantid is None:
+            raise ValueError("intake.incident_reported.v1 without a tenant")
+        if event.incident_id not in existing:  # the inbox keys on event id; this on the incident
+            existing.add(event.incident_id)
+            todo.append((envelope, event))
+    if not todo:
+        return
+    by_tenant: dict[UUID, list[tuple[Envelope, IncidentReported]]] = defaultdict(list)
+    for envelope, event in todo:
+        by_tenant[envelope.tenantid].append((envelope, event))  # type: ignore[index]
+    rows = []
+    for tenant_id, items in by_tenant.items():
+        codes = await _reserve_references(uow, tenant_id, len(items))
+        for code, (envelope, event) in zip(codes, items, strict=True):
+            classification = classify(event.impact)
+            rows.append(
+                {
+                    "id": event.incident_id,
+                    "tenant_id": tenant_id,
+                    "reference_code": code,
+                    "title": event.title,
+                    "description": event.description,
+                    "status": IncidentStatus.OPEN.value,
+                    "severity": classification.severity.value,
+                    "severity_flags": classification.flags,
+                    "impact": event.impact.model_dump(mode="json"),
+                    "source": event.source.value,
+                    "dedup_key": event.dedup_key,
+                    "client_id": event.client_id,
+                    "component_id": event.component_id,
+                    "labels": event.labels,
+                    "detected_at": event.detected_at,
+                }
+            )
+            uow.emit(
+                IncidentCreated(
+                    incident_id=event.incident_id,
+                    reference_code=code,
+                    title=event.title,
+                    status=IncidentStatus.OPEN,
+                    severity=classification.severity,
+                    severity_flags=classification.flags,
+                    source=event.source,
+                    client_id=event.client_id,
+                    component_id=event.component_id,
+                    dedup_key=event.dedup_key,
+                    detected_at=event.detected_at,
+                ),
+                tenant_id=tenant_id,
+                caused_by=envelope,
+            )
+    await uow.session.execute(insert(incidents), rows)
 
 
-async def count_alert(uow: UnitOfWork, envelope: Envelope, event: AlertRepeated) -> None:
-    # GREATEST: a count must never go down if events arrive out of order.
+async def count_alerts(uow: UnitOfWork, repeats: list[tuple[Envelope, AlertRepeated]]) -> None:
+    """Alerts repeated on open incidents: keep the highest count seen (GREATEST: events may
+    arrive out of order, and a count must never go down)."""
+    highest: dict[UUID, int] = {}
+    for _, event in repeats:
+        highest[event.incident_id] = max(highest.get(event.incident_id, 0), event.alert_count)
     await uow.session.execute(
         update(incidents)
-        .where(incidents.c.id == event.incident_id)
-        .values(alert_count=func.greatest(incidents.c.alert_count, event.alert_count), updated_at=func.now())
+        .where(incidents.c.id == bindparam("incident_id"))
+        .values(
+            alert_count=func.greatest(incidents.c.alert_count, bindparam("count")), updated_at=func.now()
+        ),
+        [{"incident_id": k, "count": v} for k, v in highest.items()],
     )
 
 

@@ -4,6 +4,7 @@ Entry: `incidentctl serve triage`."""
 from fastapi import FastAPI
 
 from backbone.app import Service, create_app
+from backbone.consumer import batched
 from contracts.events import AlertRepeated, IncidentCreated, IncidentReported
 from contracts.topics import Topic
 from triage import handlers
@@ -19,8 +20,8 @@ def create(settings: Settings | None = None) -> FastAPI:
             description=__doc__ or "",
             api=[router],
             handlers={
-                IncidentReported.event_type: handlers.open_incident,
-                AlertRepeated.event_type: handlers.count_alert,
+                IncidentReported.event_type: batched(handlers.open_incidents),
+                AlertRepeated.event_type: batched(handlers.count_alerts),
             },
             subscribes=[Topic.INTAKE_EVENTS],
             publishes=[IncidentCreated],
