@@ -13,7 +13,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from backbone.db import Database
 from backbone.testing import Infra, Stack, create_database, discover_infra, drop_database, migrate_all, unique
+from backbone.uow import UnitOfWork
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +41,21 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
 @pytest.fixture(scope="session")
 def kafka_bootstrap(infra: Infra) -> str:
     return infra.kafka_bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+async def operator_key(stack: Stack) -> str:
+    """The session's bootstrap: the first tenant's platform operator, whose API key creates a
+    fresh tenant for each test that needs one (backbone.testing.new_tenant)."""
+    from directory import handlers
+
+    db = Database.connect(stack.database_url, "directory", pool_size=1)
+    try:
+        async with UnitOfWork(db.sessions, source="directory") as uow:
+            created = await handlers.bootstrap(
+                uow, slug="operators", name="Platform operators", admin_email="ops@example.com"
+            )
+            await uow.commit()
+    finally:
+        await db.dispose()
+    return created.api_key

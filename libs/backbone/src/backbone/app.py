@@ -19,7 +19,16 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import make_asgi_app
 
 from backbone import problems, telemetry
-from backbone.consumer import EventConsumer, Handler, subscribe
+from backbone.auth import (
+    USER_EVENTS,
+    Caller,
+    PrincipalLookup,
+    TokenVerifier,
+    load_pem,
+    replica_lookup,
+    replicate_users,
+)
+from backbone.consumer import EventConsumer, Handler, batched, subscribe
 from backbone.db import Database
 from backbone.kafka import make_broker
 from backbone.outbox import OutboxRelay, make_producer
@@ -38,6 +47,8 @@ class Runtime:
     broker: KafkaBroker
     relay: OutboxRelay
     consumer: EventConsumer | None
+    verifier: TokenVerifier | None = None
+    principal_lookup: PrincipalLookup = replica_lookup
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db.sessions, source=self.settings.service_name, on_commit=self.relay.wake)
@@ -56,6 +67,9 @@ class Service:
     subscribes: Sequence[Topic] = ()
     publishes: Sequence[type[EventData]] = ()
     background: Sequence[BackgroundTask] = ()
+    # Every service but directory keeps a replica of users for access checks (DESIGN §5).
+    replicate_users: bool = True
+    principal_lookup: PrincipalLookup = replica_lookup
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -103,22 +117,34 @@ def create_app(service: Service) -> FastAPI:
     relay = OutboxRelay(db, settings, producer)
     consumer: EventConsumer | None = None
     runtime_box: dict[str, Runtime] = {}
+    verifier = TokenVerifier(load_pem(settings.auth_public_key)) if settings.auth_public_key else None
 
-    if service.handlers:
-        for event_type in service.handlers:
-            if event_class(event_type).topic not in service.subscribes:
+    handlers = dict(service.handlers)
+    subscribes = list(service.subscribes)
+    if service.replicate_users:
+        replica = batched(replicate_users)  # one object, so both user events batch together
+        for event_type in USER_EVENTS:
+            if event_type in handlers:
+                raise ValueError(f"{event_type} is handled by the users replica; call it from there")
+            handlers[event_type] = replica
+        if Topic.DIRECTORY_EVENTS not in subscribes:
+            subscribes.append(Topic.DIRECTORY_EVENTS)
+
+    if handlers:
+        for event_type in handlers:
+            if event_class(event_type).topic not in subscribes:
                 raise ValueError(
                     f"{settings.service_name} handles {event_type} but does not subscribe to its topic"
                 )
-        consumer = EventConsumer(settings, lambda: runtime_box["rt"].uow(), service.handlers, producer)
+        consumer = EventConsumer(settings, lambda: runtime_box["rt"].uow(), handlers, producer)
         subscribe(
             broker,
             consumer,
-            [t.value for t in service.subscribes],
-            description="Handles: " + ", ".join(sorted(service.handlers)),
+            [t.value for t in subscribes],
+            description="Handles: " + ", ".join(sorted(handlers)),
         )
     _document_publishers(broker, service)
-    runtime = Runtime(settings, db, broker, relay, consumer)
+    runtime = Runtime(settings, db, broker, relay, consumer, verifier, service.principal_lookup)
     runtime_box["rt"] = runtime
 
     @contextlib.asynccontextmanager
@@ -170,6 +196,20 @@ def create_app(service: Service) -> FastAPI:
     async def asyncapi_yaml() -> str:
         return specification.to_specification().to_yaml()
 
+    async def me(caller: Caller) -> dict[str, Any]:
+        """The caller as this service sees them now (role, links), after every access check."""
+        return {
+            "user_id": caller.user_id,
+            "tenant_id": caller.tenant_id,
+            "role": caller.role,
+            "client_id": caller.client_id,
+            "vendor_id": caller.vendor_id,
+            "service": settings.service_name,
+        }
+
+    if not any(getattr(r, "path", None) == "/v1/me" for r in app.routes):
+        app.get("/v1/me", tags=["auth"])(me)
+
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
@@ -177,7 +217,7 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/readyz", tags=["ops"], response_model=None)
     async def readyz() -> Any:
-        """Readiness: the database and the broker answer."""
+        """Readiness: the database and the broker answer, and tokens can be verified."""
         checks: dict[str, str] = {}
         try:
             await asyncio.wait_for(db.ping(), 3)
@@ -189,6 +229,7 @@ def create_app(service: Service) -> FastAPI:
             checks["kafka"] = "ok" if ok else "error: no answer"
         except Exception as exc:
             checks["kafka"] = f"error: {type(exc).__name__}"
+        checks["auth"] = "ok" if verifier is not None else "error: AUTH_PUBLIC_KEY is not set"
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503

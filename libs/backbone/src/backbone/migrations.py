@@ -140,3 +140,23 @@ def create_delivery_tables_v1(schema: str) -> None:
 def drop_delivery_tables_v1(schema: str) -> None:
     for table in ("idempotency_keys", "inbox", "outbox"):
         op.drop_table(table, schema=schema)
+
+
+def create_principals_table_v1(schema: str) -> None:
+    """The users replica every service but directory keeps (backbone/tables.py principals)."""
+    op.create_table(
+        "principals",
+        sa.Column("user_id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("role", sa.String(length=40), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("client_id", sa.UUID(), nullable=True),
+        sa.Column("vendor_id", sa.UUID(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", name="pk_principals"),
+        schema=schema,
+    )
+
+
+def drop_principals_table_v1(schema: str) -> None:
+    op.drop_table("principals", schema=schema)

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -58,7 +59,7 @@ def problem_response(
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
-    body.update(jsonable_encoder(extra))
+    body.update(jsonable_encoder({k: v for k, v in extra.items() if v is not None}))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -86,6 +87,22 @@ def install(app: FastAPI) -> None:
             exc.status_code, "Error"
         )
         return problem_response(exc.status_code, title, str(exc.detail), request.url.path)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # The backstop behind each handler's own checks, for two requests racing: the
+        # transaction was rolled back, nothing was written.
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        if sqlstate == "23505":
+            return problem_response(
+                409, "Conflict", "conflicts with an existing record", request.url.path, constraint=constraint
+            )
+        if sqlstate == "23503":
+            return problem_response(
+                422, "Unprocessable content", "refers to a record that does not exist", request.url.path
+            )
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -40,6 +40,11 @@ class ServiceSettings(BaseSettings):
         validation_alias=_shared("KAFKA_TOPIC_PREFIX"),
         description="Prefix of every topic and consumer group, so environments can share a broker.",
     )
+    auth_public_key: str | None = Field(
+        default=None,
+        validation_alias=_shared("AUTH_PUBLIC_KEY"),
+        description="Directory's Ed25519 public key(s), PEM inline or a file path; several while rotating.",
+    )
     log_level: str = Field(default="INFO", validation_alias=_shared("LOG_LEVEL"))
     log_json: bool = Field(default=True, validation_alias=_shared("LOG_JSON"))
     otel_exporter_otlp_endpoint: str | None = Field(

@@ -56,6 +56,22 @@ def delivery_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
     return outbox, inbox, idempotency
 
 
+def principals_table(metadata: MetaData) -> Table:
+    """Each service's replica of directory's users: what an access check needs, nothing more."""
+    return Table(
+        "principals",
+        metadata,
+        Column("user_id", UUID(as_uuid=True), primary_key=True),
+        Column("tenant_id", UUID(as_uuid=True), nullable=False),
+        Column("role", String(40), nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("client_id", UUID(as_uuid=True)),
+        Column("vendor_id", UUID(as_uuid=True)),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
 # Schema-less copies used by the backbone's own queries: every connection's search_path is
 # the service's schema (see db.Database.connect), so these resolve to that service's tables.
 OUTBOX, INBOX, IDEMPOTENCY = delivery_tables(MetaData())
+PRINCIPALS = principals_table(MetaData())

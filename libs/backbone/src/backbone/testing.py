@@ -10,7 +10,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from backbone.auth import TokenSigner, generate_keypair
 from backbone.kafka import create_topics, delete_topics
 from backbone.migrations import upgrade
 from backbone.settings import ServiceSettings
@@ -102,6 +103,8 @@ class Stack:
     database_url: str
     kafka_bootstrap_servers: str
     topic_prefix: str
+    # One signing key pair per test session: directory signs with it, every service verifies.
+    keypair: tuple[str, str] = field(default_factory=generate_keypair)
 
     def settings(self, cls: type[S], **overrides: Any) -> S:
         values: dict[str, Any] = {
@@ -112,9 +115,36 @@ class Stack:
             "db_pool_size": 5,
             "outbox_poll_interval_s": 0.1,
             "consumer_retry_backoff_s": 0.05,
+            "auth_public_key": self.keypair[1],
+            "signing_key": self.keypair[0],  # read by directory only
         }
         values.update(overrides)
         return cls(**values)
+
+    def token(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        role: str = "system_administrator",
+        user_id: uuid.UUID | None = None,
+        client_id: uuid.UUID | None = None,
+        vendor_id: uuid.UUID | None = None,
+        ttl_s: int = 600,
+        now: float | None = None,
+    ) -> str:
+        """An access token as directory would sign it, for tests of other services."""
+        claims: dict[str, Any] = {
+            "sub": str(user_id or uuid.uuid4()),
+            "tid": str(tenant_id),
+            "role": role,
+            "cid": str(client_id) if client_id else None,
+            "vid": str(vendor_id) if vendor_id else None,
+        }
+        return TokenSigner(self.keypair[0].encode(), ttl_s).issue(claims, now=now)
+
+    def auth(self, **kwargs: Any) -> dict[str, str]:
+        """Authorization header for ``token(**kwargs)``."""
+        return {"Authorization": f"Bearer {self.token(**kwargs)}"}
 
     async def create_topics(
         self, prefix: str | None = None, specs: tuple[TopicSpec, ...] = TOPIC_SPECS
@@ -151,3 +181,28 @@ async def eventually(
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {within}s waiting for {what or probe!r}; last={last!r}")
+
+
+@dataclass(frozen=True)
+class TenantAdmin:
+    tenant_id: str
+    slug: str
+    api_key: str
+
+
+async def sign_in(directory: httpx.AsyncClient, api_key: str) -> dict[str, str]:
+    """Exchange an API key at directory; the Authorization header for the token."""
+    response = await directory.post("/v1/auth/token", json={"api_key": api_key})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def new_tenant(directory: httpx.AsyncClient, operator_key: str, slug: str | None = None) -> TenantAdmin:
+    """A fresh tenant (and its administrator) per test, created by the platform operator."""
+    slug = slug or unique("t-")
+    response = await directory.post(
+        "/v1/tenants", json={"slug": slug, "name": slug}, headers=await sign_in(directory, operator_key)
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return TenantAdmin(body["tenant_id"], slug, body["api_key"])

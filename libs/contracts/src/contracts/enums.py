@@ -32,6 +32,7 @@ __all__ = [
     "IncidentSource",
     "IncidentStatus",
     "IncidentTaskStatus",
+    "IntegrationKind",
     "KbArticleStatus",
     "KbArticleType",
     "KbCategory",
@@ -127,6 +128,14 @@ class SubscriptionTier(StrEnum):
     PREMIUM = "premium"
     STANDARD = "standard"
     BASIC = "basic"
+
+
+class IntegrationKind(StrEnum):
+    """DESIGN §6 POST /v1/integrations: the alert formats intake accepts."""
+
+    ALERTMANAGER = "alertmanager"
+    EVENTS_V2 = "events_v2"
+    GENERIC = "generic"
 
 
 class AuditAction(StrEnum):

@@ -1,21 +1,62 @@
 """Directory service: tenants, clients, subscriptions, users, vendors, components, API keys
-and integrations. Process entry: `incidentctl serve directory` (uvicorn factory)."""
+and integrations; signs the platform's access tokens. Entry: `incidentctl serve directory`."""
 
-from fastapi import FastAPI
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
 
 from backbone.app import Service, create_app
-from contracts.events import TenantCreated, UserRegistered
+from backbone.auth import TokenSigner, load_pem
+from contracts.events import (
+    ApiKeyIssued,
+    ClientOnboarded,
+    ClientUpdated,
+    ComponentRegistered,
+    IntegrationCreated,
+    SubscriptionChanged,
+    TenantCreated,
+    UserRegistered,
+    UserUpdated,
+    VendorRegistered,
+)
+from directory import handlers
 from directory.config import Settings
-from directory.entrypoints.api import router
+from directory.entrypoints.api import jwks, router
+
+well_known = APIRouter(tags=["auth"])
+
+
+@well_known.get("/.well-known/jwks.json")
+async def well_known_jwks(request: Request) -> dict[str, Any]:
+    """The same JWKS as /v1/auth/jwks, at the conventional address."""
+    return await jwks(request)
 
 
 def create(settings: Settings | None = None) -> FastAPI:
-    return create_app(
+    settings = settings or Settings()
+    app = create_app(
         Service(
-            settings=settings or Settings(),
+            settings=settings,
             title="Directory service",
             description=__doc__ or "",
-            api=[router],
-            publishes=[TenantCreated, UserRegistered],
+            api=[router, well_known],
+            publishes=[
+                TenantCreated,
+                UserRegistered,
+                UserUpdated,
+                ClientOnboarded,
+                ClientUpdated,
+                SubscriptionChanged,
+                VendorRegistered,
+                ComponentRegistered,
+                IntegrationCreated,
+                ApiKeyIssued,
+            ],
+            # Directory is the source of users: it checks its own table, it keeps no replica.
+            replicate_users=False,
+            principal_lookup=handlers.principal_row,
         )
     )
+    key = settings.signing_key.get_secret_value() if settings.signing_key else None
+    app.state.signer = TokenSigner(load_pem(key), settings.token_ttl_s) if key else None
+    return app

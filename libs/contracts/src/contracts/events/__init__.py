@@ -1,7 +1,35 @@
 """Every event type, defined once. Importing this package registers them all."""
 
-from contracts.events.directory import TenantCreated, UserRegistered
+from contracts.events.directory import (
+    ApiKeyIssued,
+    ClientOnboarded,
+    ClientUpdated,
+    ComponentRegistered,
+    IntegrationCreated,
+    LabelRule,
+    SubscriptionChanged,
+    TenantCreated,
+    UserRegistered,
+    UserUpdated,
+    VendorRegistered,
+)
 from contracts.events.incident import IncidentCreated
-from contracts.events.intake import AlertRepeated, IncidentReported
+from contracts.events.intake import AlertRepeated, ImpactFacts, IncidentReported
 
-__all__ = ["AlertRepeated", "IncidentCreated", "IncidentReported", "TenantCreated", "UserRegistered"]
+__all__ = [
+    "AlertRepeated",
+    "ApiKeyIssued",
+    "ClientOnboarded",
+    "ClientUpdated",
+    "ComponentRegistered",
+    "ImpactFacts",
+    "IncidentCreated",
+    "IncidentReported",
+    "IntegrationCreated",
+    "LabelRule",
+    "SubscriptionChanged",
+    "TenantCreated",
+    "UserRegistered",
+    "UserUpdated",
+    "VendorRegistered",
+]

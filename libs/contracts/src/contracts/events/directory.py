@@ -1,15 +1,35 @@
-"""Events of the directory service (topic ``directory.events``)."""
+"""Events of the directory service (topic ``directory.events``), keyed by the aggregate's id.
 
+Registration and update events carry the aggregate's whole current state, not a diff, so a
+replica in another service is an upsert of the newest event (order per key is kept by Kafka).
+``changed`` names the fields an update touched, for the audit trail.
+"""
+
+from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
-from contracts.enums import Role
+from pydantic import BaseModel
+
+from contracts.enums import (
+    ClientStatus,
+    ClientType,
+    IntegrationKind,
+    Role,
+    SubscriptionTier,
+    UserStatus,
+    VendorStatus,
+    VendorType,
+)
 from contracts.envelope import EventData, event
+from contracts.events.intake import ImpactFacts
 from contracts.topics import Topic
 
 
 @event
 class TenantCreated(EventData):
+    """A tenant (an operating company's isolated space) was created."""
+
     event_type: ClassVar[str] = "tenant.created.v1"
     topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
     subject_field: ClassVar[str] = "tenant_id"
@@ -19,15 +39,161 @@ class TenantCreated(EventData):
     name: str
 
 
-@event
-class UserRegistered(EventData):
-    event_type: ClassVar[str] = "user.registered.v1"
+class UserState(EventData):
     topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
     subject_field: ClassVar[str] = "user_id"
 
     user_id: UUID
     tenant_id: UUID
     role: Role
-    status: str = "active"
+    status: UserStatus = UserStatus.ACTIVE
     client_id: UUID | None = None
     vendor_id: UUID | None = None
+    name: str = ""
+    email: str = ""
+    department: str | None = None
+    timezone: str = "UTC"
+
+
+@event
+class UserRegistered(UserState):
+    """A user account was registered (003 Register User Account)."""
+
+    event_type: ClassVar[str] = "user.registered.v1"
+
+
+@event
+class UserUpdated(UserState):
+    """A user's role, status or details changed (003 Update User Details); the whole state."""
+
+    event_type: ClassVar[str] = "user.updated.v1"
+
+    changed: list[str] = []
+
+
+class ClientState(EventData):
+    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+    subject_field: ClassVar[str] = "client_id"
+
+    client_id: UUID
+    tenant_id: UUID
+    client_name: str
+    registration_number: str
+    contact_email: str
+    client_type: ClientType
+    status: ClientStatus = ClientStatus.ACTIVE
+    country: str | None = None
+    industry: str | None = None
+    account_manager_id: UUID | None = None
+
+
+@event
+class ClientOnboarded(ClientState):
+    """A client was onboarded (003 Client Onboarding)."""
+
+    event_type: ClassVar[str] = "client.onboarded.v1"
+
+
+@event
+class ClientUpdated(ClientState):
+    """A client's details or status changed (003 Client Information Update); the whole state."""
+
+    event_type: ClassVar[str] = "client.updated.v1"
+
+    changed: list[str] = []
+
+
+@event
+class SubscriptionChanged(EventData):
+    """A client's subscription was set or replaced; the SLA clocks follow its tier."""
+
+    event_type: ClassVar[str] = "subscription.changed.v1"
+    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+    subject_field: ClassVar[str] = "client_id"
+
+    client_id: UUID
+    tenant_id: UUID
+    tier: SubscriptionTier
+    contractual_p1: bool = False
+    valid_from: date
+    valid_until: date | None = None
+
+
+@event
+class VendorRegistered(EventData):
+    """An external service provider was registered (003 Register Vendor Information)."""
+
+    event_type: ClassVar[str] = "vendor.registered.v1"
+    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+    subject_field: ClassVar[str] = "vendor_id"
+
+    vendor_id: UUID
+    tenant_id: UUID
+    vendor_name: str
+    vendor_email: str
+    vendor_phone: str
+    vendor_type: VendorType
+    status: VendorStatus = VendorStatus.ACTIVE
+
+
+@event
+class ComponentRegistered(EventData):
+    """An infrastructure component of a client (optionally run by a vendor) was registered."""
+
+    event_type: ClassVar[str] = "component.registered.v1"
+    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+    subject_field: ClassVar[str] = "component_id"
+
+    component_id: UUID
+    tenant_id: UUID
+    client_id: UUID
+    vendor_id: UUID | None = None
+    name: str
+    component_type: str | None = None
+    environment: str | None = None
+    business_critical: bool = False
+
+
+class LabelRule(BaseModel):
+    """Maps an alert label to an impact fact: when ``label`` has one of ``values`` (any value
+    if empty), the fact ``fact`` is set to ``to``."""
+
+    label: str
+    values: list[str] = []
+    fact: str
+    to: bool | int | str
+
+
+@event
+class IntegrationCreated(EventData):
+    """A monitoring integration was created. Carries the token's SHA-256 (never the token), so
+    intake can authenticate alerts without calling directory."""
+
+    event_type: ClassVar[str] = "integration.created.v1"
+    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+    subject_field: ClassVar[str] = "integration_id"
+
+    integration_id: UUID
+    tenant_id: UUID
+    kind: IntegrationKind
+    name: str
+    client_id: UUID | None = None
+    default_component_id: UUID | None = None
+    impact_rules: list[LabelRule] = []
+    default_impact: ImpactFacts = ImpactFacts()
+    grouping_labels: list[str] = []
+    token_sha256: str
+
+
+@event
+class ApiKeyIssued(EventData):
+    """An API key was issued to a user (the key itself is shown once and never sent)."""
+
+    event_type: ClassVar[str] = "api_key.issued.v1"
+    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+    subject_field: ClassVar[str] = "key_id"
+
+    key_id: UUID
+    tenant_id: UUID
+    user_id: UUID
+    prefix: str

@@ -21,3 +21,10 @@ def issue() -> IssuedKey:
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def prefix_of(secret: str) -> str | None:
+    """The lookup prefix of a key as issued (``ipk_<prefix>_<random>``), None if malformed."""
+    kind, _, rest = secret.partition("_")
+    prefix, _, random = rest.partition("_")
+    return prefix if kind == "ipk" and len(prefix) == 8 and random else None

@@ -4,10 +4,11 @@ from sqlalchemy import Column, DateTime, Index, Integer, String, Table, func, te
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from backbone.db import service_metadata
-from backbone.tables import delivery_tables
+from backbone.tables import delivery_tables, principals_table
 
 metadata = service_metadata("intake")
 outbox, inbox, idempotency_keys = delivery_tables(metadata)
+principals = principals_table(metadata)
 
 # Local replica of directory's tenants (from directory.events), so alerts resolve a tenant
 # without calling another service.
@@ -17,6 +18,24 @@ tenants = Table(
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("slug", String(63), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
+)
+
+# Local replica of directory's alert integrations (from integration.created.v1). Alerts are
+# authenticated by the SHA-256 of their bearer token; the token itself is never stored.
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("client_id", UUID(as_uuid=True)),
+    Column("default_component_id", UUID(as_uuid=True)),
+    Column("impact_rules", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("default_impact", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("grouping_labels", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 # Dedup key -> incident. At most one open row per (tenant, key), enforced by the database so

@@ -2,7 +2,8 @@
 until then it has the delivery tables every service has."""
 
 from backbone.db import service_metadata
-from backbone.tables import delivery_tables
+from backbone.tables import delivery_tables, principals_table
 
 metadata = service_metadata("sla")
 outbox, inbox, idempotency_keys = delivery_tables(metadata)
+principals = principals_table(metadata)

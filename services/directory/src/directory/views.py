@@ -1,0 +1,67 @@
+"""Directory reads: every query filtered by the caller's tenant and narrowed to the caller's
+client or vendor for contacts (DESIGN §5). Out of scope reads like absent: 404."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Table, false, select
+
+from backbone.auth import Principal
+from backbone.problems import NotFound
+from backbone.uow import UnitOfWork
+from directory.adapters.orm import clients, components, integrations, subscriptions, users, vendors
+
+# Which column links each table's rows to a client and to a vendor (None: no such link).
+_LINKS: dict[str, tuple[str | None, str | None]] = {
+    "clients": ("id", None),
+    "vendors": (None, "id"),
+    "components": ("client_id", "vendor_id"),
+    "users": ("client_id", "vendor_id"),
+    "integrations": ("client_id", None),
+    "subscriptions": ("client_id", None),
+}
+
+
+def scope(caller: Principal, table: Table) -> list[ColumnElement[bool]]:
+    client_col, vendor_col = _LINKS[table.name]
+    if caller.client_scoped:
+        return [table.c[client_col] == caller.client_id] if client_col else [false()]
+    if caller.vendor_scoped:
+        return [table.c[vendor_col] == caller.vendor_id] if vendor_col else [false()]
+    return []
+
+
+async def one(uow: UnitOfWork, caller: Principal, table: Table, id_: UUID, what: str) -> Any:
+    key = table.c.client_id if table is subscriptions else table.c.id
+    row = (
+        await uow.session.execute(
+            select(table).where(key == id_, table.c.tenant_id == caller.tenant_id, *scope(caller, table))
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no {what} {id_}")
+    return row
+
+
+async def page(
+    uow: UnitOfWork,
+    caller: Principal,
+    table: Table,
+    *,
+    after: UUID | None,
+    limit: int,
+    **filters: Any,
+) -> list[Any]:
+    """Keyset pagination by id (UUIDv7, so in creation order)."""
+    query = select(table).where(table.c.tenant_id == caller.tenant_id, *scope(caller, table))
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(table.c[column] == value)
+    if after is not None:
+        query = query.where(table.c.id > after)
+    return list((await uow.session.execute(query.order_by(table.c.id).limit(limit))).all())
+
+
+__all__ = ["clients", "components", "integrations", "one", "page", "subscriptions", "users", "vendors"]
