@@ -11,7 +11,7 @@ cd "$SCRIPT_DIR/../.."
 
 PID_FILE=.local/platform.pid
 LOG_FILE=.local/log/platform.log
-TOKEN_FILE=.local/alert-token
+KEYS_DIR=.local/keys
 CREDENTIALS=.local/credentials.json
 
 say() { printf '==> platform: %s\n' "$*"; }
@@ -29,12 +29,11 @@ cmd_up() {
     incidentctl topics
     say "migrating schemas"
     incidentctl migrate
-    # The interim alert token (until integrations exist): random per machine, never in git.
-    if [[ ! -s $TOKEN_FILE ]]; then
-        (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(32))' >"$TOKEN_FILE")
-    fi
-    INTAKE_ALERT_TOKEN=$(cat "$TOKEN_FILE")
-    export INTAKE_ALERT_TOKEN
+    # Directory signs access tokens with this key pair and every service verifies them: made
+    # once per machine (kept on later runs, so issued tokens stay valid), never in git.
+    incidentctl keys generate --out-dir "$KEYS_DIR"
+    export DIRECTORY_SIGNING_KEY="$PWD/$KEYS_DIR/signing-key.pem"
+    export AUTH_PUBLIC_KEY="$PWD/$KEYS_DIR/public-key.pem"
     if running; then
         say "services already running (pid $(cat "$PID_FILE"))"
     else
@@ -52,8 +51,12 @@ cmd_up() {
     say "up in $((SECONDS - started))s"
     cat <<MSG
 
-  Credentials:    $CREDENTIALS  ({"tenant_slug", "api_key"})
-  Alert token:    $TOKEN_FILE   (Alertmanager: POST http://127.0.0.1:8001/v1/alerts/alertmanager, bearer)
+  Credentials:    $CREDENTIALS  ({"tenant_slug", "api_key"}; incidentctl reads it)
+  Signing keys:   $KEYS_DIR/     (DIRECTORY_SIGNING_KEY, AUTH_PUBLIC_KEY)
+  Admin:          uv run incidentctl --help   (clients, users, vendors, components, integrations)
+  Alert token:    uv run incidentctl integrations create --kind alertmanager --name NAME
+                  prints it; Alertmanager: POST http://127.0.0.1:8001/v1/alerts/alertmanager, bearer
+  Access token:   curl -H "Authorization: Bearer \$(uv run incidentctl token)" http://127.0.0.1:8007/v1/users
   API docs:       http://127.0.0.1:<port>/docs and /asyncapi on every service (ports above)
   Logs:           make logs        Stop: make down
 MSG

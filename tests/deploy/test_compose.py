@@ -5,7 +5,7 @@ services and ports (DESIGN §2); every check is driven by it, so a service missi
 """
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -225,6 +225,78 @@ def test_service_gets_the_shared_env(compose: dict[str, Any], service: str) -> N
     assert env["DATABASE_URL"] and env["KAFKA_BOOTSTRAP_SERVERS"]
 
 
+def _default(value: str, variable: str) -> str:
+    """The default of a ``${VARIABLE:-default}`` value: the operator's variable wins over it."""
+    match = re.fullmatch(r"\$\{(\w+):-([^}]+)\}", value)
+    assert match and match.group(1) == variable, f"{variable} should be ${{{variable}:-<file>}}: {value!r}"
+    return match.group(2)
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """A service's volume mounts: target → (source, read-only)."""
+    mounts = {}
+    for entry in service.get("volumes") or []:
+        source, target, *mode = str(entry).split(":")
+        mounts[target] = (source, "ro" in mode)
+    return mounts
+
+
+def _mounted_file(service: dict[str, Any], path: str) -> tuple[str, bool]:
+    """(volume, read-only) holding ``path`` inside the container."""
+    for target, mount in _mounts(service).items():
+        if path.startswith(target.rstrip("/") + "/"):
+            return mount
+    raise AssertionError(f"{path} is on no volume of the service")
+
+
+def test_keys_one_shot_generates_the_signing_key_pair(compose: dict[str, Any]) -> None:
+    keys = compose["services"]["keys"]
+    assert "incidentctl keys generate --out-dir /keys/signing" in _command(keys)
+    assert keys["restart"] == "no"
+    assert {source for source, _ in _mounts(keys).values()} == {"signing-key", "public-key"}
+    assert {"signing-key", "public-key"} <= set(compose["volumes"])
+
+
+@services
+def test_service_gets_the_public_key(compose: dict[str, Any], service: str) -> None:
+    svc = compose["services"][service]
+    path = _default(_env(svc)["AUTH_PUBLIC_KEY"], "AUTH_PUBLIC_KEY")
+    assert PurePosixPath(path).name == "public-key.pem"
+    assert _mounted_file(svc, path) == ("public-key", True)
+    assert _depends_on(svc).get("keys") == "service_completed_successfully"
+
+
+@services
+def test_only_directory_gets_the_signing_key(compose: dict[str, Any], service: str) -> None:
+    svc = compose["services"][service]
+    volumes = {source for source, _ in _mounts(svc).values()}
+    if service != "directory":
+        assert "DIRECTORY_SIGNING_KEY" not in _env(svc)
+        assert "signing-key" not in volumes
+        return
+    path = _default(_env(svc)["DIRECTORY_SIGNING_KEY"], "DIRECTORY_SIGNING_KEY")
+    assert _mounted_file(svc, path) == ("signing-key", True)
+    keys_out = {t: s for t, (s, _) in _mounts(compose["services"]["keys"]).items()}
+    assert keys_out["/keys/signing"] == "signing-key" and keys_out["/keys/public"] == "public-key"
+    assert PurePosixPath(path).name == "signing-key.pem"
+
+
+def test_signing_key_volume_is_mounted_by_directory_and_keys_only(compose: dict[str, Any]) -> None:
+    users = {
+        name
+        for name, svc in compose["services"].items()
+        if "signing-key" in {source for source, _ in _mounts(svc).values()}
+    }
+    assert users == {"directory", "keys"}
+
+
+def test_no_interim_alert_token_left() -> None:
+    files = [COMPOSE_FILE, ROOT / "deploy/local/platform.sh", *sorted(K8S_DIR.glob("*.yaml"))]
+    for path in files:
+        text = path.read_text()
+        assert "INTAKE_ALERT_TOKEN" not in text and "alert-token" not in text, path.name
+
+
 def test_bootstrap_writes_credentials_once_directory_is_healthy(
     compose_services: dict[str, dict[str, Any]],
 ) -> None:
@@ -328,6 +400,36 @@ def test_k8s_init_job_creates_topics_and_migrates() -> None:
     command = " ".join(container.get("command", []) + container.get("args", []))
     assert "incidentctl topics" in command and "incidentctl migrate" in command
     assert not any(e.get("name") == "SERVICE" for e in container.get("env", []))
+
+
+@services
+def test_k8s_service_gets_the_keys(service: str) -> None:
+    """AUTH_PUBLIC_KEY for all (shared Secret); DIRECTORY_SIGNING_KEY for directory alone."""
+    (container,) = _k8s_object("Deployment", service)["spec"]["template"]["spec"]["containers"]
+    shared = _k8s_object("Secret", "incident-platform-secrets")
+    assert {"secretRef": {"name": shared["metadata"]["name"]}} in container["envFrom"]
+    assert "-----BEGIN PUBLIC KEY-----" in shared["stringData"]["AUTH_PUBLIC_KEY"]
+    assert "DIRECTORY_SIGNING_KEY" not in shared["stringData"]
+    signing = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]
+        for e in container.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    if service != "directory":
+        assert not signing, f"{service} must not read the signing key"
+        return
+    ref = signing["DIRECTORY_SIGNING_KEY"]
+    secret = _k8s_object("Secret", ref["name"])
+    assert ref["name"] != "incident-platform-secrets", "the signing key needs a Secret of its own"
+    assert "-----BEGIN PRIVATE KEY-----" in secret["stringData"][ref["key"]]
+    assert all("CHANGE-ME" in value for value in secret["stringData"].values()), "placeholders only"
+
+
+def test_k8s_init_job_reads_no_signing_key() -> None:
+    (job,) = [d for d in _k8s_documents() if d.get("kind") == "Job"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert "DIRECTORY_SIGNING_KEY" not in str(container)
+    assert {"secretRef": {"name": "incident-platform-signing-key"}} not in container["envFrom"]
 
 
 def test_k8s_config_map_carries_the_shared_env() -> None:

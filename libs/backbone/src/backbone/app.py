@@ -28,13 +28,13 @@ from backbone.auth import (
     replica_lookup,
     replicate_users,
 )
-from backbone.consumer import EventConsumer, Handler, batched, subscribe
+from backbone.consumer import Batched, EventConsumer, Handler, batched, subscribe
 from backbone.db import Database
 from backbone.kafka import make_broker
 from backbone.outbox import OutboxRelay, make_producer
 from backbone.settings import ServiceSettings
 from backbone.uow import UnitOfWork
-from contracts.envelope import EventData, event_class
+from contracts.envelope import Envelope, EventData, event_class
 from contracts.topics import Topic
 
 
@@ -103,6 +103,18 @@ def _document_publishers(broker: KafkaBroker, service: Service) -> None:
             )
 
 
+def _after_replica(own: Handler) -> Handler:
+    async def both(uow: UnitOfWork, batch: list[tuple[Envelope, Any]]) -> None:
+        await replicate_users(uow, batch)
+        if isinstance(own, Batched):
+            await own.fn(uow, batch)
+        else:
+            for envelope, payload in batch:
+                await own(uow, envelope, payload)
+
+    return batched(both)
+
+
 def create_app(service: Service) -> FastAPI:
     settings = service.settings
     telemetry.setup(
@@ -123,10 +135,13 @@ def create_app(service: Service) -> FastAPI:
     subscribes = list(service.subscribes)
     if service.replicate_users:
         replica = batched(replicate_users)  # one object, so both user events batch together
+        combined: dict[int, Handler] = {}
         for event_type in USER_EVENTS:
-            if event_type in handlers:
-                raise ValueError(f"{event_type} is handled by the users replica; call it from there")
-            handlers[event_type] = replica
+            own = handlers.get(event_type)
+            if own is None:
+                handlers[event_type] = replica
+            else:  # the service handles user events too (audit): the replica first, then its own
+                handlers[event_type] = combined.setdefault(id(own), _after_replica(own))
         if Topic.DIRECTORY_EVENTS not in subscribes:
             subscribes.append(Topic.DIRECTORY_EVENTS)
 

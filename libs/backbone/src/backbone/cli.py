@@ -1,5 +1,6 @@
 """incidentctl: the one command for operating the platform (topics, migrations, serving,
-bootstrap, waiting for health)."""
+bootstrap, waiting for health, signing keys) and for administering it through directory's API
+(tenants, clients, users, vendors, components, integrations: see backbone.admin)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,16 @@ import httpx
 import typer
 from rich.console import Console
 
+from backbone import admin
 from backbone.settings import ServiceSettings
 from contracts.topics import SERVICES
 
 app = typer.Typer(help="Operate the incident-management platform.", no_args_is_help=True)
 console = Console(stderr=True)
+keys = typer.Typer(help="Directory's token-signing key pair (Ed25519).", no_args_is_help=True)
+
+SIGNING_KEY_FILE = "signing-key.pem"
+PUBLIC_KEY_FILE = "public-key.pem"
 
 
 def service_settings(service: str) -> ServiceSettings:
@@ -122,6 +128,58 @@ def bootstrap(
     with os.fdopen(fd, "w") as f:
         json.dump({"tenant_slug": body["tenant_slug"], "api_key": body["api_key"]}, f, indent=2)
     console.print(f"bootstrap tenant {body['tenant_slug']!r} created; credentials in {out}")
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    """Write atomically, the file created with ``mode`` from the start (never briefly readable)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, mode)  # the umask may have taken bits off
+    os.replace(tmp, path)
+
+
+@keys.command("generate")
+def keys_generate(
+    out_dir: Annotated[Path, typer.Option(help="Directory for signing-key.pem and public-key.pem.")] = Path(
+        ".local/keys"
+    ),
+    force: Annotated[
+        bool, typer.Option(help="Replace existing keys (every issued token stops working).")
+    ] = False,
+) -> None:
+    """Write a signing key (0600, for DIRECTORY_SIGNING_KEY) and its public key (for
+    AUTH_PUBLIC_KEY); keeps the keys already there unless --force."""
+    from cryptography.hazmat.primitives import serialization
+
+    from backbone.auth import generate_keypair, load_pem
+
+    private_path, public_path = out_dir / SIGNING_KEY_FILE, out_dir / PUBLIC_KEY_FILE
+    if private_path.exists() and not force:
+        if public_path.exists():
+            console.print(f"signing keys already in {out_dir}; kept (--force replaces them)")
+            return
+        # The signing key is there, its public half is not: derive it, keep the key.
+        private = serialization.load_pem_private_key(load_pem(str(private_path)), password=None)
+        public_pem = (
+            private.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+        _write(public_path, public_pem, 0o644)
+        console.print(f"public key written to {public_path} (from the existing {private_path})")
+        return
+    private_pem, public_pem = generate_keypair()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write(private_path, private_pem, 0o600)
+    _write(public_path, public_pem, 0o644)
+    console.print(f"signing key written to {private_path} (0600), public key to {public_path}")
+
+
+app.add_typer(keys, name="keys")
+admin.register(app)
 
 
 def main() -> None:

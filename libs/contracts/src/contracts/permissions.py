@@ -108,7 +108,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.USERS_VIEW: frozenset({SA, IM, TS, AM, EX}),
     # 003 Vendor Management: SA, IM, executive.
     Permission.VENDORS_REGISTER: frozenset({SA, IM, EX}),
-    Permission.VENDORS_VIEW: ALL,
+    # Client contacts work on their client's records; vendors are not among them.
+    Permission.VENDORS_VIEW: ALL - {CC},
     # 003 roles: SA "manage ... subscriptions", AM "maintain client records and subscriptions",
     # IM "approve SLAs and subscriptions", Executive "manage critical subscriptions".
     Permission.SUBSCRIPTIONS_MANAGE: frozenset({SA, AM, IM, EX}),
@@ -165,3 +166,19 @@ def permissions_of(role: Role | str) -> frozenset[Permission]:
 # Roles whose every read and write is narrowed to their own client or vendor (DESIGN §5).
 CLIENT_SCOPED = frozenset({CC})
 VENDOR_SCOPED = frozenset({VC})
+
+
+def matrix_markdown() -> str:
+    """The matrix as the table in docs/permissions.md (`python -m contracts.permissions`)."""
+    roles = list(Role)
+    head = "| permission | " + " | ".join(r.value for r in roles) + " |"
+    rule = "|---|" + "---|" * len(roles)
+    rows = [
+        f"| `{p.value}` | " + " | ".join("✓" if r in GRANTS[p] else "" for r in roles) + " |"
+        for p in Permission
+    ]
+    return "\n".join([head, rule, *rows]) + "\n"
+
+
+if __name__ == "__main__":
+    print(matrix_markdown(), end="")

@@ -213,3 +213,13 @@ def test_members_compare_and_serialise_as_their_value() -> None:
     assert IncidentStatus.IN_PROGRESS == "in_progress"
     assert str(SeverityFlag.P2_SLA_RISK) == "p2_sla_risk"
     assert f"{Severity.P1}" == "P1"
+
+
+def test_permissions_doc_matches_the_matrix() -> None:
+    from pathlib import Path
+
+    from contracts.permissions import GRANTS, Permission, matrix_markdown
+
+    assert set(GRANTS) == set(Permission), "every permission needs its roles"
+    doc = Path(__file__).resolve().parents[4] / "docs" / "permissions.md"
+    assert doc.read_text().endswith(matrix_markdown()), "regenerate: uv run python -m contracts.permissions"

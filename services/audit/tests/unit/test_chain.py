@@ -48,3 +48,90 @@ def test_mask_hides_secrets_and_pii() -> None:
     assert masked["api_key"] == "***"
     assert masked["nested"][0]["note"] == "call b***@corp.io"
     assert masked["count"] == 3
+
+
+def test_mask_is_key_based_for_contact_fields() -> None:
+    masked = mask(
+        {
+            "vendor_email": "ops@vendor.example",
+            "vendor_phone": "+1 (555) 010-9988",
+            "contact_email": "not-an-address",
+            "Billing_Phone": "12-34",
+            "backup_phones": ["+44 20 7946 0958", "020 7946 0101"],
+            "email": "",
+            "phone": None,
+            "vendor_name": "Acme Hosting",
+        }
+    )
+    assert masked["vendor_email"] == "o***@vendor.example"
+    assert masked["vendor_phone"] == "***88"
+    # Under a contact key the value is hidden even when it does not look like an address.
+    assert masked["contact_email"] == "***"
+    assert masked["Billing_Phone"] == "***"
+    assert masked["backup_phones"] == ["***58", "***01"]
+    assert masked["email"] == "" and masked["phone"] is None
+    assert masked["vendor_name"] == "Acme Hosting"
+
+
+def test_mask_hides_every_secret_like_key() -> None:
+    masked = mask(
+        {
+            "token_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "client_secret": "s3cr3t",
+            "db_password": "hunter2",
+            "x_api_key": "ipk_live_abc",
+            "content_hash": "abc123",
+            "refreshToken": "eyJhbGciOi",
+            "routing_key": "R0UT1NG",
+            "pin_secret": 1234,
+            "secret_config": {"url": "https://x", "user": "svc"},
+            "has_token": True,
+            "password_hint": None,
+            "dedup_key": "am:fp-a",
+            "name": "token bucket",
+        }
+    )
+    for key in (
+        "token_sha256",
+        "client_secret",
+        "db_password",
+        "x_api_key",
+        "content_hash",
+        "refreshToken",
+        "routing_key",
+        "pin_secret",
+        "secret_config",
+    ):
+        assert masked[key] == "***", key
+    # Booleans and nulls reveal nothing; other keys and values are kept.
+    assert masked["has_token"] is True and masked["password_hint"] is None
+    assert masked["dedup_key"] == "am:fp-a"
+    assert masked["name"] == "token bucket"
+
+
+def test_mask_keeps_ids_and_timestamps() -> None:
+    data = {
+        "incident_id": "12345678-1234-7123-8123-123456789012",
+        "detected_at": "2026-11-23T10:00:00Z",
+        "valid_from": "2026-11-23",
+        "at": "2026-11-23 10:00:00+00:00",
+        "note": "call me on 020 7946 0101",
+    }
+    masked = mask(data)
+    assert {k: masked[k] for k in ("incident_id", "detected_at", "valid_from", "at")} == {
+        k: data[k] for k in ("incident_id", "detected_at", "valid_from", "at")
+    }
+    assert masked["note"] == "call me on ***01"
+
+
+def test_masked_data_chains_and_verifies() -> None:
+    """Masking applies to an event's data only: the chain's own fields (hash, prev_hash) are
+    computed over the masked data and are never masked themselves."""
+    contents = [
+        {"event_type": "integration.created.v1", "data": mask({"token_sha256": "ab" * 32, "name": "am"})},
+        {"event_type": "vendor.registered.v1", "data": mask({"vendor_email": "a@b.io"})},
+    ]
+    entries = _chain(contents)
+    assert verify(entries) is None
+    assert contents[0]["data"] == {"token_sha256": "***", "name": "am"}
+    assert all(len(digest) == 64 and digest != "***" for _, _, digest, _ in entries)

@@ -275,7 +275,7 @@ async def test_incident_manager_cannot_mint_administrators(
     )
 
 
-# --------------------------------------------------------------------------- vendors, components, integrations
+# ------------------------------------------------------------- vendors, components, integrations
 
 
 async def test_vendor_registration_uniqueness(directory: httpx.AsyncClient, auth: dict[str, str]) -> None:

@@ -9,12 +9,16 @@ from uuid import UUID
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from backbone.auth import Principal
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentStatus
 from contracts.envelope import Envelope
-from contracts.events import AlertRepeated, IncidentCreated, IncidentReported
+from contracts.events import AlertRepeated, ComponentRegistered, IncidentCreated, IncidentReported
+from triage.adapters import components as component_replica
+from triage.adapters import incidents as incident_queries
+from triage.adapters.incidents import IncidentFilters
 from triage.adapters.orm import incidents, reference_counters
-from triage.domain.incident import reference_code
+from triage.domain.incident import Component, links, reference_code, with_component_facts
 from triage.domain.severity import classify
 
 
@@ -34,7 +38,8 @@ async def _reserve_references(uow: UnitOfWork, tenant_id: UUID, count: int) -> l
 
 async def open_incidents(uow: UnitOfWork, reports: list[tuple[Envelope, IncidentReported]]) -> None:
     """Intake reported new incidents: record, classify and announce them (set-based: a storm
-    of reports costs a few statements per batch, not several per incident)."""
+    of reports costs a few statements per batch, not several per incident). An incident on a
+    known component takes the component's vendor (and its client when none was reported)."""
     ids = [event.incident_id for _, event in reports]
     existing = set((await uow.session.scalars(select(incidents.c.id).where(incidents.c.id.in_(ids)))).all())
     todo: list[tuple[Envelope, IncidentReported]] = []
@@ -46,6 +51,9 @@ async def open_incidents(uow: UnitOfWork, reports: list[tuple[Envelope, Incident
             todo.append((envelope, event))
     if not todo:
         return
+    known = await component_replica.by_id(
+        uow.session, (event.component_id for _, event in todo if event.component_id)
+    )
     by_tenant: dict[UUID, list[tuple[Envelope, IncidentReported]]] = defaultdict(list)
     for envelope, event in todo:
         by_tenant[envelope.tenantid].append((envelope, event))  # type: ignore[index]
@@ -53,7 +61,10 @@ async def open_incidents(uow: UnitOfWork, reports: list[tuple[Envelope, Incident
     for tenant_id, items in by_tenant.items():
         codes = await _reserve_references(uow, tenant_id, len(items))
         for code, (envelope, event) in zip(codes, items, strict=True):
-            classification = classify(event.impact)
+            component = known.get(event.component_id) if event.component_id else None
+            linked = links(tenant_id, event.client_id, component)
+            impact = with_component_facts(event.impact, tenant_id, component)
+            classification = classify(impact)
             rows.append(
                 {
                     "id": event.incident_id,
@@ -64,11 +75,12 @@ async def open_incidents(uow: UnitOfWork, reports: list[tuple[Envelope, Incident
                     "status": IncidentStatus.OPEN.value,
                     "severity": classification.severity.value,
                     "severity_flags": classification.flags,
-                    "impact": event.impact.model_dump(mode="json"),
+                    "impact": impact.model_dump(mode="json"),
                     "source": event.source.value,
                     "dedup_key": event.dedup_key,
-                    "client_id": event.client_id,
+                    "client_id": linked.client_id,
                     "component_id": event.component_id,
+                    "vendor_id": linked.vendor_id,
                     "labels": event.labels,
                     "detected_at": event.detected_at,
                 }
@@ -82,7 +94,7 @@ async def open_incidents(uow: UnitOfWork, reports: list[tuple[Envelope, Incident
                     severity=classification.severity,
                     severity_flags=classification.flags,
                     source=event.source,
-                    client_id=event.client_id,
+                    client_id=linked.client_id,
                     component_id=event.component_id,
                     dedup_key=event.dedup_key,
                     detected_at=event.detected_at,
@@ -109,22 +121,31 @@ async def count_alerts(uow: UnitOfWork, repeats: list[tuple[Envelope, AlertRepea
     )
 
 
-async def get_incident(uow: UnitOfWork, incident_id: UUID) -> dict[str, Any] | None:
-    row = (
-        (
-            await uow.session.execute(
-                select(incidents).where(incidents.c.id == incident_id, incidents.c.deleted_at.is_(None))
-            )
+async def replicate_components(uow: UnitOfWork, batch: list[tuple[Envelope, ComponentRegistered]]) -> None:
+    """Keep triage's copy of directory's components (newest event per component wins) and link
+    incidents that were opened on one before it was known here."""
+    latest: dict[UUID, Component] = {}
+    for _, event in batch:  # in partition order, so the last one is the newest
+        latest[event.component_id] = Component(
+            id=event.component_id,
+            tenant_id=event.tenant_id,
+            client_id=event.client_id,
+            vendor_id=event.vendor_id,
+            business_critical=event.business_critical,
         )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    rows = list(latest.values())
+    await component_replica.upsert(uow.session, rows)
+    await component_replica.link_open_incidents(uow.session, rows)
 
 
-async def list_incidents(uow: UnitOfWork, *, tenant_id: UUID | None, limit: int) -> list[dict[str, Any]]:
-    query = select(incidents).where(incidents.c.deleted_at.is_(None))
-    if tenant_id is not None:
-        query = query.where(incidents.c.tenant_id == tenant_id)
-    rows = (await uow.session.execute(query.order_by(incidents.c.created_at.desc()).limit(limit))).mappings()
-    return [dict(r) for r in rows]
+async def get_incident(uow: UnitOfWork, caller: Principal, incident_id: UUID) -> dict[str, Any] | None:
+    """The incident if the caller may see it: their tenant, and their client or vendor for a
+    client or vendor contact; None otherwise (the API answers 404 either way)."""
+    return await incident_queries.get(uow.session, caller, incident_id)
+
+
+async def list_incidents(
+    uow: UnitOfWork, caller: Principal, filters: IncidentFilters
+) -> list[dict[str, Any]]:
+    """One page of the incidents the caller may see, newest first."""
+    return await incident_queries.search(uow.session, caller, filters)

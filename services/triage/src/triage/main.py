@@ -5,7 +5,7 @@ from fastapi import FastAPI
 
 from backbone.app import Service, create_app
 from backbone.consumer import batched
-from contracts.events import AlertRepeated, IncidentCreated, IncidentReported
+from contracts.events import AlertRepeated, ComponentRegistered, IncidentCreated, IncidentReported
 from contracts.topics import Topic
 from triage import handlers
 from triage.config import Settings
@@ -22,8 +22,9 @@ def create(settings: Settings | None = None) -> FastAPI:
             handlers={
                 IncidentReported.event_type: batched(handlers.open_incidents),
                 AlertRepeated.event_type: batched(handlers.count_alerts),
+                ComponentRegistered.event_type: batched(handlers.replicate_components),
             },
-            subscribes=[Topic.INTAKE_EVENTS],
+            subscribes=[Topic.INTAKE_EVENTS, Topic.DIRECTORY_EVENTS],
             publishes=[IncidentCreated],
         )
     )

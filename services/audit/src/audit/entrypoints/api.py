@@ -1,4 +1,8 @@
-"""HTTP API of the audit service: search the log, verify the chain, an incident's timeline."""
+"""HTTP API of the audit service: search the log, verify the chain, an incident's timeline.
+
+Every endpoint needs a bearer token of a role with `audit.view` (DESIGN §5); the chain read is
+always the caller's tenant's.
+"""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -9,6 +13,9 @@ from pydantic import BaseModel
 
 from audit import handlers
 from backbone.app import UowDep
+from backbone.auth import Principal, requires
+from backbone.problems import NotFound
+from contracts.permissions import Permission
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -33,32 +40,39 @@ class Verification(BaseModel):
     reason: str | None
 
 
-# Until the directory issue brings tokens, the tenant is a query parameter.
-TenantQuery = Annotated[UUID, Query(description="Tenant whose chain to read.")]
+Auditor = Annotated[Principal, requires(Permission.AUDIT_VIEW)]
 
 
 @router.get("/audit", response_model=list[AuditEntry])
 async def search(
+    caller: Auditor,
     uow: UowDep,
-    tenant_id: TenantQuery,
-    subject: str | None = None,
-    event_type: str | None = None,
+    subject: Annotated[str | None, Query(description="Only entries about this aggregate id.")] = None,
+    event_type: Annotated[str | None, Query(description="Only this event type.")] = None,
     after: Annotated[int, Query(ge=0, description="Return entries after this seq (cursor).")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
+    """The caller's tenant's audit entries in chain order. Needs `audit.view`."""
     return await handlers.search(
-        uow, tenant_id=tenant_id, subject=subject, event_type=event_type, after=after, limit=limit
+        uow, tenant_id=caller.tenant_id, subject=subject, event_type=event_type, after=after, limit=limit
     )
 
 
 @router.get("/audit/verify", response_model=Verification)
-async def verify(uow: UowDep, tenant_id: TenantQuery) -> dict[str, Any]:
-    """Recompute the tenant's hash chain; names the first entry that does not match."""
-    return await handlers.verify(uow, tenant_id=tenant_id)
+async def verify(caller: Auditor, uow: UowDep) -> dict[str, Any]:
+    """Recompute the caller's tenant's hash chain; names the first entry that does not match.
+    Needs `audit.view`."""
+    return await handlers.verify(uow, tenant_id=caller.tenant_id)
 
 
 @router.get("/incidents/{incident_id}/timeline", response_model=list[AuditEntry])
-async def timeline(uow: UowDep, incident_id: UUID, tenant_id: TenantQuery) -> list[dict[str, Any]]:
-    return await handlers.search(
-        uow, tenant_id=tenant_id, subject=str(incident_id), event_type=None, after=0, limit=1000
+async def timeline(caller: Auditor, uow: UowDep, incident_id: UUID) -> list[dict[str, Any]]:
+    """Every recorded event about one incident of the caller's tenant, in chain order. Needs
+    `audit.view`. 404 when the caller's tenant has no entry about it (another tenant's incident
+    included, or one not recorded yet)."""
+    entries = await handlers.search(
+        uow, tenant_id=caller.tenant_id, subject=str(incident_id), event_type=None, after=0, limit=1000
     )
+    if not entries:
+        raise NotFound(f"no audit entries for incident {incident_id}")
+    return entries

@@ -1,6 +1,50 @@
-"""Incident identity rules. Pure: no I/O."""
+"""Incident identity and linking rules. Pure: no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from contracts.events.intake import ImpactFacts
 
 
 def reference_code(number: int) -> str:
     """Per-tenant, human-friendly: INC-000123 (grows past six digits when it must)."""
     return f"INC-{number:06d}"
+
+
+@dataclass(frozen=True)
+class Component:
+    """What triage knows of a directory component (its replica row)."""
+
+    id: UUID
+    tenant_id: UUID
+    client_id: UUID
+    vendor_id: UUID | None
+    business_critical: bool
+
+
+@dataclass(frozen=True)
+class Links:
+    """The parties an incident is linked to, which decide who may see it."""
+
+    client_id: UUID | None
+    vendor_id: UUID | None
+
+
+def links(tenant_id: UUID, client_id: UUID | None, component: Component | None) -> Links:
+    """The reported client wins; the component's client fills in when none was reported, and the
+    vendor always comes from the component. A component of another tenant links nothing."""
+    if component is None or component.tenant_id != tenant_id:
+        return Links(client_id=client_id, vendor_id=None)
+    return Links(client_id=client_id or component.client_id, vendor_id=component.vendor_id)
+
+
+def with_component_facts(impact: ImpactFacts, tenant_id: UUID, component: Component | None) -> ImpactFacts:
+    """A business-critical component makes the incident business-critical unless the report
+    said otherwise (an explicit ``business_critical`` in the report wins)."""
+    if component is None or component.tenant_id != tenant_id or impact.business_critical is not None:
+        return impact
+    if not component.business_critical:
+        return impact
+    return impact.model_copy(update={"business_critical": True})
