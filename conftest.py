@@ -59,3 +59,32 @@ async def operator_key(stack: Stack) -> str:
     finally:
         await db.dispose()
     return created.api_key
+
+
+@pytest.fixture
+async def intake_token(stack: Stack) -> str:
+    """A bearer token intake accepts: an alertmanager integration written straight into
+    intake's replica, as directory's integration.created.v1 would leave it."""
+    import hashlib
+    import uuid
+
+    from sqlalchemy import insert
+
+    from intake.adapters.orm import integrations
+
+    token = unique("iit_test_")
+    db = Database.connect(stack.database_url, "intake", pool_size=1)
+    try:
+        async with db.sessions() as s, s.begin():
+            await s.execute(
+                insert(integrations).values(
+                    id=uuid.uuid4(),
+                    tenant_id=uuid.uuid4(),
+                    kind="alertmanager",
+                    name=token,
+                    token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+                )
+            )
+    finally:
+        await db.dispose()
+    return token

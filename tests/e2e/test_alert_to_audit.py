@@ -12,7 +12,7 @@ import pytest
 
 from audit.config import Settings as AuditSettings
 from audit.main import create as create_audit
-from backbone.testing import Stack, eventually, serving
+from backbone.testing import Stack, eventually, new_tenant, serving, sign_in
 from directory.config import Settings as DirectorySettings
 from directory.main import create as create_directory
 from intake.config import Settings as IntakeSettings
@@ -21,8 +21,6 @@ from triage.config import Settings as TriageSettings
 from triage.main import create as create_triage
 
 pytestmark = pytest.mark.integration
-
-TOKEN = "e2e-alert-token"
 
 
 def webhook(*alerts: dict[str, Any], status: str = "firing") -> dict[str, Any]:
@@ -56,7 +54,7 @@ def alert(fingerprint: str, instance: str, status: str = "firing") -> dict[str, 
 async def platform(stack: Stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     apps = {
         "directory": create_directory(stack.settings(DirectorySettings)),
-        "intake": create_intake(stack.settings(IntakeSettings, alert_token=TOKEN, alert_tenant="e2e")),
+        "intake": create_intake(stack.settings(IntakeSettings)),
         "triage": create_triage(stack.settings(TriageSettings)),
         "audit": create_audit(stack.settings(AuditSettings)),
     }
@@ -69,13 +67,31 @@ async def platform(stack: Stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
         yield {"directory": directory, "intake": intake, "triage": triage, "audit": audit}
 
 
-async def test_alert_becomes_incident_and_is_audited(platform: dict[str, httpx.AsyncClient]) -> None:
+async def test_alert_becomes_incident_and_is_audited(
+    platform: dict[str, httpx.AsyncClient], operator_key: str
+) -> None:
     directory, intake, triage, audit = (platform[k] for k in ("directory", "intake", "triage", "audit"))
 
-    boot = await directory.post("/v1/bootstrap", json={"slug": "e2e", "name": "E2E tenant"})
-    assert boot.status_code == 201, boot.text
-    tenant_id = boot.json()["tenant_id"]
-    assert boot.json()["api_key"].startswith("ipk_")
+    tenant = await new_tenant(directory, operator_key)
+    admin = await sign_in(directory, tenant.api_key)
+    client = await directory.post(
+        "/v1/clients",
+        json={
+            "client_name": "Acme",
+            "registration_number": "ACME-1",
+            "contact_email": "noc@acme.example",
+            "client_type": "enterprise",
+        },
+        headers=admin,
+    )
+    assert client.status_code == 201, client.text
+    integration = await directory.post(
+        "/v1/integrations",
+        json={"kind": "alertmanager", "name": "prometheus", "client_id": client.json()["id"]},
+        headers=admin,
+    )
+    assert integration.status_code == 201, integration.text
+    token = integration.json()["token"]
 
     # A wrong token is refused with problem+json and writes nothing.
     refused = await intake.post(
@@ -87,14 +103,14 @@ async def test_alert_becomes_incident_and_is_audited(platform: dict[str, httpx.A
     assert refused.headers["content-type"] == "application/problem+json"
 
     body = webhook(alert("fp-a", "db-1"), alert("fp-b", "db-2"))
-    auth = {"Authorization": f"Bearer {TOKEN}"}
+    auth = {"Authorization": f"Bearer {token}"}
 
-    async def post_until_tenant_known() -> httpx.Response | None:
-        # 503 until intake has replicated the tenant from directory.events.
+    async def post_until_integration_known() -> httpx.Response | None:
+        # 401 until intake has replicated the integration from directory.events.
         response = await intake.post("/v1/alerts/alertmanager", json=body, headers=auth)
         return response if response.status_code == 202 else None
 
-    accepted = await eventually(post_until_tenant_known, what="intake to accept the alerts")
+    accepted = await eventually(post_until_integration_known, what="intake to accept the alerts")
     first = accepted.json()["alerts"]
     assert [a["opened"] for a in first] == [True, True]
     incident_a, incident_b = first[0]["incident_id"], first[1]["incident_id"]
@@ -103,10 +119,10 @@ async def test_alert_becomes_incident_and_is_audited(platform: dict[str, httpx.A
     # The same firing alert again attaches to the open incident instead of opening another.
     again = await intake.post("/v1/alerts/alertmanager", json=webhook(alert("fp-a", "db-1")), headers=auth)
     assert again.status_code == 202
-    assert again.json()["alerts"] == [{"dedup_key": "am:fp-a", "incident_id": incident_a, "opened": False}]
+    assert [(a["incident_id"], a["opened"]) for a in again.json()["alerts"]] == [(incident_a, False)]
 
     async def incident(incident_id: str, alert_count: int) -> dict[str, Any] | None:
-        response = await triage.get(f"/v1/incidents/{incident_id}")
+        response = await triage.get(f"/v1/incidents/{incident_id}", headers=admin)
         if response.status_code != 200:
             return None
         data: dict[str, Any] = response.json()
@@ -114,14 +130,17 @@ async def test_alert_becomes_incident_and_is_audited(platform: dict[str, httpx.A
 
     a = await eventually(lambda: incident(incident_a, 2), what="triage to open incident A with 2 alerts")
     b = await eventually(lambda: incident(incident_b, 1), what="triage to open incident B")
-    assert a["status"] == "open" and a["tenant_id"] == tenant_id
+    assert a["status"] == "open" and a["tenant_id"] == tenant.tenant_id
+    assert a["client_id"] == client.json()["id"]
     assert a["title"] == "Disk full on db-1"
     assert {a["reference_code"], b["reference_code"]} == {"INC-000001", "INC-000002"}
     assert a["severity"] == "P4" and set(a["severity_flags"]) >= {"p1_complete_outage", "p3_localized"}
     assert not any(a["severity_flags"].values())
 
     async def timeline() -> list[str] | None:
-        response = await audit.get(f"/v1/incidents/{incident_a}/timeline", params={"tenant_id": tenant_id})
+        response = await audit.get(f"/v1/incidents/{incident_a}/timeline", headers=admin)
+        if response.status_code != 200:
+            return None
         types = [e["event_type"] for e in response.json()]
         return types if "incident.created.v1" in types and "intake.alert_repeated.v1" in types else None
 
@@ -129,7 +148,15 @@ async def test_alert_becomes_incident_and_is_audited(platform: dict[str, httpx.A
     assert types.count("intake.incident_reported.v1") == 1
     assert types.count("incident.created.v1") == 1
 
-    verified = (await audit.get("/v1/audit/verify", params={"tenant_id": tenant_id})).json()
+    verified = (await audit.get("/v1/audit/verify", headers=admin)).json()
     assert verified["valid"] is True
-    # tenant.created, user.registered, 2 reported, 1 repeated, 2 created at least.
-    assert verified["entries"] >= 7
+    # tenant, admin user, key, client, integration, 2 reported, 1 repeated, 2 created at least.
+    assert verified["entries"] >= 10
+
+    # The audit keeps no secrets or full PII: the integration's token hash and the client's
+    # contact email are masked in the stored entries.
+    entries = (await audit.get("/v1/audit", params={"limit": 1000}, headers=admin)).json()
+    by_type = {e["event_type"]: e["data"] for e in entries}
+    assert by_type["integration.created.v1"]["token_sha256"] == "***"
+    assert by_type["client.onboarded.v1"]["contact_email"] != "noc@acme.example"
+    assert "@acme.example" in by_type["client.onboarded.v1"]["contact_email"]

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from uuid import uuid4
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from backbone.db import Database
 from backbone.tables import OUTBOX
 from backbone.testing import Stack, eventually, serving, unique
-from intake.adapters.orm import dedup_keys, tenants
+from intake.adapters.orm import dedup_keys
 from intake.config import Settings as IntakeSettings
 from intake.main import create as create_intake
 
@@ -27,15 +26,11 @@ def body(fingerprint: str) -> dict[str, Any]:
     }
 
 
-async def test_retried_write_with_same_key_has_one_effect(stack: Stack) -> None:
-    slug = unique("t")
-    token = "idem-token"
+async def test_retried_write_with_same_key_has_one_effect(stack: Stack, intake_token: str) -> None:
+    token = intake_token
     db = Database.connect(stack.database_url, "intake", pool_size=2)
     try:
-        # The tenant as intake's replica would hold it after directory's tenant.created.v1.
-        async with db.sessions() as s, s.begin():
-            await s.execute(insert(tenants).values(id=uuid4(), slug=slug, name="Idempotency"))
-        settings = stack.settings(IntakeSettings, alert_token=token, alert_tenant=slug)
+        settings = stack.settings(IntakeSettings)
         async with serving(create_intake(settings)) as intake:
             auth = {"Authorization": f"Bearer {token}"}
             fingerprint = unique("fp")
@@ -48,7 +43,7 @@ async def test_retried_write_with_same_key_has_one_effect(stack: Stack) -> None:
                 )
                 return r if r.status_code == 202 else None
 
-            original = await eventually(first, what="intake to know the tenant")
+            original = await eventually(first, what="intake to accept the alert")
             # Retries, one of them concurrent with another.
             replays = await asyncio.gather(
                 *[

@@ -31,7 +31,7 @@ async def test_service_serves_health_metrics_openapi_and_asyncapi(stack: Stack, 
 
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+        assert ready.json()["checks"] == {"database": "ok", "kafka": "ok", "auth": "ok"}
 
         metrics = await client.get("/metrics/")
         assert metrics.status_code == 200
@@ -56,7 +56,7 @@ async def test_service_serves_health_metrics_openapi_and_asyncapi(stack: Stack, 
         assert yaml_doc.status_code == 200 and "asyncapi:" in yaml_doc.text
 
 
-async def test_bad_input_is_problem_json_and_writes_nothing(stack: Stack) -> None:
+async def test_bad_input_is_problem_json_and_writes_nothing(stack: Stack, intake_token: str) -> None:
     from sqlalchemy import func, select
 
     from backbone.db import Database
@@ -64,12 +64,12 @@ async def test_bad_input_is_problem_json_and_writes_nothing(stack: Stack) -> Non
     from intake.config import Settings
     from intake.main import create
 
-    token = "surface-token"
+    token = intake_token
     db = Database.connect(stack.database_url, "intake", pool_size=1)
     try:
         async with db.sessions() as s:
             before = await s.scalar(select(func.count()).select_from(alerts))
-        async with serving(create(stack.settings(Settings, alert_token=token))) as client:
+        async with serving(create(stack.settings(Settings))) as client:
             auth = {"Authorization": f"Bearer {token}"}
             one_bad_label = b'[{"status": "firing", "labels": {"a": 1}}]'
             cases = [

@@ -6,15 +6,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import insert, literal_column, select
+from sqlalchemy import insert, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
 from contracts.envelope import Envelope, new_id
-from contracts.events import AlertRepeated, IncidentReported, TenantCreated
+from contracts.events import AlertRepeated, IncidentReported, IntegrationCreated, TenantCreated
+from intake.adapters import integrations as integrations_repo
 from intake.adapters.orm import alerts, dedup_keys, tenants
 from intake.domain import alertmanager as am
+from intake.domain.integrations import Integration, token_sha256
 
 
 async def record_tenant(uow: UnitOfWork, envelope: Envelope, event: TenantCreated) -> None:
@@ -25,8 +27,13 @@ async def record_tenant(uow: UnitOfWork, envelope: Envelope, event: TenantCreate
     )
 
 
-async def tenant_id_for(uow: UnitOfWork, slug: str) -> UUID | None:
-    return await uow.session.scalar(select(tenants.c.id).where(tenants.c.slug == slug))
+async def record_integration(uow: UnitOfWork, envelope: Envelope, event: IntegrationCreated) -> None:
+    await integrations_repo.upsert(uow.session, event)
+
+
+async def integration_for_token(uow: UnitOfWork, token: str) -> Integration | None:
+    """The integration whose token this is; the lookup is by the token's hash, never the token."""
+    return await integrations_repo.by_token_sha256(uow.session, token_sha256(token))
 
 
 @dataclass(frozen=True)
@@ -36,12 +43,17 @@ class Accepted:
     opened: bool
 
 
-async def accept_alertmanager(uow: UnitOfWork, tenant_id: UUID, webhook: am.Webhook) -> list[Accepted]:
-    """Firing alerts open an incident or attach to the open one with the same dedup key."""
+async def accept_alertmanager(
+    uow: UnitOfWork, integration: Integration, webhook: am.Webhook
+) -> list[Accepted]:
+    """Firing alerts open an incident or attach to the open one with the same dedup key (the
+    fingerprint, or the integration's grouping labels). The tenant is the integration's."""
     results: list[Accepted] = []
     now = datetime.now(UTC)
+    tenant_id = integration.tenant_id
+    grouping = list(integration.grouping_labels)
     for alert in webhook.alerts:
-        key = am.dedup_key(alert)
+        key = am.dedup_key(alert, grouping, integration_id=integration.id)
         if alert.status == "firing":
             candidate = new_id()
             stmt = pg_insert(dedup_keys).values(
@@ -56,7 +68,10 @@ async def accept_alertmanager(uow: UnitOfWork, tenant_id: UUID, webhook: am.Webh
                 await uow.session.execute(
                     stmt.on_conflict_do_update(
                         index_elements=["tenant_id", "dedup_key"],
-                        index_where=dedup_keys.c.status == "open",
+                        # A literal, not a bound parameter: PostgreSQL must match the partial
+                        # index's predicate, which it cannot do for a parameter once a prepared
+                        # statement runs as a generic plan (from about the sixth execution).
+                        index_where=text("status = 'open'"),
                         set_={"alert_count": dedup_keys.c.alert_count + 1, "last_seen_at": now},
                     ).returning(
                         dedup_keys.c.incident_id,
@@ -75,6 +90,10 @@ async def accept_alertmanager(uow: UnitOfWork, tenant_id: UUID, webhook: am.Webh
                         title=am.title(alert),
                         description=alert.annotations.get("description", "")[:4000],
                         dedup_key=key,
+                        client_id=integration.client_id,
+                        component_id=integration.default_component_id,
+                        integration_id=integration.id,
+                        impact=integration.impact(alert.labels),
                         labels=alert.labels,
                         detected_at=alert.startsAt or now,
                     ),

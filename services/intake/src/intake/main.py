@@ -4,7 +4,7 @@ and reports from people, deduplicated into incidents. Entry: `incidentctl serve 
 from fastapi import FastAPI
 
 from backbone.app import Service, create_app
-from contracts.events import AlertRepeated, IncidentReported, TenantCreated
+from contracts.events import AlertRepeated, IncidentReported, IntegrationCreated, TenantCreated
 from contracts.topics import Topic
 from intake import handlers
 from intake.config import Settings
@@ -18,7 +18,10 @@ def create(settings: Settings | None = None) -> FastAPI:
             title="Intake service",
             description=__doc__ or "",
             api=[router],
-            handlers={TenantCreated.event_type: handlers.record_tenant},
+            handlers={
+                TenantCreated.event_type: handlers.record_tenant,
+                IntegrationCreated.event_type: handlers.record_integration,
+            },
             subscribes=[Topic.DIRECTORY_EVENTS],
             publishes=[IncidentReported, AlertRepeated],
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlencode
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,10 +46,25 @@ def fingerprint(alert: Alert) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def dedup_key(alert: Alert, grouping_labels: list[str] | None = None) -> str:
-    """By fingerprint unless the integration groups by labels (then one incident per group)."""
+MAX_DEDUP_KEY = 512  # the width of intake.dedup_keys.dedup_key
+
+
+def dedup_key(
+    alert: Alert, grouping_labels: list[str] | None = None, *, integration_id: UUID | None = None
+) -> str:
+    """By fingerprint unless the integration groups by labels: then one incident per group of
+    the integration, keyed ``am:<integration id>:<label>=<value>&…`` (sorted, URL-encoded so a
+    value holding ``&`` or ``=`` cannot make two groups collide; a missing label counts as empty,
+    as in Prometheus). Two integrations never share a grouping key; a key too long for the
+    column is replaced by its SHA-256."""
     if grouping_labels:
-        return "am:" + ",".join(f"{k}={alert.labels.get(k, '')}" for k in sorted(grouping_labels))
+        labels = sorted(set(grouping_labels))
+        group = urlencode([(k, alert.labels.get(k, "")) for k in labels])
+        prefix = f"am:{integration_id}:" if integration_id else "am:"
+        key = prefix + group
+        if len(key) > MAX_DEDUP_KEY:
+            key = prefix + "sha256=" + hashlib.sha256(group.encode()).hexdigest()
+        return key
     return f"am:{fingerprint(alert)}"
 
 

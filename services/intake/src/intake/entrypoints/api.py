@@ -1,19 +1,18 @@
 """HTTP API of the intake service: translates alert webhooks into commands."""
 
-import hmac
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from backbone.app import RuntimeDep, UowDep
+from backbone.app import UowDep
 from backbone.idempotency import respond_once
-from backbone.problems import Problem, Unauthorized
+from backbone.problems import Unauthorized
 from intake import handlers
-from intake.config import Settings
 from intake.domain.alertmanager import Webhook
+from intake.domain.integrations import Integration
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
 
@@ -29,40 +28,38 @@ class AlertsAccepted(BaseModel):
     alerts: list[AcceptedAlert]
 
 
-def _check_token(settings: Settings, authorization: str | None) -> None:
-    # Interim: one token from configuration until directory integrations exist (issue 3).
-    expected = settings.alert_token.get_secret_value() if settings.alert_token else None
+async def alert_integration(
+    uow: UowDep, authorization: Annotated[str | None, Header()] = None
+) -> Integration:
+    """The integration whose bearer token authorizes the request. A dependency, so a request
+    without a valid token is refused before its alerts are validated or anything is written."""
     scheme, _, token = (authorization or "").partition(" ")
-    if (
-        not expected
-        or scheme.lower() != "bearer"
-        or not hmac.compare_digest(token.encode(), expected.encode())
-    ):
-        raise Unauthorized("a valid integration token is required (Authorization: Bearer <token>)")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("an integration token is required (Authorization: Bearer <token>)")
+    integration = await handlers.integration_for_token(uow, token)
+    if integration is None:
+        raise Unauthorized("the integration token is not valid")
+    if (why := integration.refuses_alertmanager()) is not None:
+        raise Unauthorized(why)
+    return integration
 
 
 @router.post("/alerts/alertmanager", status_code=status.HTTP_202_ACCEPTED, response_model=AlertsAccepted)
 async def alertmanager_webhook(
     body: Webhook,
     request: Request,
-    runtime: RuntimeDep,
     uow: UowDep,
-    authorization: Annotated[str | None, Header()] = None,
+    integration: Annotated[Integration, Depends(alert_integration)],
 ) -> JSONResponse:
-    """Alertmanager webhook (version 4). Firing alerts open or update an incident.
-    Accepts an Idempotency-Key header."""
-    settings = runtime.settings
-    assert isinstance(settings, Settings)
-    _check_token(settings, authorization)
-    tenant_id = await handlers.tenant_id_for(uow, settings.alert_tenant)
-    if tenant_id is None:
-        # Retryable: the tenant may not have replicated from directory yet.
-        raise Problem(
-            f"tenant {settings.alert_tenant!r} is not known to intake yet", status=503, title="Unavailable"
-        )
+    """Alertmanager webhook (version 4), authenticated by an alertmanager or generic integration's
+    token (`Authorization: Bearer <token>`). Firing alerts open or update an incident of the
+    integration's tenant. Accepts an Idempotency-Key header."""
 
     async def accept() -> tuple[int, AlertsAccepted]:
-        accepted = await handlers.accept_alertmanager(uow, tenant_id, body)
+        accepted = await handlers.accept_alertmanager(uow, integration, body)
         return 202, AlertsAccepted(alerts=[AcceptedAlert(**a.__dict__) for a in accepted])
 
-    return await respond_once(request, uow, str(tenant_id), accept)
+    # Keys are the integration's own: two integrations of a tenant never replay each other.
+    scope = f"{integration.tenant_id}/integration/{integration.id}"
+    return await respond_once(request, uow, scope, accept)

@@ -1,0 +1,64 @@
+"""SQL for the integrations replica (table ``intake.integrations``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.enums import IntegrationKind
+from contracts.events import IntegrationCreated, LabelRule
+from intake.adapters.orm import integrations
+from intake.domain.integrations import Integration
+
+_REPLICATED = (
+    "kind",
+    "name",
+    "client_id",
+    "default_component_id",
+    "impact_rules",
+    "default_impact",
+    "grouping_labels",
+    "token_sha256",
+)
+
+
+async def upsert(session: AsyncSession, event: IntegrationCreated) -> None:
+    """Insert or replace the integration by id. An event can never move an integration to
+    another tenant: a row of another tenant with this id is left as it is."""
+    stmt = pg_insert(integrations).values(
+        id=event.integration_id,
+        tenant_id=event.tenant_id,
+        kind=event.kind.value,
+        name=event.name,
+        client_id=event.client_id,
+        default_component_id=event.default_component_id,
+        impact_rules=[r.model_dump(mode="json") for r in event.impact_rules],
+        default_impact=event.default_impact.model_dump(mode="json", exclude_none=True),
+        grouping_labels=list(event.grouping_labels),
+        token_sha256=event.token_sha256.lower(),
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={c: stmt.excluded[c] for c in _REPLICATED},
+            where=integrations.c.tenant_id == stmt.excluded.tenant_id,
+        )
+    )
+
+
+async def by_token_sha256(session: AsyncSession, digest: str) -> Integration | None:
+    row = (await session.execute(select(integrations).where(integrations.c.token_sha256 == digest))).first()
+    if row is None:
+        return None
+    return Integration(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        kind=IntegrationKind(row.kind),
+        name=row.name,
+        client_id=row.client_id,
+        default_component_id=row.default_component_id,
+        impact_rules=tuple(LabelRule.model_validate(r) for r in row.impact_rules),
+        default_impact=dict(row.default_impact),
+        grouping_labels=tuple(row.grouping_labels),
+    )

@@ -1,0 +1,54 @@
+"""Alert integrations as intake knows them: replicated from directory's integration events.
+
+An alert carries the integration's token; intake keeps only the token's SHA-256 and finds the
+integration by it, which also tells the tenant, the client and how alerts are grouped and rated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from contracts.enums import IntegrationKind
+from contracts.events import ImpactFacts, LabelRule
+from intake.domain.impact import impact_facts
+
+# The kinds whose bearer token is accepted on POST /v1/alerts/alertmanager. An events_v2
+# integration's token is the PagerDuty routing_key, for POST /v1/alerts/events.
+ALERTMANAGER_KINDS = frozenset({IntegrationKind.ALERTMANAGER, IntegrationKind.GENERIC})
+
+
+def token_sha256(token: str) -> str:
+    """How directory fingerprints an integration token (hex SHA-256 of its UTF-8 bytes)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Integration:
+    id: UUID
+    tenant_id: UUID
+    kind: IntegrationKind
+    name: str
+    client_id: UUID | None = None
+    default_component_id: UUID | None = None
+    impact_rules: tuple[LabelRule, ...] = ()
+    default_impact: Mapping[str, Any] = field(default_factory=dict)
+    grouping_labels: tuple[str, ...] = ()
+
+    def refuses_alertmanager(self) -> str | None:
+        """Why this integration may not post Alertmanager webhooks, or None when it may."""
+        if self.kind in ALERTMANAGER_KINDS:
+            return None
+        detail = (
+            f"integration {self.name!r} is of kind {self.kind.value}; only alertmanager and generic "
+            "integrations may post Alertmanager webhooks"
+        )
+        if self.kind is IntegrationKind.EVENTS_V2:
+            detail += " (an events_v2 routing_key is for POST /v1/alerts/events)"
+        return detail
+
+    def impact(self, labels: Mapping[str, str]) -> ImpactFacts:
+        return impact_facts(labels, self.default_impact, self.impact_rules)
