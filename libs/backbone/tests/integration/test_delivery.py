@@ -88,7 +88,11 @@ async def handle_tenant(bed: Bed, uow: UnitOfWork, envelope: Envelope, event: Te
         raise ValueError(f"cannot handle {event.slug}")
     if event.slug.startswith("flaky") and bed.calls[event.slug] <= 2:
         raise TransientError("database hiccup")
-    if event.slug.startswith("slow"):
+    if event.slug.startswith("slow-pair"):
+        # Long enough (about 12 s for one replica alone) that a second one joining mid-stream
+        # is surely assigned partitions before the first runs out of work.
+        await asyncio.sleep(0.1)
+    elif event.slug.startswith("slow"):
         await asyncio.sleep(0.05)
     uow.emit(
         UserRegistered(user_id=event.tenant_id, tenant_id=event.tenant_id, role=Role.EXECUTIVE),
@@ -292,7 +296,7 @@ async def test_two_replicas_share_the_work_without_doubling(stack: Stack, produc
         async with first.running():
             await eventually(lambda: _some(handled), interval=0.02, what="the first replica to start")
             async with second.running():
-                await eventually(lambda: _all(handled), what="every event to be handled")
+                await eventually(lambda: _all(handled), within=60, what="every event to be handled")
         assert await handled() == [1] * len(events)
         assert first.calls and second.calls, "both replicas should have handled part of the stream"
     finally:
@@ -301,7 +305,7 @@ async def test_two_replicas_share_the_work_without_doubling(stack: Stack, produc
 
 
 async def _some(probe: Callable[[], Any]) -> bool:
-    return sum(await probe()) >= 5
+    return sum(await probe()) >= 1
 
 
 async def _all(probe: Callable[[], Any]) -> bool:
