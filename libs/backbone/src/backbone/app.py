@@ -35,6 +35,7 @@ from backbone.outbox import OutboxRelay, make_producer
 from backbone.settings import ServiceSettings
 from backbone.uow import UnitOfWork
 from contracts.envelope import Envelope, EventData, event_class
+from contracts.permissions import Permission
 from contracts.topics import Topic
 
 
@@ -211,19 +212,20 @@ def create_app(service: Service) -> FastAPI:
     async def asyncapi_yaml() -> str:
         return specification.to_specification().to_yaml()
 
+    @app.get("/v1/me", tags=["auth"])
     async def me(caller: Caller) -> dict[str, Any]:
-        """The caller as this service sees them now (role, links), after every access check."""
+        """The caller as this service sees them now (role, links, permissions), after every
+        access check: a quick way to see whether a token is accepted here."""
         return {
             "user_id": caller.user_id,
             "tenant_id": caller.tenant_id,
             "role": caller.role,
             "client_id": caller.client_id,
             "vendor_id": caller.vendor_id,
+            "is_platform_operator": caller.is_platform_operator,
+            "permissions": sorted(p.value for p in Permission if caller.can(p)),
             "service": settings.service_name,
         }
-
-    if not any(getattr(r, "path", None) == "/v1/me" for r in app.routes):
-        app.get("/v1/me", tags=["auth"])(me)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

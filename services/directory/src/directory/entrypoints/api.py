@@ -123,20 +123,6 @@ async def jwks(request: Request) -> dict[str, Any]:
     return _signer(request).jwks()
 
 
-@router.get("/me", tags=["auth"])
-async def me(caller: Caller) -> dict[str, Any]:
-    """The caller: user, tenant, role and client/vendor links, as directory knows them now."""
-    return {
-        "user_id": caller.user_id,
-        "tenant_id": caller.tenant_id,
-        "role": caller.role,
-        "client_id": caller.client_id,
-        "vendor_id": caller.vendor_id,
-        "is_platform_operator": caller.is_platform_operator,
-        "permissions": sorted(p.value for p in Permission if caller.can(p)),
-    }
-
-
 # --------------------------------------------------------------------------- clients
 
 
