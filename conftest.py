@@ -65,11 +65,11 @@ async def operator_key(stack: Stack) -> str:
 async def intake_token(stack: Stack) -> str:
     """A bearer token intake accepts: an alertmanager integration written straight into
     intake's replica, as directory's integration.created.v1 would leave it."""
-    import hashlib
     import uuid
 
     from sqlalchemy import insert
 
+    from contracts.events import token_sha256
     from intake.adapters.orm import integrations
 
     token = unique("iit_test_")
@@ -82,7 +82,7 @@ async def intake_token(stack: Stack) -> str:
                     tenant_id=uuid.uuid4(),
                     kind="alertmanager",
                     name=token,
-                    token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+                    token_sha256=token_sha256(token),
                 )
             )
     finally:

@@ -23,11 +23,11 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backbone.problems import Forbidden, NotFound, Problem, Unauthorized
+from backbone.problems import Forbidden, Problem, Unauthorized
 from backbone.tables import PRINCIPALS
 from backbone.uow import UnitOfWork
 from contracts.enums import Role, UserStatus
@@ -165,21 +165,21 @@ class Principal:
     def vendor_scoped(self) -> bool:
         return self.role in VENDOR_SCOPED
 
-    def sees(self, *, client_id: UUID | None = None, vendor_id: UUID | None = None) -> bool:
-        """Whether a record linked to this client/vendor is visible to the caller."""
+    def scope(
+        self, client: ColumnElement[Any] | None, vendor: ColumnElement[Any] | None
+    ) -> list[ColumnElement[bool]]:
+        """SQL conditions narrowing a query to the caller's client (client contacts) or vendor
+        (vendor contacts); none for other roles. ``client``/``vendor`` are the columns linking
+        the records to one (None: the records have no such link, so a contact sees none).
+        Out of scope then reads like absent (404): a contact cannot probe for others' ids."""
         if self.client_scoped:
-            return self.client_id is not None and client_id == self.client_id
+            return [client == self.client_id if client is not None and self.client_id else false()]
         if self.vendor_scoped:
-            return self.vendor_id is not None and vendor_id == self.vendor_id
-        return True
-
-    def check_sees(self, what: str, *, client_id: UUID | None = None, vendor_id: UUID | None = None) -> None:
-        # Out of scope answers like absent (404), so a contact cannot probe for others' ids.
-        if not self.sees(client_id=client_id, vendor_id=vendor_id):
-            raise NotFound(f"no {what}")
+            return [vendor == self.vendor_id if vendor is not None and self.vendor_id else false()]
+        return []
 
 
-# How a service finds the user's current state: (session, tenant_id, user_id) -> row or None.
+# How a service finds the user's current state: (session, user_id) -> row or None.
 # The row has role, status, client_id, vendor_id; None means "not replicated yet".
 PrincipalLookup = Callable[[AsyncSession, UUID], Awaitable[Any]]
 

@@ -150,17 +150,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
 }
 
 
-def roles_for(permission: Permission) -> frozenset[Role]:
-    return GRANTS[permission]
-
-
 def allows(role: Role | str, permission: Permission) -> bool:
     return Role(role) in GRANTS[permission]
-
-
-def permissions_of(role: Role | str) -> frozenset[Permission]:
-    r = Role(role)
-    return frozenset(p for p, roles in GRANTS.items() if r in roles)
 
 
 # Roles whose every read and write is narrowed to their own client or vendor (DESIGN §5).

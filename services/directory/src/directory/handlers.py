@@ -74,6 +74,12 @@ async def _row(uow: UnitOfWork, table: Table, tenant_id: UUID, id_: UUID, what: 
     return row
 
 
+def _state(row: Any, id_field: str) -> dict[str, Any]:
+    """A row as an event's payload: its columns, with the id under the event's name for it."""
+    data = dict(row._mapping)
+    return {**data, id_field: data["id"]}
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -113,7 +119,7 @@ async def _create_tenant(
     ).one()
     key = await _insert_key(uow, tenant_id, user_id)
     uow.emit(TenantCreated(tenant_id=tenant_id, slug=slug, name=name), tenant_id=tenant_id, actor=actor)
-    uow.emit(UserRegistered(**_user_state(admin)), tenant_id=tenant_id, actor=actor)
+    uow.emit(UserRegistered(**_state(admin, "user_id")), tenant_id=tenant_id, actor=actor)
     uow.emit(
         ApiKeyIssued(key_id=key[0], tenant_id=tenant_id, user_id=user_id, prefix=key[1]),
         tenant_id=tenant_id,
@@ -226,11 +232,6 @@ async def principal_row(session: Any, user_id: UUID) -> Any:
 CLIENT_UNIQUE = ("registration_number", "contact_email")
 
 
-def _client_state(row: Any) -> dict[str, Any]:
-    data = dict(row._mapping)
-    return {**data, "client_id": data["id"]}
-
-
 async def _check_account_manager(uow: UnitOfWork, tenant_id: UUID, user_id: UUID | None) -> None:
     if user_id is None:
         return
@@ -251,7 +252,7 @@ async def onboard_client(uow: UnitOfWork, caller: Principal, values: dict[str, A
             insert(clients).values(id=new_id(), tenant_id=caller.tenant_id, **values).returning(clients)
         )
     ).one()
-    uow.emit(ClientOnboarded(**_client_state(row)), tenant_id=caller.tenant_id, actor=caller.actor)
+    uow.emit(ClientOnboarded(**_state(row, "client_id")), tenant_id=caller.tenant_id, actor=caller.actor)
     return row
 
 
@@ -281,7 +282,7 @@ async def update_client(uow: UnitOfWork, caller: Principal, client_id: UUID, cha
         )
     ).one()
     uow.emit(
-        ClientUpdated(**_client_state(row), changed=sorted(changes)),
+        ClientUpdated(**_state(row, "client_id"), changed=sorted(changes)),
         tenant_id=caller.tenant_id,
         actor=caller.actor,
     )
@@ -325,17 +326,11 @@ async def register_vendor(uow: UnitOfWork, caller: Principal, values: dict[str, 
             insert(vendors).values(id=new_id(), tenant_id=caller.tenant_id, **values).returning(vendors)
         )
     ).one()
-    data = dict(row._mapping)
-    uow.emit(VendorRegistered(**data, vendor_id=data["id"]), tenant_id=caller.tenant_id, actor=caller.actor)
+    uow.emit(VendorRegistered(**_state(row, "vendor_id")), tenant_id=caller.tenant_id, actor=caller.actor)
     return row
 
 
 # --------------------------------------------------------------------------- users
-
-
-def _user_state(row: Any) -> dict[str, Any]:
-    data = dict(row._mapping)
-    return {**data, "user_id": data["id"]}
 
 
 async def _check_user_links(uow: UnitOfWork, tenant_id: UUID, values: dict[str, Any]) -> None:
@@ -359,7 +354,7 @@ async def register_user(uow: UnitOfWork, caller: Principal, values: dict[str, An
             insert(users).values(id=new_id(), tenant_id=caller.tenant_id, **values).returning(users)
         )
     ).one()
-    uow.emit(UserRegistered(**_user_state(row)), tenant_id=caller.tenant_id, actor=caller.actor)
+    uow.emit(UserRegistered(**_state(row, "user_id")), tenant_id=caller.tenant_id, actor=caller.actor)
     return row
 
 
@@ -383,7 +378,7 @@ async def update_user(uow: UnitOfWork, caller: Principal, user_id: UUID, changes
         )
     ).one()
     uow.emit(
-        UserUpdated(**_user_state(row), changed=sorted(changes)),
+        UserUpdated(**_state(row, "user_id"), changed=sorted(changes)),
         tenant_id=caller.tenant_id,
         actor=caller.actor,
     )
@@ -410,9 +405,8 @@ async def register_component(uow: UnitOfWork, caller: Principal, values: dict[st
             insert(components).values(id=new_id(), tenant_id=caller.tenant_id, **values).returning(components)
         )
     ).one()
-    data = dict(row._mapping)
     uow.emit(
-        ComponentRegistered(**data, component_id=data["id"]), tenant_id=caller.tenant_id, actor=caller.actor
+        ComponentRegistered(**_state(row, "component_id")), tenant_id=caller.tenant_id, actor=caller.actor
     )
     return row
 
@@ -456,8 +450,7 @@ async def create_integration(uow: UnitOfWork, caller: Principal, values: dict[st
             .returning(integrations)
         )
     ).one()
-    data = dict(row._mapping)
     uow.emit(
-        IntegrationCreated(**data, integration_id=data["id"]), tenant_id=caller.tenant_id, actor=caller.actor
+        IntegrationCreated(**_state(row, "integration_id")), tenant_id=caller.tenant_id, actor=caller.actor
     )
     return row, token.token

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, false, select
+from sqlalchemy import ColumnElement, Table, select
 
 from backbone.auth import Principal
 from backbone.problems import NotFound
@@ -26,11 +26,9 @@ _LINKS: dict[str, tuple[str | None, str | None]] = {
 
 def scope(caller: Principal, table: Table) -> list[ColumnElement[bool]]:
     client_col, vendor_col = _LINKS[table.name]
-    if caller.client_scoped:
-        return [table.c[client_col] == caller.client_id] if client_col else [false()]
-    if caller.vendor_scoped:
-        return [table.c[vendor_col] == caller.vendor_id] if vendor_col else [false()]
-    return []
+    return caller.scope(
+        table.c[client_col] if client_col else None, table.c[vendor_col] if vendor_col else None
+    )
 
 
 async def one(uow: UnitOfWork, caller: Principal, table: Table, id_: UUID, what: str) -> Any:

@@ -12,11 +12,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
 from contracts.envelope import Envelope, new_id
-from contracts.events import AlertRepeated, IncidentReported, IntegrationCreated, TenantCreated
+from contracts.events import (
+    AlertRepeated,
+    IncidentReported,
+    IntegrationCreated,
+    TenantCreated,
+    token_sha256,
+)
 from intake.adapters import integrations as integrations_repo
 from intake.adapters.orm import alerts, dedup_keys, tenants
 from intake.domain import alertmanager as am
-from intake.domain.integrations import Integration, token_sha256
+from intake.domain.integrations import Integration
 
 
 async def record_tenant(uow: UnitOfWork, envelope: Envelope, event: TenantCreated) -> None:

@@ -4,8 +4,8 @@ from uuid import uuid4
 import pytest
 
 from contracts.enums import IntegrationKind
-from contracts.events import LabelRule
-from intake.domain.integrations import Integration, token_sha256
+from contracts.events import LabelRule, token_sha256
+from intake.domain.integrations import Integration
 
 
 def integration(kind: IntegrationKind) -> Integration:

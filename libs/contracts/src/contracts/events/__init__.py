@@ -12,6 +12,7 @@ from contracts.events.directory import (
     UserRegistered,
     UserUpdated,
     VendorRegistered,
+    token_sha256,
 )
 from contracts.events.incident import IncidentCreated
 from contracts.events.intake import AlertRepeated, ImpactFacts, IncidentReported
@@ -32,4 +33,5 @@ __all__ = [
     "UserRegistered",
     "UserUpdated",
     "VendorRegistered",
+    "token_sha256",
 ]

@@ -5,6 +5,7 @@ replica in another service is an upsert of the newest event (order per key is ke
 ``changed`` names the fields an update touched, for the audit trail.
 """
 
+import hashlib
 from datetime import date
 from typing import ClassVar
 from uuid import UUID
@@ -162,6 +163,12 @@ class LabelRule(BaseModel):
     values: list[str] = []
     fact: str
     to: bool | int | str
+
+
+def token_sha256(token: str) -> str:
+    """How an integration token is fingerprinted: directory stores and sends this, intake looks
+    alerts' bearer tokens up by it (hex SHA-256 of the UTF-8 bytes; tokens are high-entropy)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @event

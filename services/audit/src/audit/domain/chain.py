@@ -48,10 +48,15 @@ def entry_hash(previous: str, entry: Mapping[str, Any]) -> str:
     return hashlib.sha256((previous + canonical(entry)).encode()).hexdigest()
 
 
+def _mask_emails(text: str) -> str:
+    """Each address keeps its first letter and its domain: enough to tell whose, not to mail."""
+    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+
+
 def _mask_text(text: str) -> str:
     if _NOT_PII.fullmatch(text):
         return text
-    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    text = _mask_emails(text)
     return _PHONE.sub(lambda m: MASKED + re.sub(r"\D", "", m.group(0))[-2:], text)
 
 
@@ -72,7 +77,7 @@ def _mask_pii(key: str, value: Any) -> Any:
         return text
     lowered = key.lower()
     if "email" in lowered:
-        masked = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+        masked = _mask_emails(text)
         return masked if masked != text else MASKED
     digits = re.sub(r"\D", "", text)
     return MASKED + digits[-2:] if len(digits) >= 6 else MASKED

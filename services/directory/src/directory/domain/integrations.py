@@ -1,6 +1,5 @@
 """Alert integrations: their tokens and their label → impact-fact rules."""
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +8,7 @@ from pydantic import ValidationError
 
 from backbone.problems import Unprocessable
 from contracts.enums import IntegrationKind
-from contracts.events import ImpactFacts, LabelRule
+from contracts.events import ImpactFacts, LabelRule, token_sha256
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class IssuedToken:
 def issue_token(kind: IntegrationKind) -> IssuedToken:
     # PagerDuty's routing keys are 32 hex characters; senders of Events v2 may validate that.
     token = secrets.token_hex(16) if kind is IntegrationKind.EVENTS_V2 else f"iit_{secrets.token_urlsafe(32)}"
-    return IssuedToken(token, token[:8], hashlib.sha256(token.encode()).hexdigest())
+    return IssuedToken(token, token[:8], token_sha256(token))
 
 
 def check_rules(rules: list[LabelRule], default_impact: dict[str, Any]) -> None:

@@ -10,8 +10,8 @@ metadata = service_metadata("intake")
 outbox, inbox, idempotency_keys = delivery_tables(metadata)
 principals = principals_table(metadata)
 
-# Local replica of directory's tenants (from directory.events), so alerts resolve a tenant
-# without calling another service.
+# Local replica of directory's tenants (from directory.events), so a request naming a tenant by
+# slug (the public report form, DESIGN §6) resolves it without calling another service.
 tenants = Table(
     "tenants",
     metadata,

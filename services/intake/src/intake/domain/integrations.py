@@ -6,7 +6,6 @@ integration by it, which also tells the tenant, the client and how alerts are gr
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +18,6 @@ from intake.domain.impact import impact_facts
 # The kinds whose bearer token is accepted on POST /v1/alerts/alertmanager. An events_v2
 # integration's token is the PagerDuty routing_key, for POST /v1/alerts/events.
 ALERTMANAGER_KINDS = frozenset({IntegrationKind.ALERTMANAGER, IntegrationKind.GENERIC})
-
-
-def token_sha256(token: str) -> str:
-    """How directory fingerprints an integration token (hex SHA-256 of its UTF-8 bytes)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

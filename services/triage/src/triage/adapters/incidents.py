@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backbone.auth import Principal
@@ -27,17 +27,13 @@ class IncidentFilters:
 
 
 def visible_to(caller: Principal) -> list[ColumnElement[bool]]:
-    """The conditions every incident query of ``caller`` carries (mirrors ``Principal.sees``)."""
-    conditions: list[ColumnElement[bool]] = [
+    """The conditions every incident query of ``caller`` carries: tenant, not deleted, and the
+    contact's client or vendor scope."""
+    return [
         incidents.c.tenant_id == caller.tenant_id,
         incidents.c.deleted_at.is_(None),
+        *caller.scope(incidents.c.client_id, incidents.c.vendor_id),
     ]
-    if caller.client_scoped:
-        # A contact without a client sees nothing (never "client_id IS NULL").
-        conditions.append(incidents.c.client_id == caller.client_id if caller.client_id else false())
-    elif caller.vendor_scoped:
-        conditions.append(incidents.c.vendor_id == caller.vendor_id if caller.vendor_id else false())
-    return conditions
 
 
 async def get(session: AsyncSession, caller: Principal, incident_id: UUID) -> dict[str, Any] | None:
