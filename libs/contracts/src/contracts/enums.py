@@ -20,6 +20,7 @@ __all__ = [
     "AuditAction",
     "ChangeRequestStatus",
     "ChangeType",
+    "ChannelKind",
     "ClientStatus",
     "ClientType",
     "CommunicationType",
@@ -136,6 +137,14 @@ class IntegrationKind(StrEnum):
     ALERTMANAGER = "alertmanager"
     EVENTS_V2 = "events_v2"
     GENERIC = "generic"
+
+
+class ChannelKind(StrEnum):
+    """DESIGN §6 POST /v1/channels: where notifications go (people on email/Slack, systems on webhooks)."""
+
+    EMAIL = "email"
+    SLACK = "slack"
+    WEBHOOK = "webhook"
 
 
 class AuditAction(StrEnum):

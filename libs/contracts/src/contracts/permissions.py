@@ -69,6 +69,9 @@ class Permission(StrEnum):
     POST_INCIDENT_REVIEWS_MANAGE = "post_incident_reviews.manage"
     # Platform surfaces no procedure names; roles from "Roles and Responsibilities".
     NOTIFICATIONS_MANAGE = "notifications.manage"
+    SILENCES_MANAGE = "silences.manage"
+    ESCALATION_POLICIES_MANAGE = "escalation_policies.manage"
+    REMINDERS_MANAGE = "reminders.manage"
     AUDIT_VIEW = "audit.view"
     SLA_VIEW = "sla.view"
 
@@ -143,6 +146,13 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.POST_INCIDENT_REVIEWS_MANAGE: frozenset({IM, EX}),
     # IM/AM "coordinate ... communications"; SA "configure system settings".
     Permission.NOTIFICATIONS_MANAGE: frozenset({SA, IM, AM}),
+    # Silencing alerts during maintenance is operating the platform: IM "oversee incidents",
+    # TS "manage infrastructure components", SA "configure system settings".
+    Permission.SILENCES_MANAGE: frozenset({IM, TS, SA}),
+    # IM "coordinate escalations"; SA "configure system settings".
+    Permission.ESCALATION_POLICIES_MANAGE: frozenset({IM, SA}),
+    # 004 "Deadline extensions and reminders": those who work incidents schedule them.
+    Permission.REMINDERS_MANAGE: frozenset({IM, TS}),
     # 002 "Logging & Audit": reviewers of the trail are those who oversee and approve.
     Permission.AUDIT_VIEW: frozenset({SA, IM, EX}),
     # Service levels: AM "define service levels", IM "approve SLAs"; everyone inside reads them.

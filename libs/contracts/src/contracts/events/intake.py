@@ -1,7 +1,7 @@
 """Events of the intake service (topic ``intake.events``), keyed by the pre-allocated incident id."""
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -23,6 +23,18 @@ class ImpactFacts(BaseModel):
     sla_risk: bool | None = None
 
 
+class Reporter(BaseModel):
+    """Who reported: a signed-in user (``kind`` user, ``id`` their user id) or a person on the
+    public form (``kind`` public, ``id`` intake's reporter record; 004 incident_reporters)."""
+
+    kind: Literal["user", "public"]
+    id: UUID
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    organization: str | None = None
+
+
 @event
 class IncidentReported(EventData):
     """Intake has accepted a report (an alert group or a person) that opens a new incident."""
@@ -42,6 +54,14 @@ class IncidentReported(EventData):
     impact: ImpactFacts = ImpactFacts()
     labels: dict[str, str] = {}
     detected_at: datetime
+    # Added with issue 4; optional so earlier events still validate.
+    reporter: Reporter | None = None
+    category: str | None = None
+    # The source's own severity word (PagerDuty critical|error|warning|info, Alertmanager's
+    # severity label), kept for display; severity itself comes from the impact facts.
+    alert_severity: str | None = None
+    # Minimized extra fields of the alert worth showing (e.g. PagerDuty source/group/class).
+    details: dict[str, Any] = {}
 
 
 @event
@@ -56,3 +76,57 @@ class AlertRepeated(EventData):
     dedup_key: str
     alert_count: int
     last_seen_at: datetime
+
+
+@event
+class AlertAcknowledged(EventData):
+    """The alert source acknowledged the incident (PagerDuty-format ``acknowledge``)."""
+
+    event_type: ClassVar[str] = "intake.alert_acknowledged.v1"
+    topic: ClassVar[Topic] = Topic.INTAKE_EVENTS
+    subject_field: ClassVar[str] = "incident_id"
+
+    incident_id: UUID
+    dedup_key: str
+    acknowledged_at: datetime
+
+
+@event
+class AlertsResolved(EventData):
+    """Every alert of the incident's dedup key has resolved (Alertmanager) or the source sent a
+    ``resolve`` (PagerDuty format), and the integration resolves incidents automatically.
+    Intake has closed the dedup key: the same alert opens a new incident from now on."""
+
+    event_type: ClassVar[str] = "intake.alerts_resolved.v1"
+    topic: ClassVar[Topic] = Topic.INTAKE_EVENTS
+    subject_field: ClassVar[str] = "incident_id"
+
+    incident_id: UUID
+    dedup_key: str
+    resolved_at: datetime
+
+
+class Matcher(BaseModel):
+    """An Alertmanager-style label matcher: ``=``, ``!=``, ``=~`` or ``!~`` (regex, anchored)."""
+
+    name: str
+    value: str
+    op: Literal["=", "!=", "=~", "!~"] = "="
+
+
+@event
+class SilenceChanged(EventData):
+    """A silence (maintenance window) was created, changed or expired early (full state)."""
+
+    event_type: ClassVar[str] = "intake.silence_changed.v1"
+    topic: ClassVar[Topic] = Topic.INTAKE_EVENTS
+    subject_field: ClassVar[str] = "silence_id"
+
+    silence_id: UUID
+    matchers: list[Matcher]
+    starts_at: datetime
+    ends_at: datetime
+    comment: str = ""
+    created_by: UUID | None = None
+    client_id: UUID | None = None
+    expired: bool = False

@@ -1,0 +1,162 @@
+"""Events of the notifications service (topic ``notification.events``).
+
+Deliveries are keyed by the delivery id; communications and reminders by the incident id, so
+one incident's messages stay in order. Channel and rule events carry no secrets: a channel's
+config is announced with its secret fields removed.
+"""
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+from contracts.enums import (
+    ChannelKind,
+    CommunicationType,
+    DeliveryMethod,
+    DeliveryStatus,
+    RecipientType,
+    ReminderChannel,
+    Severity,
+)
+from contracts.envelope import EventData, event
+from contracts.topics import Topic
+
+
+class DeliveryEvent(EventData):
+    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+    subject_field: ClassVar[str] = "delivery_id"
+
+    delivery_id: UUID
+    channel_id: UUID
+    channel_kind: ChannelKind
+    # What was delivered: the event that caused it (its id and type), and what it was about.
+    source_event_id: UUID
+    source_event_type: str
+    incident_id: UUID | None = None
+    recipient_user_id: UUID | None = None
+    communication_id: UUID | None = None
+    reminder_id: UUID | None = None
+    attempts: int
+
+
+@event
+class NotificationSent(DeliveryEvent):
+    """The channel accepted the message (SMTP server, Slack, or the webhook answered 2xx)."""
+
+    event_type: ClassVar[str] = "notification.sent.v1"
+
+    sent_at: datetime
+
+
+@event
+class NotificationFailed(DeliveryEvent):
+    """The last try failed (or the failure was permanent); nothing more will be tried."""
+
+    event_type: ClassVar[str] = "notification.failed.v1"
+
+    failed_at: datetime
+    error: str
+
+
+@event
+class ChannelChanged(EventData):
+    """A channel was created or changed; ``config`` without its secret fields."""
+
+    event_type: ClassVar[str] = "channel.changed.v1"
+    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+    subject_field: ClassVar[str] = "channel_id"
+
+    channel_id: UUID
+    kind: ChannelKind
+    name: str
+    client_id: UUID | None = None
+    config: dict[str, Any] = {}
+    enabled: bool = True
+
+
+@event
+class RoutingRuleChanged(EventData):
+    event_type: ClassVar[str] = "routing_rule.changed.v1"
+    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+    subject_field: ClassVar[str] = "rule_id"
+
+    rule_id: UUID
+    name: str = ""
+    event_types: list[str]
+    min_severity: Severity | None = None
+    client_id: UUID | None = None
+    channel_ids: list[UUID]
+    user_ids: list[UUID] = []
+    roles: list[str] = []
+    enabled: bool = True
+
+
+@event
+class CommunicationRecorded(EventData):
+    """000 "Recording Communications": a communication was recorded and queued for sending."""
+
+    event_type: ClassVar[str] = "communication.recorded.v1"
+    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+    subject_field: ClassVar[str] = "incident_id"
+
+    communication_id: UUID
+    incident_id: UUID
+    sender_id: UUID
+    recipient_user_id: UUID | None = None
+    recipient_type: RecipientType
+    communication_type: CommunicationType
+    delivery_method: DeliveryMethod
+    title: str = ""  # the message's subject line ("subject" is the envelope's aggregate id)
+    message: str
+    sent_at: datetime
+    delivery_status: DeliveryStatus = DeliveryStatus.PENDING
+
+
+@event
+class CommunicationStatusChanged(EventData):
+    """The delivery status of a recorded communication moved (pending → sent → delivered, or failed)."""
+
+    event_type: ClassVar[str] = "communication.status_changed.v1"
+    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+    subject_field: ClassVar[str] = "incident_id"
+
+    communication_id: UUID
+    incident_id: UUID
+    from_status: DeliveryStatus
+    to_status: DeliveryStatus
+    error: str | None = None
+
+
+@event
+class ReminderScheduled(EventData):
+    """004 incident_reminders: a reminder was scheduled for an incident."""
+
+    event_type: ClassVar[str] = "reminder.scheduled.v1"
+    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+    subject_field: ClassVar[str] = "incident_id"
+
+    reminder_id: UUID
+    incident_id: UUID
+    reminder_type: str
+    scheduled_for: datetime
+    channel: ReminderChannel
+    user_ids: list[UUID] = []
+    metadata: dict[str, Any] = {}
+
+
+@event
+class ReminderDispatched(EventData):
+    """A reminder's time came: it was handed to its channel (``sent``), or its channel cannot
+    send (``unsupported``, e.g. sms with no provider configured)."""
+
+    event_type: ClassVar[str] = "reminder.dispatched.v1"
+    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+    subject_field: ClassVar[str] = "incident_id"
+
+    reminder_id: UUID
+    incident_id: UUID
+    reminder_type: str
+    channel: ReminderChannel
+    outcome: Literal["sent", "unsupported"]
+    dispatched_at: datetime
+    user_ids: list[UUID] = []
