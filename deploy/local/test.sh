@@ -6,6 +6,7 @@ SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 cd "$SCRIPT_DIR/../.."
 
 bash "$SCRIPT_DIR/deps.sh"
+bash "$SCRIPT_DIR/tools.sh"
 if [[ -z ${DATABASE_URL:-} || -z ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; then
     bash "$SCRIPT_DIR/infra.sh" up
     # shellcheck source=/dev/null

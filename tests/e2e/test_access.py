@@ -234,6 +234,9 @@ PENDING = {
     Permission.POST_INCIDENT_REVIEWS_MANAGE,
     Permission.NOTIFICATIONS_MANAGE,
     Permission.SLA_VIEW,
+    Permission.SILENCES_MANAGE,
+    Permission.ESCALATION_POLICIES_MANAGE,
+    Permission.REMINDERS_MANAGE,
 }
 
 
