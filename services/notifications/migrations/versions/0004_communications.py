@@ -6,15 +6,116 @@ Revises: 0003
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+SCHEMA = "notifications"
+
 
 def upgrade() -> None:
-    pass
+    # Replica of triage's incident headlines (from every incident event).
+    op.create_table(
+        "incidents",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("reference_code", sa.String(length=20), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("severity", sa.String(length=2), nullable=False),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("client_id", sa.UUID(), nullable=True),
+        sa.Column("vendor_id", sa.UUID(), nullable=True),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
+        schema=SCHEMA,
+    )
+    op.create_index("ix_incidents_tenant", "incidents", ["tenant_id", "id"], schema=SCHEMA)
+
+    op.create_table(
+        "communications",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("incident_id", sa.UUID(), nullable=False),
+        sa.Column("sender_id", sa.UUID(), nullable=False),
+        sa.Column("recipient_user_id", sa.UUID(), nullable=True),
+        sa.Column("recipient_type", sa.String(length=20), nullable=False),
+        sa.Column("communication_type", sa.String(length=40), nullable=False),
+        sa.Column("delivery_method", sa.String(length=20), nullable=False),
+        sa.Column("title", sa.String(length=300), server_default="", nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivery_status", sa.String(length=20), nullable=False),
+        sa.Column("delivery_error", sa.Text(), nullable=True),
+        sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_communications")),
+        schema=SCHEMA,
+    )
+    op.create_index(
+        "ix_communications_tenant_incident",
+        "communications",
+        ["tenant_id", "incident_id", "id"],
+        schema=SCHEMA,
+    )
+    op.create_index("ix_communications_tenant_keyset", "communications", ["tenant_id", "id"], schema=SCHEMA)
+
+    op.create_table(
+        "reminders",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("incident_id", sa.UUID(), nullable=False),
+        sa.Column("reminder_type", sa.String(length=100), nullable=False),
+        sa.Column("scheduled_for", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column(
+            "user_ids",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'[]'::jsonb"),
+            nullable=False,
+        ),
+        sa.Column(
+            "metadata",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
+        ),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("fired_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_by", sa.UUID(), nullable=True),
+        sa.Column("created_by", sa.UUID(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
+        schema=SCHEMA,
+    )
+    op.create_index(
+        "ix_reminders_tenant_incident",
+        "reminders",
+        ["tenant_id", "incident_id", "scheduled_for"],
+        schema=SCHEMA,
+    )
+    op.create_index(
+        "ix_reminders_due",
+        "reminders",
+        ["scheduled_for"],
+        schema=SCHEMA,
+        postgresql_where=sa.text("status = 'scheduled'"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_reminders_due", table_name="reminders", schema=SCHEMA)
+    op.drop_index("ix_reminders_tenant_incident", table_name="reminders", schema=SCHEMA)
+    op.drop_table("reminders", schema=SCHEMA)
+    op.drop_index("ix_communications_tenant_keyset", table_name="communications", schema=SCHEMA)
+    op.drop_index("ix_communications_tenant_incident", table_name="communications", schema=SCHEMA)
+    op.drop_table("communications", schema=SCHEMA)
+    op.drop_index("ix_incidents_tenant", table_name="incidents", schema=SCHEMA)
+    op.drop_table("incidents", schema=SCHEMA)

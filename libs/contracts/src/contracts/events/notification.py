@@ -160,3 +160,20 @@ class ReminderDispatched(EventData):
     outcome: Literal["sent", "unsupported"]
     dispatched_at: datetime
     user_ids: list[UUID] = []
+
+
+@event
+class ReminderCancelled(EventData):
+    """A scheduled reminder will not fire: cancelled by a person, or skipped at its time because
+    its incident was resolved, closed or deleted."""
+
+    event_type: ClassVar[str] = "reminder.cancelled.v1"
+    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+    subject_field: ClassVar[str] = "incident_id"
+
+    reminder_id: UUID
+    incident_id: UUID
+    reminder_type: str
+    reason: Literal["cancelled", "incident_finished"]
+    cancelled_at: datetime
+    cancelled_by: UUID | None = None
