@@ -6,6 +6,9 @@ Revises: 0003
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
@@ -13,8 +16,88 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "clients",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
+        schema="intake",
+    )
+    op.create_table(
+        "components",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("client_id", sa.UUID(), nullable=False),
+        sa.Column("vendor_id", sa.UUID(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_components")),
+        schema="intake",
+    )
+    op.create_table(
+        "reporters",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("phone", sa.String(length=32), nullable=True),
+        sa.Column("organization", sa.String(length=200), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reporters")),
+        schema="intake",
+    )
+    op.create_index(
+        "ix_reporters_tenant_email", "reporters", ["tenant_id", sa.text("lower(email)")], schema="intake"
+    )
+    op.create_table(
+        "public_submissions",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("incident_id", sa.UUID(), nullable=False),
+        sa.Column("reporter_id", sa.UUID(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["reporter_id"],
+            ["intake.reporters.id"],
+            name=op.f("fk_public_submissions_reporter_id_reporters"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_public_submissions")),
+        sa.UniqueConstraint("incident_id", name=op.f("uq_public_submissions_incident_id")),
+        schema="intake",
+    )
+    op.create_index(
+        op.f("ix_public_submissions_reporter_id"),
+        "public_submissions",
+        ["reporter_id"],
+        unique=False,
+        schema="intake",
+    )
+    op.create_table(
+        "report_rate_limits",
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("client_key", sa.String(length=40), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("hits", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "client_key", name=op.f("pk_report_rate_limits")),
+        schema="intake",
+    )
+    op.create_index(
+        op.f("ix_report_rate_limits_window_start"),
+        "report_rate_limits",
+        ["window_start"],
+        unique=False,
+        schema="intake",
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index(
+        op.f("ix_report_rate_limits_window_start"), table_name="report_rate_limits", schema="intake"
+    )
+    op.drop_table("report_rate_limits", schema="intake")
+    op.drop_index(op.f("ix_public_submissions_reporter_id"), table_name="public_submissions", schema="intake")
+    op.drop_table("public_submissions", schema="intake")
+    op.drop_index("ix_reporters_tenant_email", table_name="reporters", schema="intake")
+    op.drop_table("reporters", schema="intake")
+    op.drop_table("components", schema="intake")
+    op.drop_table("clients", schema="intake")
