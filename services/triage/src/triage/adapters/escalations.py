@@ -1,0 +1,282 @@
+"""Tables and queries of automatic escalation: policies, one running escalation per incident
+(which is also its timer row), and the history of pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.enums import Severity
+from contracts.events import IncidentEscalated
+from triage.adapters.orm import incidents, metadata, principals
+from triage.domain.escalation import Level, Policy, Step
+
+RUNNING, STOPPED, COMPLETED = "running", "stopped", "completed"
+
+escalation_policies = Table(
+    "escalation_policies",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("client_id", PgUUID(as_uuid=True)),
+    Column("min_severity", String(2)),
+    # [{user_ids, roles, delay_minutes}, …] in paging order.
+    Column("levels", JSONB, nullable=False),
+    Column("loops", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "name"),
+    Index("ix_escalation_policies_tenant_client", "tenant_id", "client_id"),
+)
+
+# One row per incident with a policy: where the escalation stands, and its timer. The timer is
+# the row itself (``next_due_at`` while running), so the loop that fires it and the consumer
+# that stops it lock the same row and never deadlock. Levels are a snapshot taken when the
+# escalation started: editing or deleting the policy does not change a running escalation.
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("incident_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("policy_id", PgUUID(as_uuid=True), nullable=False),
+    Column("policy_name", String(200), nullable=False),
+    Column("levels", JSONB, nullable=False),
+    Column("loops", Integer, nullable=False),
+    # 1 for the first escalation of the incident, +1 each time a reopen starts it again.
+    Column("run", Integer, nullable=False, server_default="1"),
+    # Pages so far (all runs): numbers the history rows, so a step can only be written once.
+    Column("seq", Integer, nullable=False, server_default="0"),
+    Column("level", Integer, nullable=False),  # the last step paged
+    Column("loop", Integer, nullable=False, server_default="0"),
+    Column("status", String(20), nullable=False),  # running | stopped | completed
+    Column("stop_reason", String(40)),
+    # Acknowledgements at or after this time stop the run (a reopened incident may still
+    # carry the acknowledgement of its first life); NULL: any acknowledgement stops it.
+    Column("ack_after", DateTime(timezone=True)),
+    # A reopened incident keeps its first acknowledgement, and acknowledging it again moves its
+    # status without a new one: a run started by a reopen stops once the status moves on from
+    # the one the reopen left (NULL for a run started on creation).
+    Column("reopened_status", String(40)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("next_due_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_escalations_due", "next_due_at", postgresql_where=text("status = 'running'")),
+)
+
+# Every page of an incident, automatic or manual (consumed from incident.escalated.v1).
+# ``dedupe_key`` makes each page happen once: "<run>:<seq>" for policy steps,
+# "sla:<clock>:<kind>:<clock start>" for SLA events, "manual:<escalation id>" for people.
+escalation_steps = Table(
+    "escalation_steps",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),  # the event's escalation_id
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("incident_id", PgUUID(as_uuid=True), nullable=False),
+    Column("dedupe_key", String(200), nullable=False),
+    Column("run", Integer),
+    Column("trigger", String(20), nullable=False),
+    Column("cause", String(20), nullable=False),
+    Column("policy_id", PgUUID(as_uuid=True)),
+    Column("level", Integer),
+    Column("loop", Integer, nullable=False, server_default="0"),
+    Column("target_user_ids", JSONB, nullable=False, server_default="[]"),
+    Column("target_roles", JSONB, nullable=False, server_default="[]"),
+    Column("reason", Text),
+    Column("fired_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("incident_id", "dedupe_key"),
+    Index("ix_escalation_steps_tenant_incident", "tenant_id", "incident_id", "fired_at"),
+)
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def levels_json(levels: Iterable[Level]) -> list[dict[str, Any]]:
+    return [
+        {
+            "user_ids": [str(u) for u in lv.user_ids],
+            "roles": list(lv.roles),
+            "delay_minutes": lv.delay_minutes,
+        }
+        for lv in levels
+    ]
+
+
+def levels_of(value: Sequence[dict[str, Any]]) -> tuple[Level, ...]:
+    return tuple(
+        Level(tuple(UUID(u) for u in lv.get("user_ids", ())), tuple(lv.get("roles", ())), lv["delay_minutes"])
+        for lv in value
+    )
+
+
+def policy_of(row: Row[Any]) -> Policy:
+    return Policy(
+        id=row.id,
+        name=row.name,
+        levels=levels_of(row.levels),
+        loops=row.loops,
+        client_id=row.client_id,
+        min_severity=Severity(row.min_severity) if row.min_severity else None,
+    )
+
+
+def last_step(run: Row[Any]) -> Step:
+    return Step(run.level, run.loop)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+async def policies_of(session: AsyncSession, tenant_ids: Iterable[UUID]) -> dict[UUID, list[Policy]]:
+    wanted = set(tenant_ids)
+    found: dict[UUID, list[Policy]] = {t: [] for t in wanted}
+    if wanted:
+        rows = await session.execute(
+            select(escalation_policies).where(escalation_policies.c.tenant_id.in_(wanted))
+        )
+        for row in rows:
+            found[row.tenant_id].append(policy_of(row))
+    return found
+
+
+async def incident_rows(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Row[Any]]:
+    """The incidents' current state: headline fields and what stops an escalation."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(select(incidents).where(incidents.c.id.in_(wanted)))
+    return {r.id: r for r in rows}
+
+
+async def locked_run(session: AsyncSession, incident_id: UUID) -> Row[Any] | None:
+    """The incident's escalation, locked until the transaction ends: the timer loop skips it
+    meanwhile, so a step is never fired and changed at once."""
+    return (
+        await session.execute(
+            select(escalations).where(escalations.c.incident_id == incident_id).with_for_update()
+        )
+    ).first()
+
+
+async def record_steps(session: AsyncSession, rows: list[dict[str, Any]]) -> set[UUID]:
+    """Write pages to the history; the ids of those written. A page already written (a
+    redelivered event, a second replica) is left out: nothing must be emitted for it."""
+    if not rows:
+        return set()
+    inserted = await session.scalars(
+        insert(escalation_steps)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["incident_id", "dedupe_key"])
+        .returning(escalation_steps.c.id)
+    )
+    return set(inserted.all())
+
+
+async def unknown_users(session: AsyncSession, tenant_id: UUID, user_ids: Iterable[UUID]) -> list[UUID]:
+    """Those of ``user_ids`` that are not users of the tenant (in the users replica)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return []
+    known = set(
+        (
+            await session.scalars(
+                select(principals.c.user_id).where(
+                    principals.c.tenant_id == tenant_id, principals.c.user_id.in_(wanted)
+                )
+            )
+        ).all()
+    )
+    return sorted(wanted - known, key=str)
+
+
+async def history(session: AsyncSession, tenant_id: UUID, incident_id: UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(escalation_steps)
+        .where(escalation_steps.c.tenant_id == tenant_id, escalation_steps.c.incident_id == incident_id)
+        .order_by(escalation_steps.c.fired_at, escalation_steps.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def run_of(session: AsyncSession, tenant_id: UUID, incident_id: UUID) -> dict[str, Any] | None:
+    row = (
+        (
+            await session.execute(
+                select(escalations).where(
+                    escalations.c.tenant_id == tenant_id, escalations.c.incident_id == incident_id
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def stopped_by(
+    incident: Row[Any] | None, ack_after: datetime | None = None, reopened_status: str | None = None
+) -> str | None:
+    """Why the incident's escalation must not page any more (None: keep going). Read at fire
+    time from the incident row, so an acknowledgement committed a moment before the timer
+    fires stops it even though its event has not been consumed yet."""
+    if incident is None or incident.deleted_at is not None:
+        return "deleted"
+    if incident.status == "closed" or incident.closed_at is not None:
+        return "closed"
+    if incident.status == "resolved" or incident.resolved_at is not None:
+        return "resolved"
+    acknowledged = incident.acknowledged_at
+    if acknowledged is not None and (ack_after is None or acknowledged >= ack_after):
+        return "acknowledged"
+    if reopened_status is not None and incident.status != reopened_status:
+        return "acknowledged"  # someone took the reopened incident on (acknowledged, in progress …)
+    return None
+
+
+def ended(incident: Row[Any] | None) -> bool:
+    """Resolved, closed or deleted: nothing to escalate any more, not even on an SLA event."""
+    return stopped_by(incident) not in (None, "acknowledged")
+
+
+async def record_manual(session: AsyncSession, tenant_id: UUID, event: IncidentEscalated) -> None:
+    """Keep a person's escalation (an IncidentEscalated with trigger manual) in the history."""
+    await session.execute(
+        insert(escalation_steps)
+        .values(
+            id=event.escalation_id,
+            tenant_id=tenant_id,
+            incident_id=event.incident_id,
+            dedupe_key=f"manual:{event.escalation_id}",
+            trigger=event.trigger.value,
+            cause=event.cause,
+            policy_id=event.policy_id,
+            level=event.level,
+            loop=event.loop,
+            target_user_ids=[str(u) for u in event.target_user_ids],
+            target_roles=list(event.target_roles),
+            reason=event.reason,
+            fired_at=event.escalated_at,
+        )
+        .on_conflict_do_nothing()
+    )

@@ -1,0 +1,664 @@
+"""Automatic escalation: event handlers, the timer's firing function and the policy commands.
+One function each; the caller's unit of work commits (docs/escalation.md).
+
+Time comes from the injected clock (``backbone.timers.Clock``), so tests move it by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Row
+
+from backbone.auth import Principal
+from backbone.consumer import Handler, batched
+from backbone.problems import NotFound, Unprocessable
+from backbone.timers import SYSTEM_CLOCK, Clock, claim_due
+from backbone.uow import UnitOfWork
+from contracts.enums import EscalationTrigger, Role, Severity
+from contracts.envelope import Envelope, new_id
+from contracts.events import (
+    EscalationPolicyChanged,
+    IncidentAcknowledged,
+    IncidentClosed,
+    IncidentCreated,
+    IncidentDeleted,
+    IncidentEscalated,
+    IncidentReopened,
+    IncidentResolved,
+    IncidentStatusChanged,
+    SlaAtRisk,
+    SlaBreached,
+)
+from contracts.events.incident import EscalationLevel
+from triage.adapters import escalations as store
+from triage.adapters import incidents as incident_queries
+from triage.adapters.escalations import (
+    COMPLETED,
+    RUNNING,
+    STOPPED,
+    escalation_policies,
+    escalations,
+)
+from triage.domain.escalation import (
+    FIRST,
+    Level,
+    Policy,
+    Step,
+    choose_policy,
+    following,
+    jump,
+    level_of,
+    moved_to,
+    page,
+    validate,
+)
+
+# Which incident event stops a running escalation, and the reason it records.
+STOP_REASONS: dict[str, str] = {
+    IncidentAcknowledged.event_type: "acknowledged",
+    IncidentResolved.event_type: "resolved",
+    IncidentClosed.event_type: "closed",
+    IncidentDeleted.event_type: "deleted",
+}
+
+
+@dataclass(frozen=True)
+class _Page:
+    """One page about to be sent: whom, why, and the history row's dedupe key."""
+
+    cause: str
+    dedupe_key: str
+    user_ids: Sequence[UUID]
+    roles: Sequence[str]
+    step: Step | None = None
+    policy_id: UUID | None = None
+    run: int | None = None
+    reason: str | None = None
+
+
+class Escalations:
+    """Handlers that need the clock: the consumer's and the timer loop's."""
+
+    def __init__(
+        self,
+        clock: Clock = SYSTEM_CLOCK,
+        *,
+        fallback_role: str = Role.INCIDENT_MANAGER.value,
+        batch: int = 100,
+    ) -> None:
+        self.clock = clock
+        self.fallback_role = fallback_role
+        self.batch = batch
+
+    # -- paging ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _step_row(incident: Row[Any], p: _Page, now: datetime) -> dict[str, Any]:
+        return {
+            "id": new_id(),
+            "tenant_id": incident.tenant_id,
+            "incident_id": incident.id,
+            "dedupe_key": p.dedupe_key,
+            "run": p.run,
+            "trigger": EscalationTrigger.AUTOMATIC.value,
+            "cause": p.cause,
+            "policy_id": p.policy_id,
+            "level": p.step.level if p.step else None,
+            "loop": p.step.loop if p.step else 0,
+            "target_user_ids": [str(u) for u in p.user_ids],
+            "target_roles": list(p.roles),
+            "reason": p.reason,
+            "fired_at": now,
+        }
+
+    @staticmethod
+    def _announce(
+        uow: UnitOfWork, incident: Row[Any], step: dict[str, Any], p: _Page, caused_by: Envelope | None
+    ) -> None:
+        """IncidentEscalated for a recorded page, its headline from the incident row."""
+        uow.emit(
+            IncidentEscalated(
+                incident_id=incident.id,
+                reference_code=incident.reference_code,
+                title=incident.title,
+                severity=Severity(incident.severity),
+                status=incident.status,
+                priority=incident.priority,
+                client_id=incident.client_id,
+                component_id=incident.component_id,
+                vendor_id=incident.vendor_id,
+                escalation_id=step["id"],
+                trigger=EscalationTrigger.AUTOMATIC,
+                cause=p.cause,
+                reason=p.reason,
+                level=step["level"],
+                loop=step["loop"],
+                policy_id=p.policy_id,
+                target_user_ids=list(p.user_ids),
+                target_roles=list(p.roles),
+                escalated_at=step["fired_at"],
+            ),
+            tenant_id=incident.tenant_id,
+            caused_by=caused_by,
+        )
+
+    async def _page(
+        self, uow: UnitOfWork, incident: Row[Any], p: _Page, now: datetime, caused_by: Envelope | None
+    ) -> bool:
+        """Record the page and announce it; False when this page was already made (a
+        redelivered event, another replica), so nothing is sent twice."""
+        step = self._step_row(incident, p, now)
+        if not await store.record_steps(uow.session, [step]):
+            return False
+        self._announce(uow, incident, step, p, caused_by)
+        return True
+
+    @staticmethod
+    def _policy_page(
+        policy_id: UUID,
+        levels: Sequence[Level],
+        step: Step,
+        run: int | None,
+        key: str,
+        cause: str = "policy",
+    ) -> _Page:
+        level = level_of(levels, step)
+        return _Page(
+            cause=cause,
+            dedupe_key=key,
+            user_ids=level.user_ids,
+            roles=level.roles,
+            step=step,
+            policy_id=policy_id,
+            run=run,
+            reason=f"level {step.level} of the escalation policy"
+            + (f", loop {step.loop}" if step.loop else ""),
+        )
+
+    async def _start(
+        self,
+        uow: UnitOfWork,
+        incident: Row[Any],
+        policy: Policy,
+        now: datetime,
+        caused_by: Envelope | None,
+        *,
+        ack_after: datetime | None,
+        reopened_status: str | None = None,
+        cause: str = "policy",
+        dedupe_key: str | None = None,
+    ) -> None:
+        """Start (or, after a reopen, restart) the incident's escalation: page level 1 now and
+        schedule level 2. The run row is locked first, so a concurrent start waits and then
+        sees it."""
+        existing = await store.locked_run(uow.session, incident.id)
+        run_no = existing.run + 1 if existing else 1
+        seq = (existing.seq if existing else 0) + 1
+        plan = page(policy.levels, policy.loops, FIRST, now)
+        p = self._policy_page(policy.id, policy.levels, FIRST, run_no, dedupe_key or f"{run_no}:{seq}", cause)
+        if not await self._page(uow, incident, p, now, caused_by):
+            return
+        values = {
+            "tenant_id": incident.tenant_id,
+            "policy_id": policy.id,
+            "policy_name": policy.name,
+            "levels": store.levels_json(policy.levels),
+            "loops": policy.loops,
+            "run": run_no,
+            "seq": seq,
+            "level": FIRST.level,
+            "loop": FIRST.loop,
+            "status": COMPLETED if plan.done else RUNNING,
+            "stop_reason": None,
+            "ack_after": ack_after,
+            "reopened_status": reopened_status,
+            "started_at": now,
+            "next_due_at": plan.next_due_at,
+            "updated_at": func.now(),
+        }
+        if existing is None:
+            await uow.session.execute(insert(escalations).values(incident_id=incident.id, **values))
+        else:
+            await uow.session.execute(
+                update(escalations).where(escalations.c.incident_id == incident.id).values(**values)
+            )
+
+    # -- incident events ---------------------------------------------------------------------
+
+    async def start(self, uow: UnitOfWork, batch: list[tuple[Envelope, IncidentCreated]]) -> None:
+        """New incidents: where a policy applies, page its level 1 at once and schedule the
+        next step. Set-based, as incidents arrive in storms: a few statements per batch. Policy
+        and headline come from the incident row as it is now (it may have been re-triaged)."""
+        now = self.clock.now()
+        rows = await store.incident_rows(uow.session, (e.incident_id for _, e in batch))
+        policies = await store.policies_of(uow.session, (r.tenant_id for r in rows.values()))
+        started = set(
+            (
+                await uow.session.scalars(
+                    select(escalations.c.incident_id).where(escalations.c.incident_id.in_(list(rows)))
+                )
+            ).all()
+        )
+        todo: dict[UUID, tuple[Envelope, Row[Any], Policy, _Page, dict[str, Any]]] = {}
+        for envelope, event in batch:
+            incident = rows.get(event.incident_id)
+            # Started already: by an earlier copy of the event, or by an SLA warning.
+            if incident is None or incident.id in started or incident.id in todo:
+                continue
+            if store.stopped_by(incident) is not None:
+                continue
+            severity = Severity(incident.severity)
+            policy = choose_policy(policies.get(incident.tenant_id, ()), incident.client_id, severity)
+            if policy is None:
+                continue
+            p = self._policy_page(policy.id, policy.levels, FIRST, 1, "1:1")
+            todo[incident.id] = (envelope, incident, policy, p, self._step_row(incident, p, now))
+        if not todo:
+            return
+        fresh = await store.record_steps(uow.session, [t[4] for t in todo.values()])
+        runs = []
+        for envelope, incident, policy, p, step in todo.values():
+            if step["id"] not in fresh:
+                continue
+            plan = page(policy.levels, policy.loops, FIRST, now)
+            runs.append(
+                {
+                    "incident_id": incident.id,
+                    "tenant_id": incident.tenant_id,
+                    "policy_id": policy.id,
+                    "policy_name": policy.name,
+                    "levels": store.levels_json(policy.levels),
+                    "loops": policy.loops,
+                    "run": 1,
+                    "seq": 1,
+                    "level": FIRST.level,
+                    "loop": FIRST.loop,
+                    "status": COMPLETED if plan.done else RUNNING,
+                    "started_at": now,
+                    "next_due_at": plan.next_due_at,
+                }
+            )
+            self._announce(uow, incident, step, p, envelope)
+        if runs:
+            # No ON CONFLICT: an SLA event starting one of these at this very moment (another
+            # replica) fails this batch, which is retried and then sees that run.
+            await uow.session.execute(insert(escalations), runs)
+
+    async def restart(self, uow: UnitOfWork, batch: list[tuple[Envelope, IncidentReopened]]) -> None:
+        """A reopened incident needs someone again: the policy starts over from level 1. The
+        new run stops when the status moves on from the one the reopen left (acknowledging it
+        again moves the status; it keeps its first acknowledgement time), or at a new
+        acknowledgement from the reopening on."""
+        now = self.clock.now()
+        rows = await store.incident_rows(uow.session, (d.incident_id for _, d in batch))
+        policies = await store.policies_of(uow.session, (r.tenant_id for r in rows.values()))
+        for envelope, event in batch:
+            incident = rows.get(event.incident_id)
+            if incident is None or store.stopped_by(incident, event.reopened_at, event.status) is not None:
+                continue
+            severity = Severity(incident.severity)
+            policy = choose_policy(policies.get(incident.tenant_id, ()), incident.client_id, severity)
+            if policy is not None:
+                await self._start(
+                    uow,
+                    incident,
+                    policy,
+                    now,
+                    envelope,
+                    ack_after=event.reopened_at,
+                    reopened_status=event.status,
+                )
+
+    async def stop(
+        self,
+        uow: UnitOfWork,
+        batch: list[
+            tuple[Envelope, IncidentAcknowledged | IncidentResolved | IncidentClosed | IncidentDeleted]
+        ],
+    ) -> None:
+        """Acknowledged, resolved, closed or deleted: no more pages. (The timer also checks the
+        incident row when it fires, for an acknowledgement whose event is still on its way.)"""
+        by_reason: dict[str, set[UUID]] = {}
+        for envelope, event in batch:
+            by_reason.setdefault(STOP_REASONS[envelope.type], set()).add(event.incident_id)
+        for reason, ids in by_reason.items():
+            await uow.session.execute(
+                update(escalations)
+                .where(escalations.c.incident_id.in_(ids), escalations.c.status == RUNNING)
+                .values(status=STOPPED, stop_reason=reason, next_due_at=None, updated_at=func.now())
+            )
+
+    async def on_status_changed(
+        self, uow: UnitOfWork, batch: list[tuple[Envelope, IncidentStatusChanged]]
+    ) -> None:
+        """A reopened incident's run stops once its status moves on from the one the reopen
+        left: someone took it on. (A first run stops on incident.acknowledged.v1.)"""
+        for _, event in batch:
+            await uow.session.execute(
+                update(escalations)
+                .where(
+                    escalations.c.incident_id == event.incident_id,
+                    escalations.c.status == RUNNING,
+                    escalations.c.reopened_status.is_not(None),
+                    escalations.c.reopened_status != event.to_status,
+                )
+                .values(status=STOPPED, stop_reason="acknowledged", next_due_at=None, updated_at=func.now())
+            )
+
+    async def follow_manual(self, uow: UnitOfWork, batch: list[tuple[Envelope, IncidentEscalated]]) -> None:
+        """A person escalated (triage's own command, seen on its topic): keep it in the history,
+        and when it names a level, the running policy continues from that level (its next
+        step is due after that level's delay). Automatic escalations are this module's own."""
+        now = self.clock.now()
+        for envelope, event in batch:
+            if event.trigger is not EscalationTrigger.MANUAL or envelope.tenantid is None:
+                continue
+            await store.record_manual(uow.session, envelope.tenantid, event)
+            if event.level is None:
+                continue
+            run = await store.locked_run(uow.session, event.incident_id)
+            if run is None or run.status != RUNNING:
+                continue
+            levels = store.levels_of(run.levels)
+            step = moved_to(levels, store.last_step(run), event.level)
+            plan = page(levels, run.loops, step, now)
+            await uow.session.execute(
+                update(escalations)
+                .where(escalations.c.incident_id == run.incident_id)
+                .values(
+                    level=step.level,
+                    loop=step.loop,
+                    status=COMPLETED if plan.done else RUNNING,
+                    next_due_at=plan.next_due_at,
+                    updated_at=func.now(),
+                )
+            )
+
+    # -- SLA events --------------------------------------------------------------------------
+
+    async def on_sla(self, uow: UnitOfWork, batch: list[tuple[Envelope, SlaAtRisk | SlaBreached]]) -> None:
+        """The SLA service warned or breached: escalate at once, to the running policy's next
+        level (level 1 if none started; its last level again if it has run out), or with no
+        policy to the fallback role. Once per (incident, clock, kind, clock start)."""
+        now = self.clock.now()
+        rows = await store.incident_rows(uow.session, (e.incident_id for _, e in batch))
+        policies = await store.policies_of(uow.session, (r.tenant_id for r in rows.values()))
+        for envelope, event in batch:
+            incident = rows.get(event.incident_id)
+            if incident is None or store.ended(incident):
+                continue  # gone, resolved or closed: nothing left to escalate
+            kind = "at_risk" if isinstance(event, SlaAtRisk) else "breached"
+            cause = f"sla_{kind}"
+            key = f"sla:{event.clock.value}:{kind}:{event.started_at.isoformat()}"
+            run = await store.locked_run(uow.session, incident.id)
+            if run is not None:
+                await self._advance(uow, incident, run, cause, key, now, envelope)
+                continue
+            policy = choose_policy(
+                policies.get(incident.tenant_id, ()), incident.client_id, Severity(incident.severity)
+            )
+            if policy is not None and store.stopped_by(incident) is None:
+                await self._start(
+                    uow, incident, policy, now, envelope, ack_after=None, cause=cause, dedupe_key=key
+                )
+                continue
+            if policy is not None:  # acknowledged already: page level 1, start no timer
+                p = self._policy_page(policy.id, policy.levels, FIRST, None, key, cause)
+            else:
+                p = _Page(
+                    cause=cause,
+                    dedupe_key=key,
+                    user_ids=(),
+                    roles=(self.fallback_role,),
+                    reason=f"SLA {event.clock.value} clock {kind.replace('_', ' ')}; no policy applies",
+                )
+            await self._page(uow, incident, p, now, envelope)
+
+    async def _advance(
+        self,
+        uow: UnitOfWork,
+        incident: Row[Any],
+        run: Row[Any],
+        cause: str,
+        key: str,
+        now: datetime,
+        caused_by: Envelope,
+    ) -> None:
+        """Page the step after the run's last one now; a running run then waits that step's
+        delay before the next. A stopped or finished run only moves its position."""
+        levels = store.levels_of(run.levels)
+        step = jump(levels, run.loops, store.last_step(run))
+        p = self._policy_page(run.policy_id, levels, step, run.run, key, cause)
+        if not await self._page(uow, incident, p, now, caused_by):
+            return
+        values: dict[str, Any] = {"level": step.level, "loop": step.loop, "updated_at": func.now()}
+        if run.status == RUNNING:
+            plan = page(levels, run.loops, step, now)
+            values |= {"next_due_at": plan.next_due_at, "status": COMPLETED if plan.done else RUNNING}
+        await uow.session.execute(
+            update(escalations).where(escalations.c.incident_id == run.incident_id).values(**values)
+        )
+
+    # -- the timer ---------------------------------------------------------------------------
+
+    async def fire_due(self, uow: UnitOfWork, now: datetime) -> int:
+        """Fire the escalations whose acknowledgement window has passed: page the next step
+        and schedule the one after, or stop if the incident was acknowledged, resolved, closed
+        or deleted meanwhile. Rows are claimed with SKIP LOCKED, so each replica takes others."""
+        runs = await claim_due(
+            uow.session,
+            escalations,
+            now=now,
+            due=escalations.c.next_due_at,
+            pending=[escalations.c.status == RUNNING],
+            limit=self.batch,
+        )
+        rows = await store.incident_rows(uow.session, (r.incident_id for r in runs))
+        for run in runs:
+            incident = rows.get(run.incident_id)
+            reason = store.stopped_by(incident, run.ack_after, run.reopened_status)
+            levels = store.levels_of(run.levels)
+            step = following(levels, run.loops, store.last_step(run))
+            if incident is None or reason is not None or step is None:
+                await uow.session.execute(
+                    update(escalations)
+                    .where(escalations.c.incident_id == run.incident_id)
+                    .values(
+                        status=STOPPED if reason else COMPLETED,
+                        stop_reason=reason,
+                        next_due_at=None,
+                        updated_at=func.now(),
+                    )
+                )
+                continue
+            seq = run.seq + 1
+            p = self._policy_page(run.policy_id, levels, step, run.run, f"{run.run}:{seq}")
+            await self._page(uow, incident, p, now, None)
+            plan = page(levels, run.loops, step, now)
+            await uow.session.execute(
+                update(escalations)
+                .where(escalations.c.incident_id == run.incident_id)
+                .values(
+                    seq=seq,
+                    level=step.level,
+                    loop=step.loop,
+                    status=COMPLETED if plan.done else RUNNING,
+                    next_due_at=plan.next_due_at,
+                    updated_at=func.now(),
+                )
+            )
+        return len(runs)
+
+
+# --------------------------------------------------------------------------- policy commands
+
+
+@dataclass(frozen=True)
+class PolicyInput:
+    name: str
+    levels: tuple[Level, ...]
+    loops: int = 0
+    client_id: UUID | None = None
+    min_severity: Severity | None = None
+
+
+async def _validated(uow: UnitOfWork, caller: Principal, data: PolicyInput) -> None:
+    problems = validate(data.levels, data.loops)
+    unknown = await store.unknown_users(
+        uow.session, caller.tenant_id, (u for level in data.levels for u in level.user_ids)
+    )
+    if unknown:
+        problems.append("not users of this tenant: " + ", ".join(str(u) for u in unknown))
+    if problems:
+        raise Unprocessable("; ".join(problems), errors=problems)
+
+
+def _announce(
+    uow: UnitOfWork, caller: Principal, policy_id: UUID, data: PolicyInput, *, deleted: bool
+) -> None:
+    uow.emit(
+        EscalationPolicyChanged(
+            policy_id=policy_id,
+            name=data.name,
+            client_id=data.client_id,
+            min_severity=data.min_severity,
+            levels=[
+                EscalationLevel(
+                    user_ids=list(lv.user_ids), roles=list(lv.roles), delay_minutes=lv.delay_minutes
+                )
+                for lv in data.levels
+            ],
+            loops=data.loops,
+            deleted=deleted,
+        ),
+        tenant_id=caller.tenant_id,
+        actor=caller.actor,
+    )
+
+
+def _values(data: PolicyInput) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "client_id": data.client_id,
+        "min_severity": data.min_severity.value if data.min_severity else None,
+        "levels": store.levels_json(data.levels),
+        "loops": data.loops,
+    }
+
+
+def _visible(caller: Principal) -> list[Any]:
+    # A client contact sees its own client's policies only (not the tenant default, which
+    # names staff); other roles with incidents.view see all of the tenant's.
+    return [
+        escalation_policies.c.tenant_id == caller.tenant_id,
+        *caller.scope(escalation_policies.c.client_id, None),
+    ]
+
+
+async def _policy_row(
+    uow: UnitOfWork, caller: Principal, policy_id: UUID, *, lock: bool = False
+) -> dict[str, Any]:
+    query = select(escalation_policies).where(escalation_policies.c.id == policy_id, *_visible(caller))
+    row = (await uow.session.execute(query.with_for_update() if lock else query)).mappings().first()
+    if row is None:
+        raise NotFound(f"no escalation policy {policy_id}")
+    return dict(row)
+
+
+async def create_policy(uow: UnitOfWork, caller: Principal, data: PolicyInput) -> dict[str, Any]:
+    await _validated(uow, caller, data)
+    policy_id = new_id()
+    row = (
+        (
+            await uow.session.execute(
+                insert(escalation_policies)
+                .values(id=policy_id, tenant_id=caller.tenant_id, **_values(data))
+                .returning(escalation_policies)
+            )
+        )
+        .mappings()
+        .one()
+    )
+    _announce(uow, caller, policy_id, data, deleted=False)
+    return dict(row)
+
+
+async def replace_policy(
+    uow: UnitOfWork, caller: Principal, policy_id: UUID, data: PolicyInput
+) -> dict[str, Any]:
+    """A whole new state for the policy; escalations already running keep the levels they
+    started with."""
+    await _policy_row(uow, caller, policy_id, lock=True)
+    await _validated(uow, caller, data)
+    row = (
+        (
+            await uow.session.execute(
+                update(escalation_policies)
+                .where(
+                    escalation_policies.c.id == policy_id, escalation_policies.c.tenant_id == caller.tenant_id
+                )
+                .values(**_values(data), updated_at=func.now())
+                .returning(escalation_policies)
+            )
+        )
+        .mappings()
+        .one()
+    )
+    _announce(uow, caller, policy_id, data, deleted=False)
+    return dict(row)
+
+
+async def delete_policy(uow: UnitOfWork, caller: Principal, policy_id: UUID) -> None:
+    row = await _policy_row(uow, caller, policy_id, lock=True)
+    await uow.session.execute(delete(escalation_policies).where(escalation_policies.c.id == policy_id))
+    data = PolicyInput(
+        name=row["name"],
+        levels=store.levels_of(row["levels"]),
+        loops=row["loops"],
+        client_id=row["client_id"],
+        min_severity=Severity(row["min_severity"]) if row["min_severity"] else None,
+    )
+    _announce(uow, caller, policy_id, data, deleted=True)
+
+
+async def get_policy(uow: UnitOfWork, caller: Principal, policy_id: UUID) -> dict[str, Any]:
+    return await _policy_row(uow, caller, policy_id)
+
+
+async def list_policies(uow: UnitOfWork, caller: Principal) -> list[dict[str, Any]]:
+    rows = await uow.session.execute(
+        select(escalation_policies).where(*_visible(caller)).order_by(escalation_policies.c.name)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def incident_escalations(uow: UnitOfWork, caller: Principal, incident_id: UUID) -> dict[str, Any]:
+    """The incident's escalation state and every page so far; 404 (NotFound) when the caller
+    may not see the incident."""
+    if await incident_queries.get(uow.session, caller, incident_id) is None:
+        raise NotFound(f"no incident {incident_id}")
+    run = await store.run_of(uow.session, caller.tenant_id, incident_id)
+    steps = await store.history(uow.session, caller.tenant_id, incident_id)
+    return {"incident_id": incident_id, "escalation": run, "steps": steps}
+
+
+def consumers(escalations: Escalations) -> dict[str, Handler]:
+    """The event handlers of automatic escalation, for the service's consumer."""
+    stop = batched(escalations.stop)  # one object: a run of mixed stop events is one batch
+    sla = batched(escalations.on_sla)
+    return {
+        IncidentCreated.event_type: batched(escalations.start),
+        IncidentReopened.event_type: batched(escalations.restart),
+        IncidentEscalated.event_type: batched(escalations.follow_manual),
+        IncidentStatusChanged.event_type: batched(escalations.on_status_changed),
+        SlaAtRisk.event_type: sla,
+        SlaBreached.event_type: sla,
+        **{event_type: stop for event_type in STOP_REASONS},
+    }
