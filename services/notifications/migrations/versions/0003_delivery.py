@@ -1,4 +1,4 @@
-"""channels, routing rules, templates, deliveries
+"""channels, routing rules, templates, preferences, recipients and clients replicas, deliveries
 
 Revision ID: 0003
 Revises: 0002
@@ -6,15 +6,158 @@ Revises: 0002
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+S = "notifications"
+
+
+def _ts(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable, server_default=sa.func.now())
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "channels",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("client_id", sa.UUID(), nullable=True),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("config", postgresql.JSONB(), nullable=False, server_default="{}"),
+        sa.Column("secrets_encrypted", sa.Text(), nullable=True),
+        sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
+        _ts("created_at"),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_channels")),
+        sa.UniqueConstraint("tenant_id", "name", name=op.f("uq_channels_tenant_id_name")),
+        schema=S,
+    )
+    op.create_index("ix_channels_tenant_kind", "channels", ["tenant_id", "kind"], schema=S)
+    op.create_table(
+        "routing_rules",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False, server_default=""),
+        sa.Column("event_types", postgresql.JSONB(), nullable=False),
+        sa.Column("min_severity", sa.String(2), nullable=True),
+        sa.Column("client_id", sa.UUID(), nullable=True),
+        sa.Column("channel_ids", postgresql.JSONB(), nullable=False),
+        sa.Column("user_ids", postgresql.JSONB(), nullable=False, server_default="[]"),
+        sa.Column("roles", postgresql.JSONB(), nullable=False, server_default="[]"),
+        sa.Column("event_targets", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
+        _ts("created_at"),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_rules")),
+        schema=S,
+    )
+    op.create_index("ix_routing_rules_tenant", "routing_rules", ["tenant_id"], schema=S)
+    op.create_table(
+        "template_overrides",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("channel_kind", sa.String(20), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_overrides")),
+        sa.UniqueConstraint(
+            "tenant_id",
+            "event_type",
+            "channel_kind",
+            name=op.f("uq_template_overrides_tenant_id_event_type_channel_kind"),
+        ),
+        schema=S,
+    )
+    op.create_table(
+        "preferences",
+        sa.Column("user_id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("muted_kinds", postgresql.JSONB(), nullable=False, server_default="[]"),
+        sa.Column("muted_event_types", postgresql.JSONB(), nullable=False, server_default="[]"),
+        sa.Column("min_severity", sa.String(2), nullable=True),
+        sa.Column("slack_handle", sa.String(100), nullable=True),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_preferences")),
+        schema=S,
+    )
+    op.create_table(
+        "recipients",
+        sa.Column("user_id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False, server_default=""),
+        sa.Column("name", sa.String(200), nullable=False, server_default=""),
+        sa.Column("role", sa.String(40), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("client_id", sa.UUID(), nullable=True),
+        sa.Column("vendor_id", sa.UUID(), nullable=True),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_recipients")),
+        schema=S,
+    )
+    op.create_index("ix_recipients_tenant_role", "recipients", ["tenant_id", "role"], schema=S)
+    op.create_table(
+        "clients",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
+        schema=S,
+    )
+    op.create_table(
+        "deliveries",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("recipient_key", sa.String(200), nullable=False),
+        sa.Column("channel_id", sa.UUID(), nullable=False),
+        sa.Column("channel_kind", sa.String(20), nullable=False),
+        sa.Column("recipient_user_id", sa.UUID(), nullable=True),
+        sa.Column("address", sa.String(320), nullable=True),
+        sa.Column("incident_id", sa.UUID(), nullable=True),
+        sa.Column("communication_id", sa.UUID(), nullable=True),
+        sa.Column("reminder_id", sa.UUID(), nullable=True),
+        sa.Column("message", postgresql.JSONB(), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False, server_default="pending"),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+        _ts("next_attempt_at"),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True),
+        _ts("created_at"),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
+        sa.UniqueConstraint(
+            "event_id", "recipient_key", "channel_id", name="uq_deliveries_event_recipient_channel"
+        ),
+        schema=S,
+    )
+    op.create_index(
+        "ix_deliveries_channel_due",
+        "deliveries",
+        ["channel_id", "next_attempt_at"],
+        schema=S,
+        postgresql_where=sa.text("status IN ('pending', 'sending')"),
+    )
+    op.create_index("ix_deliveries_tenant_created", "deliveries", ["tenant_id", "id"], schema=S)
 
 
 def downgrade() -> None:
-    pass
+    for table in (
+        "deliveries",
+        "clients",
+        "recipients",
+        "preferences",
+        "template_overrides",
+        "routing_rules",
+        "channels",
+    ):
+        op.drop_table(table, schema=S)

@@ -4,14 +4,67 @@ deliveries, recorded communications and reminders. Entry: `incidentctl serve not
 from fastapi import FastAPI
 
 from backbone.app import Service, create_app
+from backbone.timers import SYSTEM_CLOCK, Clock
+from contracts.events import (
+    ChannelChanged,
+    CommunicationRecorded,
+    CommunicationStatusChanged,
+    NotificationFailed,
+    NotificationSent,
+    ReminderCancelled,
+    ReminderDispatched,
+    ReminderScheduled,
+    RoutingRuleChanged,
+)
+from contracts.topics import Topic
+from notifications import communication_handlers, handlers
+from notifications.adapters.senders import Senders
 from notifications.config import Settings
+from notifications.entrypoints import api as delivery_api
+from notifications.entrypoints import communications as communications_api
+from notifications.entrypoints import reminders as reminders_api
+from notifications.entrypoints.scheduler import reminder_loop
+from notifications.entrypoints.workers import DeliveryWorkers
 
 
-def create(settings: Settings | None = None) -> FastAPI:
-    return create_app(
+def create(
+    settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK, senders: Senders | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+    # One delivery worker per channel with due deliveries; tests may pass their own senders.
+    workers = DeliveryWorkers(settings, senders)
+    app = create_app(
         Service(
-            settings=settings or Settings(),
+            settings=settings,
             title="Notifications service",
             description=__doc__ or "",
+            api=[delivery_api.router, communications_api.router, reminders_api.router],
+            # Communications add the incident replica (every incident event) and delivery
+            # outcomes (notification.sent/failed) to whatever else handles those types.
+            handlers=communication_handlers.with_communication_handlers(
+                handlers.delivery_handlers(settings.incident_url)
+            ),
+            subscribes=[
+                Topic.INCIDENT_EVENTS,
+                Topic.NOTIFICATION_EVENTS,
+                Topic.SLA_EVENTS,
+                Topic.DIRECTORY_EVENTS,
+            ],
+            publishes=[
+                NotificationSent,
+                NotificationFailed,
+                ChannelChanged,
+                RoutingRuleChanged,
+                CommunicationRecorded,
+                CommunicationStatusChanged,
+                ReminderScheduled,
+                ReminderDispatched,
+                ReminderCancelled,
+            ],
+            background=[reminder_loop(settings, clock), workers],
         )
     )
+    app.state.delivery_workers = workers
+    app.state.secret_box = workers.box
+    app.state.clock = clock  # what endpoints read the time from (tests move a ManualClock)
+    return app

@@ -1,0 +1,244 @@
+"""Messages from Jinja2 templates (no I/O beyond reading the packaged defaults).
+
+One context per (event, recipient) feeds every part: an email's subject and body, a Slack
+message's text and its Block Kit blocks. Defaults live in ``notifications/templates/`` as
+``<event type>/<kind>/<part>.j2`` with ``default/<kind>/<part>.j2`` behind them; a tenant may
+override any (event type or ``*``, kind) pair. Templates run sandboxed, since tenants write them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from contracts.enums import ChannelKind
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+# Parts each kind renders; a webhook sends the event envelope itself, untemplated.
+PARTS: dict[ChannelKind, tuple[str, ...]] = {
+    ChannelKind.EMAIL: ("subject", "body"),
+    ChannelKind.SLACK: ("text",),
+    ChannelKind.WEBHOOK: (),
+}
+
+LABELS = {
+    "incident.created.v1": "New incident",
+    "incident.updated.v1": "Incident updated",
+    "incident.triaged.v1": "Severity set",
+    "incident.status_changed.v1": "Status changed",
+    "incident.acknowledged.v1": "Incident acknowledged",
+    "incident.assigned.v1": "Incident assigned",
+    "incident.unassigned.v1": "Incident unassigned",
+    "incident.delegated.v1": "Incident delegated",
+    "incident.escalated.v1": "Incident escalated",
+    "incident.resolved.v1": "Incident resolved",
+    "incident.closed.v1": "Incident closed",
+    "incident.reopened.v1": "Incident reopened",
+    "incident.deleted.v1": "Incident deleted",
+    "incident.comment_added.v1": "New comment",
+    "incident.task_added.v1": "New task",
+    "incident.task_updated.v1": "Task updated",
+    "incident.attachment_added.v1": "New attachment",
+    "sla.at_risk.v1": "SLA at risk",
+    "sla.breached.v1": "SLA breached",
+    "communication.recorded.v1": "Message",
+    "reminder.dispatched.v1": "Reminder",
+    "notification.test": "Test message",
+}
+
+SEVERITY_EMOJI = {"P1": ":red_circle:", "P2": ":large_orange_circle:", "P3": ":large_yellow_circle:"}
+
+
+class TemplateError(ValueError):
+    """A template that does not compile or render (a tenant's override: answered 422)."""
+
+
+class SlackMarkup(str):
+    """A value that is already Slack markup (mentions): not escaped again."""
+
+
+def slack_escape(value: Any) -> Any:
+    """Slack mrkdwn control characters in values (never in the template's own text)."""
+    if isinstance(value, str) and not isinstance(value, SlackMarkup):
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
+
+
+def _env(finalize: Any = None) -> SandboxedEnvironment:
+    kwargs: dict[str, Any] = {}
+    if finalize is not None:
+        kwargs["finalize"] = finalize
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=False,  # plain-text email and Slack mrkdwn; Slack values are escaped by finalize
+        undefined=jinja2.ChainableUndefined,
+        keep_trailing_newline=False,
+        trim_blocks=False,
+        **kwargs,
+    )
+
+
+_ENVS = {ChannelKind.EMAIL: _env(), ChannelKind.SLACK: _env(slack_escape)}
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(kind: ChannelKind, source: str) -> jinja2.Template:
+    try:
+        return _ENVS[kind].from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"line {exc.lineno}: {exc.message}") from exc
+
+
+def _default(kind: ChannelKind, event_type: str, part: str) -> jinja2.Template:
+    env = _ENVS[kind]
+    return env.select_template([f"{event_type}/{kind.value}/{part}.j2", f"default/{kind.value}/{part}.j2"])
+
+
+@dataclass(frozen=True)
+class Override:
+    subject: str | None
+    body: str
+
+
+def mention(handle: str) -> str:
+    """Slack ids (U…/W…) become real mentions; anything else is shown as @name."""
+    return f"<@{handle}>" if handle[:1] in ("U", "W") and handle.isalnum() else f"@{slack_escape(handle)}"
+
+
+def context(
+    event_type: str,
+    data: Mapping[str, Any],
+    *,
+    client_name: str | None = None,
+    recipient: str | None = None,
+    link_template: str | None = None,
+    headline: Mapping[str, Any] | None = None,
+    mentions: tuple[str, ...] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The data templates see. ``headline`` fills the incident's reference and title for
+    events that do not carry them (SLA, communications, reminders)."""
+    head = dict(headline or {})
+    incident_id = data.get("incident_id") or head.get("incident_id")
+    details = data.get("reason") or data.get("resolution") or data.get("note") or data.get("body") or ""
+    if event_type.startswith("sla."):
+        details = f"The {data.get('clock', '')} clock is due at {data.get('due_at', '')}."
+    return {
+        "event_type": event_type,
+        "label": LABELS.get(event_type, event_type),
+        "event": dict(data),
+        "incident_id": incident_id,
+        "reference_code": data.get("reference_code") or head.get("reference_code"),
+        "title": data.get("title") if "reference_code" in data else head.get("title"),
+        "severity": data.get("severity") or head.get("severity"),
+        "status": data.get("status") or data.get("to_status") or head.get("status"),
+        "client": client_name,
+        "sla_due": data.get("due_at"),
+        "details": details,
+        "link": link_template.format(incident_id=incident_id) if link_template and incident_id else None,
+        "recipient": recipient,
+        "mentions": SlackMarkup(" ".join(mention(m) for m in mentions)),
+        "message": data.get("message"),
+        "message_title": data.get("title") if event_type == "communication.recorded.v1" else None,
+        "reminder_type": data.get("reminder_type"),
+        **dict(extra or {}),
+    }
+
+
+def _render(kind: ChannelKind, template: jinja2.Template, ctx: Mapping[str, Any]) -> str:
+    try:
+        return template.render(ctx).strip()
+    except jinja2.TemplateError as exc:
+        raise TemplateError(str(exc)) from exc
+
+
+def render(
+    kind: ChannelKind,
+    event_type: str,
+    ctx: Mapping[str, Any],
+    override: Override | None = None,
+) -> dict[str, Any]:
+    """The message of one kind: email {subject, text}, Slack {text, blocks}."""
+    if kind is ChannelKind.EMAIL:
+        subject_t = (
+            _compiled(kind, override.subject)
+            if override and override.subject
+            else _default(kind, event_type, "subject")
+        )
+        body_t = _compiled(kind, override.body) if override else _default(kind, event_type, "body")
+        subject = " ".join(_render(kind, subject_t, ctx).split())  # one line, as headers need
+        return {"subject": subject[:900], "text": _render(kind, body_t, ctx)}
+    if kind is ChannelKind.SLACK:
+        text_t = _compiled(kind, override.body) if override else _default(kind, event_type, "text")
+        text = _render(kind, text_t, ctx)
+        return {"text": text, "blocks": blocks(ctx, text)}
+    raise ValueError(f"{kind} messages are not templated")
+
+
+def check(kind: ChannelKind, subject: str | None, body: str) -> None:
+    """Compile and try a tenant's template on sample data; TemplateError if it fails."""
+    sample = context(
+        "incident.created.v1",
+        {
+            "incident_id": "00000000-0000-0000-0000-000000000000",
+            "reference_code": "INC-000001",
+            "title": "Sample incident",
+            "severity": "P1",
+            "status": "open",
+        },
+        client_name="Sample client",
+        recipient="Sample User",
+        link_template="http://example.invalid/{incident_id}",
+    )
+    render(kind, "incident.created.v1", sample, Override(subject, body))
+
+
+def _plain(value: Any, limit: int = 150) -> str:
+    return (str(value) if value not in (None, "") else "-")[:limit]
+
+
+def blocks(ctx: Mapping[str, Any], text: str) -> list[dict[str, Any]]:
+    """Block Kit: a header, the rendered text, the facts as fields, a link button."""
+    severity = ctx.get("severity")
+    heading = ctx.get("label") or "Notification"
+    if ctx.get("reference_code"):
+        heading = f"{heading}: {ctx['reference_code']}"
+    emoji = SEVERITY_EMOJI.get(str(severity), "")
+    result: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _plain(heading), "emoji": True}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": (text or "-")[:3000]}},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Severity*\n{emoji + ' ' if emoji else ''}{_plain(severity)}"},
+                {"type": "mrkdwn", "text": f"*Client*\n{slack_escape(_plain(ctx.get('client')))}"},
+                {"type": "mrkdwn", "text": f"*Status*\n{slack_escape(_plain(ctx.get('status')))}"},
+                {"type": "mrkdwn", "text": f"*SLA due*\n{_plain(ctx.get('sla_due'))}"},
+            ],
+        },
+    ]
+    if ctx.get("link"):
+        result.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Open incident"},
+                        "url": str(ctx["link"])[:3000],
+                        "action_id": "open_incident",
+                    }
+                ],
+            }
+        )
+    result.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Event `{ctx.get('event_type')}`"}]}
+    )
+    return result

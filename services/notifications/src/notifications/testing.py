@@ -1,0 +1,133 @@
+"""Receivers for tests of delivery: a real SMTP server (aiosmtpd), a Slack-like HTTP receiver
+(incoming webhook and chat.postMessage) and a webhook receiver that verifies signatures and,
+like any well-behaved webhook consumer, deduplicates by the delivery id."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import json
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiohttp import web
+
+from notifications.domain import signing
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Received:
+    at: float
+    headers: dict[str, str]
+    body: bytes
+    path: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+# What a receiver answers: (status, body) per request; returning None means 200.
+Behaviour = Callable[[Received], "tuple[int, Any] | None"]
+
+
+@dataclass
+class HttpReceiver:
+    """An aiohttp server recording every request; ``behaviour`` decides each answer and may
+    delay it (``delay_s``) to play a slow receiver."""
+
+    behaviour: Behaviour | None = None
+    delay_s: float = 0.0
+    requests: list[Received] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        received = Received(time.monotonic(), dict(request.headers), await request.read(), request.path)
+        self.requests.append(received)  # on arrival: a sender killed before the answer still counts
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        answer = self.behaviour(received) if self.behaviour else None
+        status, body = answer or (200, self.default_body(received))
+        return (
+            web.json_response(body, status=status)
+            if not isinstance(body, str)
+            else web.Response(text=body, status=status)
+        )
+
+    def default_body(self, received: Received) -> Any:
+        if received.path.endswith("chat.postMessage"):
+            return {"ok": True, "channel": "C1", "ts": "1.0"}
+        return "ok"
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[HttpReceiver]:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        self.port = self.port or free_port()
+        site = web.TCPSite(runner, "127.0.0.1", self.port)
+        await site.start()
+        try:
+            yield self
+        finally:
+            await runner.cleanup()
+
+    def verified(self, secret: str, *, now: float | None = None) -> list[Received]:
+        """Requests whose signature checks out with ``secret``."""
+        good = []
+        for r in self.requests:
+            ts = r.headers.get(signing.TIMESTAMP_HEADER)
+            sig = r.headers.get(signing.SIGNATURE_HEADER, "")
+            if ts and signing.verify(secret, int(ts), r.body, sig, now=now or time.time()):
+                good.append(r)
+        return good
+
+    def unique_deliveries(self) -> dict[str, Received]:
+        """The first request per ``X-Delivery-Id``: what a deduplicating receiver acts on."""
+        seen: dict[str, Received] = {}
+        for r in self.requests:
+            seen.setdefault(r.headers.get(signing.DELIVERY_HEADER, ""), r)
+        return seen
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a free local port, keeping every message it accepts."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    port: int = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+    @contextlib.contextmanager
+    def running(self) -> Any:
+        from aiosmtpd.controller import Controller
+
+        self.port = self.port or free_port()
+        controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        controller.start()
+        try:
+            yield self
+        finally:
+            controller.stop()

@@ -1,0 +1,242 @@
+"""Channels, rules, templates, preferences and test-sends over the real database and broker:
+secrets are stored encrypted and never shown or announced in clear, bad input answers
+problem+json, other tenants' ids answer 404, and a test-send reaches a real receiver."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from backbone.db import Database
+from backbone.testing import Stack, serving
+from notifications.adapters.orm import channels, outbox
+from notifications.config import Settings
+from notifications.main import create
+from notifications.testing import HttpReceiver
+
+pytestmark = pytest.mark.integration
+
+SECRET = "whsec-" + uuid.uuid4().hex
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    settings = stack.settings(Settings, secret_key=Fernet.generate_key().decode(), delivery_poll_s=0.1)
+    async with serving(create(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+async def db(stack: Stack) -> AsyncIterator[Database]:
+    database = Database.connect(stack.database_url, "notifications", pool_size=1)
+    yield database
+    await database.dispose()
+
+
+def admin(stack: Stack, tenant: uuid.UUID) -> dict[str, str]:
+    return stack.auth(tenant_id=tenant, role="system_administrator")
+
+
+async def test_webhook_channel_keeps_its_secret_encrypted_and_test_send_signs(
+    api: httpx.AsyncClient, stack: Stack, db: Database
+) -> None:
+    tenant = uuid.uuid4()
+    auth = admin(stack, tenant)
+    async with HttpReceiver().running() as receiver:
+        created = await api.post(
+            "/v1/channels",
+            json={
+                "kind": "webhook",
+                "name": "ops hook",
+                "config": {"url": receiver.url + "/hook", "secret": SECRET},
+            },
+            headers=auth,
+        )
+        assert created.status_code == 201, created.text
+        channel = created.json()
+        assert channel["config"] == {"url": receiver.url + "/hook", "secret": "***"}
+
+        # At rest: the secret is in neither the config nor readable in the sealed column.
+        async with db.sessions() as s:
+            row = (await s.execute(select(channels).where(channels.c.id == uuid.UUID(channel["id"])))).one()
+            announced = (await s.scalars(select(outbox.c.value).where(outbox.c.key == channel["id"]))).all()
+        assert SECRET not in json.dumps(row.config) and SECRET not in (row.secrets_encrypted or "")
+        assert announced and all(SECRET.encode() not in v for v in announced)
+        assert json.loads(announced[0])["data"]["config"]["secret"] == "***"
+
+        # Reads show "***"; sending "***" back keeps the secret.
+        renamed = await api.patch(
+            f"/v1/channels/{channel['id']}",
+            json={"name": "ops hook 2", "config": {"url": receiver.url + "/hook", "secret": "***"}},
+            headers=auth,
+        )
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["config"]["secret"] == "***"
+
+        sent = await api.post(f"/v1/channels/{channel['id']}/test", headers=auth)
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["status"] == "sent" and sent.json()["attempts"] == 1
+        assert len(receiver.verified(SECRET)) == 1
+        body = receiver.requests[0].json()
+        assert body["type"] == "notification.test" and body["data"]["channel_id"] == channel["id"]
+        assert receiver.requests[0].headers["X-Delivery-Id"] == sent.json()["id"]
+
+        listed = await api.get("/v1/deliveries", params={"channel_id": channel["id"]}, headers=auth)
+        assert [d["id"] for d in listed.json()] == [sent.json()["id"]]
+
+
+async def test_secret_references_and_validation(api: httpx.AsyncClient, stack: Stack) -> None:
+    tenant = uuid.uuid4()
+    auth = admin(stack, tenant)
+    var = "H5_TEST_HOOK_SECRET_" + uuid.uuid4().hex[:6].upper()
+    os.environ[var] = SECRET
+    async with HttpReceiver().running() as receiver:
+        ref = await api.post(
+            "/v1/channels",
+            json={
+                "kind": "webhook",
+                "name": "by ref",
+                "config": {"url": receiver.url, "secret": {"secret_ref": f"env:{var}"}},
+            },
+            headers=auth,
+        )
+        assert ref.status_code == 201, ref.text
+        assert ref.json()["config"]["secret"] == {"secret_ref": f"env:{var}"}
+        sent = await api.post(f"/v1/channels/{ref.json()['id']}/test", headers=auth)
+        assert sent.json()["status"] == "sent"
+        assert len(receiver.verified(SECRET)) == 1
+
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({"kind": "webhook", "name": "x", "config": {"url": "ftp://x", "secret": "s"}}, "config.url"),
+        ({"kind": "email", "name": "x", "config": {"host": "smtp"}}, "config.from_address"),
+        ({"kind": "slack", "name": "x", "config": {"bot_token": "xoxb-1"}}, "config"),
+        ({"kind": "sms", "name": "x", "config": {}}, "kind"),
+        (
+            {"kind": "webhook", "name": "x", "config": {"url": "http://x", "secret": "s", "typo": 1}},
+            "config.typo",
+        ),
+    ]
+    for body, where in bad:
+        refused = await api.post("/v1/channels", json=body, headers=auth)
+        assert refused.status_code == 422, (body, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert where in refused.text, refused.text
+
+    duplicate = await api.post(
+        "/v1/channels",
+        json={"kind": "webhook", "name": "by ref", "config": {"url": "http://x", "secret": "s"}},
+        headers=auth,
+    )
+    assert duplicate.status_code == 409
+
+
+async def test_access_rules_and_templates(api: httpx.AsyncClient, stack: Stack) -> None:
+    tenant, other = uuid.uuid4(), uuid.uuid4()
+    auth = admin(stack, tenant)
+    hook = await api.post(
+        "/v1/channels",
+        json={"kind": "webhook", "name": "hook", "config": {"url": "http://127.0.0.1:9/x", "secret": "s"}},
+        headers=auth,
+    )
+    channel_id = hook.json()["id"]
+
+    # Roles without notifications.manage are refused; other tenants see nothing.
+    for role in ("technical_support", "client_contact", "vendor_contact", "executive"):
+        refused = await api.get("/v1/channels", headers=stack.auth(tenant_id=tenant, role=role))
+        assert refused.status_code == 403, role
+    for role in ("incident_manager", "account_manager"):
+        assert (
+            await api.get("/v1/channels", headers=stack.auth(tenant_id=tenant, role=role))
+        ).status_code == 200
+    assert (await api.get(f"/v1/channels/{channel_id}", headers=admin(stack, other))).status_code == 404
+    assert (await api.post(f"/v1/channels/{channel_id}/test", headers=admin(stack, other))).status_code == 404
+    assert (await api.get("/v1/channels", headers=admin(stack, other))).json() == []
+
+    rule = {
+        "name": "P1 to ops",
+        "event_types": ["incident.created.v1", "sla.breached.v1"],
+        "min_severity": "P2",
+        "channel_ids": [channel_id],
+        "roles": ["incident_manager"],
+        "event_targets": True,
+    }
+    created = await api.post("/v1/rules", json=rule, headers=auth)
+    assert created.status_code == 201, created.text
+    assert created.json()["min_severity"] == "P2" and created.json()["roles"] == ["incident_manager"]
+    # Another tenant's channel is unknown here.
+    foreign = await api.post("/v1/rules", json=rule, headers=admin(stack, other))
+    assert foreign.status_code == 422 and "channel_ids" in foreign.text
+    for wrong, where in (
+        ({**rule, "event_types": ["incident.nonsense.v1"]}, "event_types"),
+        ({**rule, "min_severity": "P9"}, "min_severity"),
+        ({**rule, "roles": ["wizard"]}, "roles"),
+        ({**rule, "channel_ids": []}, "channel_ids"),
+    ):
+        refused = await api.post("/v1/rules", json=wrong, headers=auth)
+        assert refused.status_code == 422 and where in refused.text, refused.text
+    changed = await api.patch(
+        f"/v1/rules/{created.json()['id']}", json={"min_severity": None, "enabled": False}, headers=auth
+    )
+    assert changed.status_code == 200 and changed.json()["min_severity"] is None
+    assert changed.json()["enabled"] is False
+    assert (
+        await api.get(f"/v1/rules/{created.json()['id']}", headers=admin(stack, other))
+    ).status_code == 404
+
+    # Templates: checked on sample data before they are stored.
+    broken = await api.put("/v1/templates/incident.created.v1/email", json={"body": "{% if %}"}, headers=auth)
+    assert broken.status_code == 422
+    unknown = await api.put("/v1/templates/incident.nonsense.v1/email", json={"body": "x"}, headers=auth)
+    assert unknown.status_code == 422
+    saved = await api.put(
+        "/v1/templates/incident.created.v1/email",
+        json={"subject": "ALERT {{ reference_code }}", "body": "{{ title }} is {{ severity }}"},
+        headers=auth,
+    )
+    assert saved.status_code == 200, saved.text
+    assert [t["event_type"] for t in (await api.get("/v1/templates", headers=auth)).json()] == [
+        "incident.created.v1"
+    ]
+    assert (await api.get("/v1/templates", headers=admin(stack, other))).json() == []
+    assert (
+        await api.delete("/v1/templates/incident.created.v1/email", headers=admin(stack, other))
+    ).status_code == 404
+    assert (await api.delete("/v1/templates/incident.created.v1/email", headers=auth)).status_code == 204
+
+
+async def test_test_send_to_an_unreachable_webhook_is_retried_then_fails(
+    stack: Stack,
+) -> None:
+    settings = stack.settings(
+        Settings,
+        secret_key=Fernet.generate_key().decode(),
+        delivery_poll_s=0.05,
+        max_attempts=2,
+        retry_initial_s=0.05,
+        retry_jitter_s=0.01,
+        send_timeout_s=2,
+    )
+    tenant = uuid.uuid4()
+    auth = admin(stack, tenant)
+    async with (
+        serving(create(settings)) as api,
+        HttpReceiver(behaviour=lambda r: (503, "busy")).running() as rx,
+    ):
+        hook = await api.post(
+            "/v1/channels",
+            json={"kind": "webhook", "name": "busy", "config": {"url": rx.url, "secret": "s"}},
+            headers=auth,
+        )
+        result = await api.post(f"/v1/channels/{hook.json()['id']}/test", params={"wait": 15}, headers=auth)
+        assert result.status_code == 200, result.text
+        assert result.json()["status"] == "failed" and result.json()["attempts"] == 2
+        assert result.json()["last_error"].startswith("HTTP 503")
+        assert len(rx.requests) == 2

@@ -1,0 +1,203 @@
+"""Killing the notifications service (SIGKILL, a real crash) during a burst, then starting it
+again, sends every notification exactly once in effect.
+
+What holds, and why (docs/notifications.md, "Delivery guarantees"):
+- no event is lost and none routed twice: the consumer commits its inbox rows and the delivery
+  rows (unique per event, recipient and channel) in one transaction before Kafka offsets move;
+- no delivery is lost: a worker records the attempt (claim + lease) before sending, so a crash
+  leaves the delivery claimed, and after the lease another worker sends it;
+- no delivery is sent twice, except the one a worker had on the wire when it died: sent but not
+  yet recorded. SMTP and Slack have no idempotency keys, so that one message may arrive twice;
+  webhooks carry `X-Delivery-Id` and emails a `Message-ID` that stay the same on every try, so
+  receivers drop the copy. The test kills the service while the webhook receiver holds a
+  request open, so it exercises exactly that window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select
+
+from backbone.db import Database
+from backbone.testing import Stack, eventually
+from contracts.enums import IncidentSource, Severity
+from contracts.envelope import Envelope
+from contracts.events import IncidentCreated
+from contracts.topics import Topic
+from notifications.adapters.orm import deliveries
+from notifications.testing import HttpReceiver, SmtpSink, free_port
+
+pytestmark = pytest.mark.integration
+
+BURST = 30
+
+
+@contextlib.contextmanager
+def service_process(stack: Stack, port: int, secret_key: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """notifications as its own process (uvicorn), configured through the environment."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": stack.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": stack.topic_prefix,
+        "AUTH_PUBLIC_KEY": stack.keypair[1],
+        "LOG_JSON": "false",
+        "NOTIFICATIONS_SECRET_KEY": secret_key,
+        "NOTIFICATIONS_DELIVERY_POLL_S": "0.1",
+        "NOTIFICATIONS_DELIVERY_LEASE_S": "3",
+        "NOTIFICATIONS_SEND_TIMEOUT_S": "2",
+        "NOTIFICATIONS_RATE_PER_MINUTE": "100000",
+        "NOTIFICATIONS_DB_POOL_SIZE": "4",
+    }
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "notifications.main:create", "--factory", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
+async def ready(base: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+            return (await client.get(f"{base}/readyz")).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def test_killed_mid_burst_every_notification_arrives_exactly_once(stack: Stack, tmp_path: Path) -> None:
+    tenant = uuid.uuid4()
+    auth = stack.auth(tenant_id=tenant, role="system_administrator")
+    secret_key = Fernet.generate_key().decode()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "notifications.log"
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers)
+    await producer.start()
+    hook = HttpReceiver(delay_s=0.15)  # holds each request open a moment: the crash window
+    try:
+        async with hook.running(), httpx.AsyncClient(base_url=base, timeout=10) as api:
+            with SmtpSink().running() as smtp:
+                with service_process(stack, port, secret_key, log) as first:
+                    await eventually(lambda: ready(base), within=90, what="the service to start")
+                    channel_ids = []
+                    for kind, config in (
+                        ("webhook", {"url": hook.url, "secret": "s3cret"}),
+                        (
+                            "email",
+                            {
+                                "host": "127.0.0.1",
+                                "port": smtp.port,
+                                "security": "none",
+                                "from_address": "noc@platform.example",
+                                "to": ["oncall@ops.example"],
+                            },
+                        ),
+                    ):
+                        created = await api.post(
+                            "/v1/channels", json={"kind": kind, "name": kind, "config": config}, headers=auth
+                        )
+                        assert created.status_code == 201, created.text
+                        channel_ids.append(created.json()["id"])
+                    rule = await api.post(
+                        "/v1/rules",
+                        json={"event_types": ["incident.created.v1"], "channel_ids": channel_ids},
+                        headers=auth,
+                    )
+                    assert rule.status_code == 201, rule.text
+
+                    events = []
+                    for i in range(BURST):
+                        incident_id = uuid.uuid4()
+                        envelope = Envelope.wrap(
+                            IncidentCreated(
+                                incident_id=incident_id,
+                                reference_code=f"INC-{i + 1:06d}",
+                                title=f"Burst {i + 1}",
+                                severity=Severity.P1,
+                                status="open",
+                                severity_flags={},
+                                source=IncidentSource.ALERTMANAGER,
+                                detected_at=datetime.now(UTC),
+                            ),
+                            source="triage",
+                            tenant_id=tenant,
+                        )
+                        events.append(envelope)
+                        await producer.send(
+                            stack.topic_prefix + Topic.INCIDENT_EVENTS,
+                            envelope.model_dump_json().encode(),
+                            key=str(incident_id).encode(),
+                        )
+                    await producer.flush()
+
+                    async def some_arrived() -> bool:
+                        return len(hook.requests) >= 5
+
+                    await eventually(some_arrived, within=60, what="the first webhooks")
+                    # A request is open at the receiver now (it answers after 0.15 s): crash.
+                    first.send_signal(signal.SIGKILL)
+                    first.wait(timeout=10)
+                    at_crash = len(hook.requests)
+                    assert at_crash < BURST, "the burst finished before the crash; nothing was tested"
+
+                with service_process(stack, port, secret_key, log):
+                    await eventually(lambda: ready(base), within=90, what="the service to restart")
+
+                    async def all_unique() -> bool:
+                        mails = {m["Message-ID"] for m in smtp.messages}
+                        return len(hook.unique_deliveries()) >= BURST and len(mails) >= BURST
+
+                    await eventually(all_unique, within=120, what="every notification after the restart")
+                    await asyncio.sleep(0.5)  # let any late copy arrive before counting
+
+                    db = Database.connect(stack.database_url, "notifications", pool_size=1)
+                    try:
+                        async with db.sessions() as s:
+                            by_status = dict(
+                                (
+                                    await s.execute(
+                                        select(deliveries.c.status, func.count())
+                                        .where(deliveries.c.tenant_id == tenant)
+                                        .group_by(deliveries.c.status)
+                                    )
+                                ).all()
+                            )
+                    finally:
+                        await db.dispose()
+
+        # One delivery per event and channel, every one sent.
+        assert by_status == {"sent": 2 * BURST}, by_status
+        # Webhook: each event under exactly one delivery id, every event there.
+        unique = hook.unique_deliveries()
+        assert sorted(r.json()["id"] for r in unique.values()) == sorted(str(e.id) for e in events)
+        # At most the one request on the wire at the crash arrived twice (the documented window).
+        assert len(hook.requests) - BURST <= 1, len(hook.requests)
+        # Email: one message per event, each with its own stable Message-ID.
+        ids = [m["Message-ID"] for m in smtp.messages]
+        assert len(set(ids)) == BURST and len(ids) - BURST <= 1
+        subjects = {m["Subject"] for m in smtp.messages}
+        assert len(subjects) == BURST
+    finally:
+        await producer.stop()
