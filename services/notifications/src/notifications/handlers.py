@@ -19,7 +19,7 @@ from backbone.auth import Principal
 from backbone.consumer import Batched, Handler, batched
 from backbone.problems import Conflict, NotFound, Unprocessable
 from backbone.uow import UnitOfWork
-from contracts.enums import ChannelKind, Role, Severity, UserStatus
+from contracts.enums import ChannelKind, DeliveryMethod, Role, Severity, UserStatus
 from contracts.envelope import SYSTEM, Envelope, EventData, new_id, utcnow
 from contracts.events import (
     ChannelChanged,
@@ -103,7 +103,7 @@ ROUTABLE: tuple[type[EventData], ...] = (
 )
 ROUTABLE_TYPES = tuple(cls.event_type for cls in ROUTABLE)
 TEST_EVENT_TYPE = "notification.test"
-NO_CHANNEL = UUID(int=0)  # channel id of a delivery no channel could take (the contract needs one)
+NO_CHANNEL = UUID(int=0)  # delivery row of a method no channel has (announced with channel_id None)
 
 
 # --------------------------------------------------------------------------- loading for routing
@@ -337,9 +337,10 @@ def _delivery_fields(row: Mapping[str, Any], *, attempts: int) -> dict[str, Any]
     kind = row["channel_kind"]
     return {
         "delivery_id": row["id"],
-        "channel_id": row["channel_id"],
-        # The contract needs a channel kind; a method no channel has (sms, phone, portal) has none.
-        "channel_kind": ChannelKind(kind) if kind in ChannelKind._value2member_map_ else ChannelKind.EMAIL,
+        "channel_id": None if row["channel_id"] == NO_CHANNEL else row["channel_id"],
+        # A method no channel has (sms, phone, portal) has no channel kind; ``method`` names it.
+        "channel_kind": ChannelKind(kind) if kind in ChannelKind._value2member_map_ else None,
+        "method": DeliveryMethod(kind) if kind in DeliveryMethod._value2member_map_ else None,
         "source_event_id": row["event_id"],
         "source_event_type": row["event_type"],
         "incident_id": row["incident_id"],

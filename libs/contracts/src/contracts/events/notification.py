@@ -27,8 +27,11 @@ class DeliveryEvent(EventData):
     subject_field: ClassVar[str] = "delivery_id"
 
     delivery_id: UUID
-    channel_id: UUID
-    channel_kind: ChannelKind
+    # None when no channel could take the delivery (a method no channel has, e.g. sms): such a
+    # delivery fails at once, and ``method`` says what was asked for.
+    channel_id: UUID | None
+    channel_kind: ChannelKind | None
+    method: DeliveryMethod | None = None
     # What was delivered: the event that caused it (its id and type), and what it was about.
     source_event_id: UUID
     source_event_type: str

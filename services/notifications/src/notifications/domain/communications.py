@@ -110,7 +110,7 @@ def resolve_recipient(
     return recipient_type or recipient_type_of(recipient.role)
 
 
-def status_after_sent(channel: ChannelKind) -> DeliveryStatus:
+def status_after_sent(channel: ChannelKind | None) -> DeliveryStatus:
     return DeliveryStatus.DELIVERED if channel in _CONFIRMS_DELIVERY else DeliveryStatus.SENT
 
 
