@@ -12,6 +12,7 @@ cd "$SCRIPT_DIR/../.."
 PID_FILE=.local/platform.pid
 LOG_FILE=.local/log/platform.log
 KEYS_DIR=.local/keys
+SECRETS_FILE=.local/keys/secrets.env
 CREDENTIALS=.local/credentials.json
 
 say() { printf '==> platform: %s\n' "$*"; }
@@ -34,6 +35,23 @@ cmd_up() {
     incidentctl keys generate --out-dir "$KEYS_DIR"
     export DIRECTORY_SIGNING_KEY="$PWD/$KEYS_DIR/signing-key.pem"
     export AUTH_PUBLIC_KEY="$PWD/$KEYS_DIR/public-key.pem"
+    # Secrets of this machine's platform, made once and kept (like the keys): the key that
+    # encrypts notification channel secrets, and the one signing public-form tokens.
+    if [[ ! -f $SECRETS_FILE ]]; then
+        (
+            umask 077
+            python3 - >"$SECRETS_FILE" <<'PY'
+import base64, os, secrets
+print("NOTIFICATIONS_SECRET_KEY=" + base64.urlsafe_b64encode(os.urandom(32)).decode())  # a Fernet key
+print("INTAKE_PUBLIC_FORM_SECRET=" + secrets.token_urlsafe(32))
+PY
+        )
+        say "secrets written to $SECRETS_FILE"
+    fi
+    set -a
+    # shellcheck source=/dev/null
+    source "$SECRETS_FILE"
+    set +a
     if running; then
         say "services already running (pid $(cat "$PID_FILE"))"
     else
@@ -52,7 +70,7 @@ cmd_up() {
     cat <<MSG
 
   Credentials:    $CREDENTIALS  ({"tenant_slug", "api_key"}; incidentctl reads it)
-  Signing keys:   $KEYS_DIR/     (DIRECTORY_SIGNING_KEY, AUTH_PUBLIC_KEY)
+  Signing keys:   $KEYS_DIR/     (DIRECTORY_SIGNING_KEY, AUTH_PUBLIC_KEY; secrets.env)
   Admin:          uv run incidentctl --help   (clients, users, vendors, components, integrations)
   Alert token:    uv run incidentctl integrations create --kind alertmanager --name NAME
                   prints it; Alertmanager: POST http://127.0.0.1:8001/v1/alerts/alertmanager, bearer
