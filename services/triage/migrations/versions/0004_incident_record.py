@@ -5,16 +5,279 @@ Revises: 0003
 """
 
 from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+S = "triage"
+
+INCIDENT_COLUMNS: list[sa.Column[Any]] = [
+    sa.Column("category", sa.String(length=100), nullable=True),
+    sa.Column("priority", sa.String(length=40), nullable=True),
+    sa.Column("computed_severity", sa.String(length=2), nullable=True),
+    sa.Column("severity_override", sa.String(length=2), nullable=True),
+    sa.Column("severity_override_reason", sa.Text(), nullable=True),
+    sa.Column("severity_overridden_by", sa.UUID(), nullable=True),
+    sa.Column("severity_overridden_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("contractual_p1", sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column("recurrent", sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column("reporter", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+    sa.Column("alert_severity", sa.String(length=40), nullable=True),
+    sa.Column("details", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
+    sa.Column("metadata", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
+    sa.Column("resolution", sa.Text(), nullable=True),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("acknowledged_by", sa.UUID(), nullable=True),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("resolved_by", sa.UUID(), nullable=True),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("closed_by", sa.UUID(), nullable=True),
+    sa.Column("deleted_by", sa.UUID(), nullable=True),
+]
+
+
+def _now() -> sa.TextClause:
+    return sa.text("now()")
+
+
+def _ts(name: str) -> sa.Column[Any]:
+    return sa.Column(name, sa.DateTime(timezone=True), server_default=_now(), nullable=False)
+
 
 def upgrade() -> None:
-    pass
+    for column in INCIDENT_COLUMNS:
+        op.add_column("incidents", column, schema=S)
+    # Incidents opened before 0004: what they were computed at, and the priority it implies.
+    op.execute(
+        "UPDATE triage.incidents SET computed_severity = severity, priority = CASE severity "
+        "WHEN 'P1' THEN 'critical' WHEN 'P2' THEN 'high' WHEN 'P3' THEN 'medium' ELSE 'low' END"
+    )
+    op.create_index(
+        "ix_incidents_tenant_dedup_detected", "incidents", ["tenant_id", "dedup_key", "detected_at"], schema=S
+    )
+    op.create_index(
+        "ix_incidents_tenant_component_detected",
+        "incidents",
+        ["tenant_id", "component_id", "detected_at"],
+        schema=S,
+    )
+    op.create_table(
+        "client_subscriptions",
+        sa.Column("client_id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("tier", sa.String(length=20), nullable=False),
+        sa.Column("contractual_p1", sa.Boolean(), server_default=sa.false(), nullable=False),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("client_id", name=op.f("pk_client_subscriptions")),
+        schema=S,
+    )
+    op.create_table(
+        "tenant_catalogs",
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        _ts("seeded_at"),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_tenant_catalogs")),
+        schema=S,
+    )
+    op.create_table(
+        "incident_statuses",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("slug", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("sort_order", sa.Integer(), nullable=False),
+        sa.Column("is_terminal", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("is_default", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("next_statuses", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
+        _ts("created_at"),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_statuses")),
+        sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_statuses_tenant_id_slug")),
+        schema=S,
+    )
+    op.create_table(
+        "incident_categories",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("slug", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
+        _ts("created_at"),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_categories")),
+        sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_categories_tenant_id_slug")),
+        schema=S,
+    )
+    op.create_table(
+        "incident_priorities",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("slug", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("response_time_minutes", sa.Integer(), nullable=True),
+        sa.Column("resolution_time_minutes", sa.Integer(), nullable=True),
+        sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
+        _ts("created_at"),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_priorities")),
+        sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_priorities_tenant_id_slug")),
+        schema=S,
+    )
+    op.create_table(
+        "incident_updates",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("incident_id", sa.UUID(), nullable=False),
+        sa.Column("field", sa.String(length=60), nullable=False),
+        sa.Column("from_value", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("to_value", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("changed_by", sa.UUID(), nullable=True),
+        sa.Column("changed_by_role", sa.String(length=40), nullable=True),
+        sa.Column("via", sa.String(length=20), server_default="user", nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        _ts("changed_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_updates")),
+        schema=S,
+    )
+    op.create_index(
+        "ix_incident_updates_incident", "incident_updates", ["incident_id", "changed_at"], schema=S
+    )
+    op.create_table(
+        "incident_assignments",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("incident_id", sa.UUID(), nullable=False),
+        sa.Column("user_id", sa.UUID(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("assigned_by", sa.UUID(), nullable=True),
+        sa.Column("delegated_from", sa.UUID(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        _ts("assigned_at"),
+        sa.Column("unassigned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_assignments")),
+        schema=S,
+    )
+    op.create_index(
+        "ix_incident_assignments_incident", "incident_assignments", ["incident_id", "assigned_at"], schema=S
+    )
+    op.create_index(
+        "ix_incident_assignments_tenant_user",
+        "incident_assignments",
+        ["tenant_id", "user_id", "is_active"],
+        schema=S,
+    )
+    op.create_index(
+        "uq_incident_assignments_active",
+        "incident_assignments",
+        ["incident_id", "user_id", "kind"],
+        unique=True,
+        schema=S,
+        postgresql_where=sa.text("is_active"),
+    )
+    op.create_table(
+        "incident_escalations",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("incident_id", sa.UUID(), nullable=False),
+        sa.Column("trigger", sa.String(length=20), nullable=False),
+        sa.Column("cause", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("level", sa.Integer(), nullable=True),
+        sa.Column("policy_id", sa.UUID(), nullable=True),
+        sa.Column("from_priority", sa.String(length=40), nullable=True),
+        sa.Column("to_priority", sa.String(length=40), nullable=True),
+        sa.Column("from_severity", sa.String(length=2), nullable=True),
+        sa.Column("to_severity", sa.String(length=2), nullable=True),
+        sa.Column("escalated_by", sa.UUID(), nullable=True),
+        _ts("escalated_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_escalations")),
+        schema=S,
+    )
+    op.create_index(
+        "ix_incident_escalations_incident", "incident_escalations", ["incident_id", "escalated_at"], schema=S
+    )
+    op.create_table(
+        "incident_comments",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("incident_id", sa.UUID(), nullable=False),
+        sa.Column("author_id", sa.UUID(), nullable=True),
+        sa.Column("author_role", sa.String(length=40), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("is_internal", sa.Boolean(), server_default=sa.true(), nullable=False),
+        _ts("created_at"),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_comments")),
+        schema=S,
+    )
+    op.create_index(
+        "ix_incident_comments_incident", "incident_comments", ["incident_id", "created_at"], schema=S
+    )
+    op.create_table(
+        "incident_tasks",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("incident_id", sa.UUID(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("assignee_id", sa.UUID(), nullable=True),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sort_order", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("created_by", sa.UUID(), nullable=True),
+        _ts("created_at"),
+        _ts("updated_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_tasks")),
+        schema=S,
+    )
+    op.create_index("ix_incident_tasks_incident", "incident_tasks", ["incident_id", "sort_order"], schema=S)
+    op.create_table(
+        "incident_attachments",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("incident_id", sa.UUID(), nullable=False),
+        sa.Column("comment_id", sa.UUID(), nullable=True),
+        sa.Column("storage_key", sa.String(length=64), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("mime_type", sa.String(length=100), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("uploaded_by", sa.UUID(), nullable=True),
+        _ts("created_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_attachments")),
+        schema=S,
+    )
+    op.create_index(
+        "ix_incident_attachments_incident", "incident_attachments", ["incident_id", "created_at"], schema=S
+    )
 
 
 def downgrade() -> None:
-    pass
+    for table in (
+        "incident_attachments",
+        "incident_tasks",
+        "incident_comments",
+        "incident_escalations",
+        "incident_assignments",
+        "incident_updates",
+        "incident_priorities",
+        "incident_categories",
+        "incident_statuses",
+        "tenant_catalogs",
+        "client_subscriptions",
+    ):
+        op.drop_table(table, schema=S)
+    op.drop_index("ix_incidents_tenant_component_detected", table_name="incidents", schema=S)
+    op.drop_index("ix_incidents_tenant_dedup_detected", table_name="incidents", schema=S)
+    for column in reversed(INCIDENT_COLUMNS):
+        op.drop_column("incidents", column.name, schema=S)

@@ -1,30 +1,59 @@
 """Triage service: the incident record, severity, lifecycle, assignment and escalation.
 Entry: `incidentctl serve triage`."""
 
+from datetime import timedelta
+from functools import partial
+
 from fastapi import FastAPI
 
 from backbone.app import Service, create_app
 from backbone.consumer import batched
-from contracts.events import AlertRepeated, ComponentRegistered, IncidentCreated, IncidentReported
+from backbone.timers import SYSTEM_CLOCK, Clock
+from contracts.events import (
+    AlertAcknowledged,
+    AlertRepeated,
+    AlertsResolved,
+    ComponentRegistered,
+    EscalationPolicyChanged,
+    IncidentReported,
+    SubscriptionChanged,
+)
 from contracts.topics import Topic
-from triage import handlers
+from triage import escalation_handlers, handlers
 from triage.config import Settings
-from triage.entrypoints.api import router
+from triage.entrypoints.api import INCIDENT_EVENTS, catalog_router, router
+from triage.entrypoints.escalation_policies import router as escalation_router
+from triage.entrypoints.scheduler import escalation_loop
 
 
-def create(settings: Settings | None = None) -> FastAPI:
+def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    settings = settings or Settings()
+    # Automatic escalation: its consumers and its timer loop share the injected clock.
+    escalations = escalation_handlers.Escalations(
+        clock, fallback_role=settings.escalation_fallback_role.value, batch=settings.escalation_batch_size
+    )
     return create_app(
         Service(
-            settings=settings or Settings(),
+            settings=settings,
             title="Triage service",
             description=__doc__ or "",
-            api=[router],
+            api=[router, catalog_router, escalation_router],
             handlers={
-                IncidentReported.event_type: batched(handlers.open_incidents),
+                IncidentReported.event_type: batched(
+                    partial(
+                        handlers.open_incidents,
+                        recurrence_window=timedelta(days=settings.recurrence_window_days),
+                    )
+                ),
+                AlertAcknowledged.event_type: batched(handlers.acknowledge_from_alerts),
+                AlertsResolved.event_type: batched(handlers.resolve_from_alerts),
+                SubscriptionChanged.event_type: batched(handlers.replicate_subscriptions),
                 AlertRepeated.event_type: batched(handlers.count_alerts),
                 ComponentRegistered.event_type: batched(handlers.replicate_components),
+                **escalation_handlers.consumers(escalations),
             },
-            subscribes=[Topic.INTAKE_EVENTS, Topic.DIRECTORY_EVENTS],
-            publishes=[IncidentCreated],
+            subscribes=[Topic.INTAKE_EVENTS, Topic.DIRECTORY_EVENTS, Topic.INCIDENT_EVENTS, Topic.SLA_EVENTS],
+            publishes=[*INCIDENT_EVENTS, EscalationPolicyChanged],
+            background=[escalation_loop(settings, escalations)],
         )
     )

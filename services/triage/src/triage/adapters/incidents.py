@@ -5,14 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, exists, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backbone.auth import Principal
-from triage.adapters.orm import incidents
+from triage.adapters.orm import incident_assignments, incidents
+
+# Sort keys of the incident list: the column, and whether its order is the id order.
+SORTS = {
+    "created": incidents.c.id,  # ids are UUIDv7: creation order
+    "detected": incidents.c.detected_at,
+    "updated": incidents.c.updated_at,
+    "severity": incidents.c.severity,  # "P1" < "P2": ascending is most severe first
+    "reference": incidents.c.reference_code,
+}
 
 
 @dataclass(frozen=True)
@@ -22,7 +32,16 @@ class IncidentFilters:
     status: Sequence[str] = ()
     severity: Sequence[str] = ()
     client_id: UUID | None = None
-    after: UUID | None = None  # keyset cursor: the last id of the previous page
+    component_id: UUID | None = None
+    assignee_id: UUID | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    text: str | None = None
+    # "-created" (newest first, the default), "created", "severity", "-updated" …
+    sort: str = "-created"
+    # keyset cursor: the last row's (sort value, id); for the default sort the id alone.
+    after_value: Any = None
+    after: UUID | None = None
     limit: int = 50
 
 
@@ -46,7 +65,8 @@ async def get(session: AsyncSession, caller: Principal, incident_id: UUID) -> di
 
 
 async def search(session: AsyncSession, caller: Principal, filters: IncidentFilters) -> list[dict[str, Any]]:
-    """Newest first by id (UUIDv7, so creation order); ``after`` continues below that id."""
+    """One keyset page in the asked order; ties broken by id in the same direction, so the
+    cursor (last row's sort value and id) is stable while incidents keep arriving."""
     query = select(incidents).where(*visible_to(caller))
     if filters.status:
         query = query.where(incidents.c.status.in_(list(filters.status)))
@@ -54,7 +74,46 @@ async def search(session: AsyncSession, caller: Principal, filters: IncidentFilt
         query = query.where(incidents.c.severity.in_(list(filters.severity)))
     if filters.client_id is not None:
         query = query.where(incidents.c.client_id == filters.client_id)
+    if filters.component_id is not None:
+        query = query.where(incidents.c.component_id == filters.component_id)
+    if filters.assignee_id is not None:
+        query = query.where(
+            exists().where(
+                incident_assignments.c.incident_id == incidents.c.id,
+                incident_assignments.c.user_id == filters.assignee_id,
+                incident_assignments.c.is_active,
+                incident_assignments.c.kind.in_(("assignee", "delegate")),
+            )
+        )
+    if filters.created_from is not None:
+        query = query.where(incidents.c.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        query = query.where(incidents.c.created_at < filters.created_to)
+    if filters.text:
+        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                incidents.c.title.ilike(pattern),
+                incidents.c.description.ilike(pattern),
+                incidents.c.reference_code.ilike(pattern),
+            )
+        )
+    descending = filters.sort.startswith("-")
+    column = SORTS[filters.sort.lstrip("-")]
     if filters.after is not None:
-        query = query.where(incidents.c.id < filters.after)
-    rows = (await session.execute(query.order_by(incidents.c.id.desc()).limit(filters.limit))).mappings()
+        if column is incidents.c.id:
+            query = query.where(
+                incidents.c.id < filters.after if descending else incidents.c.id > filters.after
+            )
+        else:
+            key = tuple_(column, incidents.c.id)
+            bound = tuple_(
+                literal(filters.after_value, column.type), literal(filters.after, incidents.c.id.type)
+            )
+            query = query.where(key < bound if descending else key > bound)
+    if column is incidents.c.id:
+        order = [incidents.c.id.desc() if descending else incidents.c.id.asc()]
+    else:
+        order = [c.desc() if descending else c.asc() for c in (column, incidents.c.id)]
+    rows = (await session.execute(query.order_by(*order).limit(filters.limit))).mappings()
     return [dict(r) for r in rows]

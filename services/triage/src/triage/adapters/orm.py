@@ -13,6 +13,8 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -48,6 +50,31 @@ incidents = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("deleted_at", DateTime(timezone=True)),
+    # 0004: the incident record (issue 5).
+    Column("category", String(100)),
+    # A slug of the tenant's priority catalog; follows the severity unless set by a person.
+    Column("priority", String(40)),
+    # What the flags give; ``severity`` is the effective one (an override, when there is one).
+    Column("computed_severity", String(2)),
+    Column("severity_override", String(2)),
+    Column("severity_override_reason", Text),
+    Column("severity_overridden_by", UUID(as_uuid=True)),
+    Column("severity_overridden_at", DateTime(timezone=True)),
+    # Facts from outside the report: the client's contractual P1 terms, and history.
+    Column("contractual_p1", Boolean, nullable=False, server_default=false()),
+    Column("recurrent", Boolean, nullable=False, server_default=false()),
+    Column("reporter", JSONB),
+    Column("alert_severity", String(40)),
+    Column("details", JSONB, nullable=False, server_default="{}"),
+    Column("metadata", JSONB, nullable=False, server_default="{}"),
+    Column("resolution", Text),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_by", UUID(as_uuid=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", UUID(as_uuid=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("closed_by", UUID(as_uuid=True)),
+    Column("deleted_by", UUID(as_uuid=True)),
     UniqueConstraint("tenant_id", "reference_code"),
     Index("ix_incidents_tenant_status", "tenant_id", "status"),
     Index("ix_incidents_tenant_created", "tenant_id", "created_at"),
@@ -56,6 +83,9 @@ incidents = Table(
     Index("ix_incidents_tenant_client", "tenant_id", "client_id", "id"),
     Index("ix_incidents_tenant_vendor", "tenant_id", "vendor_id", "id"),
     Index("ix_incidents_tenant_component", "tenant_id", "component_id"),
+    # Recurrence lookups: the same dedup key or component within a window.
+    Index("ix_incidents_tenant_dedup_detected", "tenant_id", "dedup_key", "detected_at"),
+    Index("ix_incidents_tenant_component_detected", "tenant_id", "component_id", "detected_at"),
 )
 
 reference_counters = Table(
@@ -75,4 +105,191 @@ components = Table(
     Column("client_id", UUID(as_uuid=True), nullable=False),
     Column("vendor_id", UUID(as_uuid=True)),
     Column("business_critical", Boolean, nullable=False, server_default=false()),
+)
+
+# Replica of directory's subscriptions (subscription.changed.v1): the client's contractual P1 terms.
+client_subscriptions = Table(
+    "client_subscriptions",
+    metadata,
+    Column("client_id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("tier", String(20), nullable=False),
+    Column("contractual_p1", Boolean, nullable=False, server_default=false()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Per-tenant catalogs (004), seeded with the defaults the first time a tenant is seen here.
+tenant_catalogs = Table(
+    "tenant_catalogs",
+    metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("seeded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+incident_statuses = Table(
+    "incident_statuses",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("slug", String(40), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("sort_order", Integer, nullable=False),
+    Column("is_terminal", Boolean, nullable=False, server_default=false()),
+    Column("is_default", Boolean, nullable=False, server_default=false()),
+    # Where an incident may move from here; NULL: any later status (by sort_order).
+    Column("next_statuses", JSONB),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "slug"),
+)
+
+incident_categories = Table(
+    "incident_categories",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("slug", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "slug"),
+)
+
+incident_priorities = Table(
+    "incident_priorities",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("slug", String(40), nullable=False),
+    Column("name", String(100), nullable=False),
+    # 1 = most urgent.
+    Column("level", Integer, nullable=False),
+    Column("response_time_minutes", Integer),
+    Column("resolution_time_minutes", Integer),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "slug"),
+)
+
+# One row per changed field (001 "Updating Incident Status": who, field, from, to, when).
+incident_updates = Table(
+    "incident_updates",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("incident_id", UUID(as_uuid=True), nullable=False),
+    Column("field", String(60), nullable=False),
+    Column("from_value", JSONB),
+    Column("to_value", JSONB),
+    Column("changed_by", UUID(as_uuid=True)),
+    Column("changed_by_role", String(40)),
+    # user | alert | system
+    Column("via", String(20), nullable=False, server_default="user"),
+    Column("note", Text),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_incident_updates_incident", "incident_id", "changed_at"),
+)
+
+incident_assignments = Table(
+    "incident_assignments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("incident_id", UUID(as_uuid=True), nullable=False),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    # assignee | delegate | cc
+    Column("kind", String(20), nullable=False),
+    Column("assigned_by", UUID(as_uuid=True)),
+    Column("delegated_from", UUID(as_uuid=True)),
+    Column("note", Text),
+    Column("assigned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("unassigned_at", DateTime(timezone=True)),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Index("ix_incident_assignments_incident", "incident_id", "assigned_at"),
+    Index("ix_incident_assignments_tenant_user", "tenant_id", "user_id", "is_active"),
+    # A user holds one active assignment of each kind on an incident.
+    Index(
+        "uq_incident_assignments_active",
+        "incident_id",
+        "user_id",
+        "kind",
+        unique=True,
+        postgresql_where=text("is_active"),
+    ),
+)
+
+incident_escalations = Table(
+    "incident_escalations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("incident_id", UUID(as_uuid=True), nullable=False),
+    Column("trigger", String(20), nullable=False),
+    Column("cause", String(20), nullable=False),
+    Column("reason", Text),
+    Column("level", Integer),
+    Column("policy_id", UUID(as_uuid=True)),
+    Column("from_priority", String(40)),
+    Column("to_priority", String(40)),
+    Column("from_severity", String(2)),
+    Column("to_severity", String(2)),
+    Column("escalated_by", UUID(as_uuid=True)),
+    Column("escalated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_incident_escalations_incident", "incident_id", "escalated_at"),
+)
+
+incident_comments = Table(
+    "incident_comments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("incident_id", UUID(as_uuid=True), nullable=False),
+    Column("author_id", UUID(as_uuid=True)),
+    Column("author_role", String(40)),
+    Column("body", Text, nullable=False),
+    Column("is_internal", Boolean, nullable=False, server_default=true()),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_incident_comments_incident", "incident_id", "created_at"),
+)
+
+incident_tasks = Table(
+    "incident_tasks",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("incident_id", UUID(as_uuid=True), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("status", String(20), nullable=False),
+    Column("assignee_id", UUID(as_uuid=True)),
+    Column("due_at", DateTime(timezone=True)),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("sort_order", Integer, nullable=False, server_default="0"),
+    Column("created_by", UUID(as_uuid=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_incident_tasks_incident", "incident_id", "sort_order"),
+)
+
+incident_attachments = Table(
+    "incident_attachments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("incident_id", UUID(as_uuid=True), nullable=False),
+    Column("comment_id", UUID(as_uuid=True)),
+    # Where the content is: the storage directory + this key (the content's sha256), never
+    # the uploader's filename.
+    Column("storage_key", String(64), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("mime_type", String(100), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("uploaded_by", UUID(as_uuid=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_incident_attachments_incident", "incident_id", "created_at"),
 )

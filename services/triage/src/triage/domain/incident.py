@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from contracts.events.intake import ImpactFacts
@@ -48,3 +50,37 @@ def with_component_facts(impact: ImpactFacts, tenant_id: UUID, component: Compon
     if not component.business_critical:
         return impact
     return impact.model_copy(update={"business_critical": True})
+
+
+@dataclass(frozen=True)
+class Prior:
+    """An earlier incident, as far as recurrence cares."""
+
+    tenant_id: UUID
+    dedup_key: str | None
+    component_id: UUID | None
+    detected_at: datetime
+
+
+def is_recurrent(
+    history: Iterable[Prior],
+    *,
+    tenant_id: UUID,
+    dedup_key: str | None,
+    component_id: UUID | None,
+    detected_at: datetime,
+    window: timedelta,
+) -> bool:
+    """Recurrent (001 P1 condition): another incident of the tenant had the same dedup key or
+    the same component within ``window`` before this one was detected (DESIGN §7)."""
+    if dedup_key is None and component_id is None:
+        return False
+    since = detected_at - window
+    for prior in history:
+        if prior.tenant_id != tenant_id or not since <= prior.detected_at <= detected_at:
+            continue
+        if (dedup_key is not None and prior.dedup_key == dedup_key) or (
+            component_id is not None and prior.component_id == component_id
+        ):
+            return True
+    return False

@@ -51,3 +51,9 @@ def classify(facts: ImpactFacts, *, contractual_p1: bool = False, recurrent: boo
         if any(value for name, value in flags.items() if name.startswith(prefix)):
             return Classification(severity, flags)
     return Classification(Severity.P4, flags)
+
+
+def effective(computed: Severity, override: Severity | None) -> Severity:
+    """The severity an incident carries: a person's override when there is one, else the
+    computed one (both are kept)."""
+    return override or computed
