@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +51,10 @@ class World:
     headers: dict[Role, dict[str, str]]
     target_id: str  # a user none of the callers is, for procedures on "another user"
     slug: str
-    incident_id: str  # on the world's component: within every role's scope
+    incident_id: str  # on the world's component: within every role's scope (starts at P4)
+    delegation_incident_id: str  # the same, with exactly one assignee, for delegation
+    doomed_incident_id: str  # the same, for the delete procedure
+    spare_users: Iterator[str]  # active users known to triage, one per assignment
 
 
 def _n() -> str:
@@ -125,7 +128,18 @@ async def world(platform: dict[str, httpx.AsyncClient], operator_key: str) -> Wo
         headers[role] = await sign_in(d, key["api_key"])
     target = {"name": "target", "email": f"t-{_n()}@example.com", "role": "technical_support"}
     target_id = (await _ok(await d.post("/v1/users", json=target, headers=admin)))["id"]
-    incident_id = await _incident(platform, admin, client["id"], component["id"])
+    spare = [await _user(d, admin) for _ in range(2 * len(Role))]
+    await _known_to_triage(platform, admin, spare)
+    incident_id, delegation_id, doomed_id = [
+        await _incident(platform, admin, client["id"], component["id"]) for _ in range(3)
+    ]
+    await _ok(
+        await platform["triage"].post(
+            f"/v1/incidents/{delegation_id}/assign",
+            json={"user_id": target_id},
+            headers=headers[Role.INCIDENT_MANAGER],
+        )
+    )
     return World(
         admin,
         client["id"],
@@ -136,7 +150,33 @@ async def world(platform: dict[str, httpx.AsyncClient], operator_key: str) -> Wo
         target_id,
         tenant.slug,
         incident_id,
+        delegation_id,
+        doomed_id,
+        iter(spare),
     )
+
+
+async def _user(d: httpx.AsyncClient, admin: dict[str, str]) -> str:
+    body = {"name": "spare", "email": f"s-{_n()}@example.com", "role": "technical_support"}
+    return str((await _ok(await d.post("/v1/users", json=body, headers=admin)))["id"])
+
+
+async def _known_to_triage(
+    platform: dict[str, httpx.AsyncClient], admin: dict[str, str], users: list[str]
+) -> None:
+    """Wait until triage's users replica has them: a policy naming unknown users is refused."""
+    policy = {
+        "name": f"probe {_n()}",
+        "min_severity": "P1",
+        "levels": [{"user_ids": users, "delay_minutes": 5}],
+    }
+
+    async def accepted() -> str | None:
+        response = await platform["triage"].post("/v1/escalation-policies", json=policy, headers=admin)
+        return str(response.json()["id"]) if response.status_code == 201 else None
+
+    policy_id = await eventually(accepted, what="triage to know the spare users")
+    await platform["triage"].delete(f"/v1/escalation-policies/{policy_id}", headers=admin)
 
 
 async def _incident(
@@ -196,7 +236,8 @@ PROCEDURES = [
         "directory",
         "POST",
         lambda w: f"/v1/clients/{w.client_id}/subscription",
-        lambda w: {"tier": "premium", "contractual_p1": True},
+        # Not contractual P1: that would make the world's incidents P1, leaving nothing to escalate.
+        lambda w: {"tier": "premium", "contractual_p1": False},
     ),
     Procedure(
         Permission.USERS_REGISTER,
@@ -239,6 +280,72 @@ PROCEDURES = [
         lambda w: f"/v1/users/{w.target_id}/api-keys",
     ),
     Procedure(Permission.INCIDENTS_VIEW, "triage", "GET", lambda w: "/v1/incidents"),
+    Procedure(
+        Permission.INCIDENTS_UPDATE,
+        "triage",
+        "PATCH",
+        lambda w: f"/v1/incidents/{w.incident_id}",
+        lambda w: {"title": f"t-{_n()}"},
+    ),
+    Procedure(
+        Permission.INCIDENTS_ASSIGN,
+        "triage",
+        "POST",
+        lambda w: f"/v1/incidents/{w.incident_id}/assign",
+        lambda w: {"user_id": next(w.spare_users)},
+    ),
+    Procedure(
+        Permission.INCIDENTS_DELEGATE,
+        "triage",
+        "POST",
+        lambda w: f"/v1/incidents/{w.delegation_incident_id}/delegate",
+        lambda w: {"user_id": next(w.spare_users)},
+    ),
+    Procedure(
+        Permission.INCIDENTS_ESCALATE,
+        "triage",
+        "POST",
+        lambda w: f"/v1/incidents/{w.incident_id}/escalate",
+        lambda w: {"reason": f"r-{_n()}"},
+    ),
+    Procedure(
+        Permission.INCIDENTS_TASKS_MANAGE,
+        "triage",
+        "POST",
+        lambda w: f"/v1/incidents/{w.incident_id}/tasks",
+        lambda w: {"title": f"t-{_n()}"},
+    ),
+    Procedure(
+        Permission.INCIDENTS_COMMENTS_MANAGE,
+        "triage",
+        "POST",
+        lambda w: f"/v1/incidents/{w.incident_id}/comments",
+        lambda w: {"body": f"b-{_n()}"},
+    ),
+    Procedure(
+        Permission.INCIDENTS_STATUSES_MANAGE,
+        "triage",
+        "POST",
+        lambda w: "/v1/statuses",
+        lambda w: {"slug": f"s_{_n()}", "name": "S", "sort_order": 35},
+    ),
+    Procedure(
+        Permission.INCIDENTS_CATEGORIES_MANAGE,
+        "triage",
+        "POST",
+        lambda w: "/v1/categories",
+        lambda w: {"slug": f"c_{_n()}", "name": "C"},
+    ),
+    Procedure(
+        Permission.INCIDENTS_PRIORITIES_MANAGE,
+        "triage",
+        "POST",
+        lambda w: "/v1/priorities",
+        lambda w: {"slug": f"p_{_n()}", "name": "P", "level": 5},
+    ),
+    Procedure(
+        Permission.INCIDENTS_DELETE, "triage", "DELETE", lambda w: f"/v1/incidents/{w.doomed_incident_id}"
+    ),
     Procedure(
         Permission.INCIDENTS_CREATE,
         "intake",
@@ -310,16 +417,6 @@ PROCEDURES = [
 # workflow, sla, changes, notifications). Listed so that the table above must grow with them:
 # the test below fails if a permission is in neither list.
 PENDING = {
-    Permission.INCIDENTS_UPDATE,
-    Permission.INCIDENTS_DELETE,
-    Permission.INCIDENTS_ASSIGN,
-    Permission.INCIDENTS_DELEGATE,
-    Permission.INCIDENTS_ESCALATE,
-    Permission.INCIDENTS_TASKS_MANAGE,
-    Permission.INCIDENTS_COMMENTS_MANAGE,
-    Permission.INCIDENTS_PRIORITIES_MANAGE,
-    Permission.INCIDENTS_STATUSES_MANAGE,
-    Permission.INCIDENTS_CATEGORIES_MANAGE,
     Permission.CHANGES_REQUEST,
     Permission.ROLLBACKS_REQUEST,
     Permission.WORKAROUNDS_IMPLEMENT,
