@@ -51,6 +51,7 @@ from contracts.events.incident import (
     IncidentUnassigned,
     IncidentUpdated,
 )
+from notifications.adapters.incidents import incidents as incident_replica
 from notifications.adapters.orm import (
     channels,
     clients,
@@ -77,11 +78,6 @@ from notifications.domain.routing import (
     plan,
     user_key,
 )
-
-try:  # the incident replica of recorded communications: headlines for SLA events and messages
-    from notifications.adapters.incidents import incidents as incident_replica
-except ImportError:  # pragma: no cover - the replica arrives with communications
-    incident_replica = None  # type: ignore[assignment]
 
 # Events rules may route (the incident lifecycle and SLA clocks).
 ROUTABLE: tuple[type[EventData], ...] = (
@@ -232,7 +228,7 @@ async def _client_names(uow: UnitOfWork, ids: Iterable[UUID | None]) -> dict[UUI
 
 async def _headlines(uow: UnitOfWork, ids: Iterable[UUID | None]) -> dict[UUID, dict[str, Any]]:
     wanted = {i for i in ids if i}
-    if not wanted or incident_replica is None:
+    if not wanted:
         return {}
     rows = await uow.session.execute(select(incident_replica).where(incident_replica.c.id.in_(wanted)))
     return {r.id: {**r._mapping, "incident_id": r.id} for r in rows}

@@ -13,15 +13,17 @@ from contracts.events import (
     AlertAcknowledged,
     AlertRepeated,
     AlertsResolved,
+    CatalogItemChanged,
     ComponentRegistered,
     EscalationPolicyChanged,
     IncidentReported,
     SubscriptionChanged,
+    incident_event_types,
 )
 from contracts.topics import Topic
 from triage import escalation_handlers, handlers
 from triage.config import Settings
-from triage.entrypoints.api import INCIDENT_EVENTS, catalog_router, router
+from triage.entrypoints.api import catalog_router, router
 from triage.entrypoints.escalation_policies import router as escalation_router
 from triage.entrypoints.scheduler import escalation_loop
 
@@ -53,7 +55,7 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
                 **escalation_handlers.consumers(escalations),
             },
             subscribes=[Topic.INTAKE_EVENTS, Topic.DIRECTORY_EVENTS, Topic.INCIDENT_EVENTS, Topic.SLA_EVENTS],
-            publishes=[*INCIDENT_EVENTS, EscalationPolicyChanged],
+            publishes=[*incident_event_types(), CatalogItemChanged, EscalationPolicyChanged],
             background=[escalation_loop(settings, escalations)],
         )
     )

@@ -38,6 +38,7 @@ from contracts.events.incident import (
     IncidentTriaged,
     IncidentUnassigned,
     IncidentUpdated,
+    incident_event_types,
 )
 from contracts.events.intake import (
     AlertAcknowledged,
@@ -123,5 +124,6 @@ __all__ = [
     "UserState",
     "UserUpdated",
     "VendorRegistered",
+    "incident_event_types",
     "token_sha256",
 ]

@@ -289,3 +289,8 @@ class CatalogItemChanged(EventData):
     item_id: UUID
     slug: str
     values: dict[str, Any]
+
+
+def incident_event_types() -> tuple[type[IncidentEvent], ...]:
+    """Every incident event type (those carrying the headline), in definition order."""
+    return tuple(cls for cls in IncidentEvent.__subclasses__() if "event_type" in cls.__dict__)

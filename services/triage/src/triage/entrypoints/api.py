@@ -24,27 +24,6 @@ from backbone.idempotency import respond_once
 from backbone.problems import NotFound, Problem, Unprocessable
 from backbone.uow import UnitOfWork
 from contracts.enums import AssignmentKind, IncidentTaskStatus, Severity
-from contracts.envelope import EventData
-from contracts.events import (
-    CatalogItemChanged,
-    IncidentAcknowledged,
-    IncidentAssigned,
-    IncidentAttachmentAdded,
-    IncidentClosed,
-    IncidentCommentAdded,
-    IncidentCreated,
-    IncidentDelegated,
-    IncidentDeleted,
-    IncidentEscalated,
-    IncidentReopened,
-    IncidentResolved,
-    IncidentStatusChanged,
-    IncidentTaskAdded,
-    IncidentTaskUpdated,
-    IncidentTriaged,
-    IncidentUnassigned,
-    IncidentUpdated,
-)
 from contracts.events.intake import ImpactFacts
 from contracts.permissions import Permission
 from triage import handlers
@@ -856,27 +835,3 @@ def jsonable(value: Any) -> Any:
 
 for _catalog in CATALOGS:
     _catalog_routes(_catalog)
-
-
-# What triage announces (documented in its AsyncAPI; all keyed by incident id, catalog changes
-# by item id).
-INCIDENT_EVENTS: list[type[EventData]] = [
-    IncidentCreated,
-    IncidentUpdated,
-    IncidentTriaged,
-    IncidentStatusChanged,
-    IncidentAcknowledged,
-    IncidentAssigned,
-    IncidentUnassigned,
-    IncidentDelegated,
-    IncidentEscalated,
-    IncidentResolved,
-    IncidentClosed,
-    IncidentReopened,
-    IncidentDeleted,
-    IncidentCommentAdded,
-    IncidentTaskAdded,
-    IncidentTaskUpdated,
-    IncidentAttachmentAdded,
-    CatalogItemChanged,
-]
