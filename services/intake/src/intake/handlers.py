@@ -1,27 +1,34 @@
-"""Intake commands and event handlers. One function each; the caller's unit of work commits."""
+"""Intake commands and event handlers. One function each; the caller's unit of work commits.
+Alerts are in intake/alerts.py, silences in intake/silences.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import insert, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from backbone.auth import Principal
+from backbone.problems import Forbidden, Unprocessable
 from backbone.uow import UnitOfWork
-from contracts.enums import IncidentSource
+from contracts.enums import IncidentSource, UserStatus
 from contracts.envelope import Envelope, new_id
 from contracts.events import (
-    AlertRepeated,
+    ClientOnboarded,
+    ClientUpdated,
+    ComponentRegistered,
+    ImpactFacts,
     IncidentReported,
     IntegrationCreated,
+    Reporter,
     TenantCreated,
     token_sha256,
 )
 from intake.adapters import integrations as integrations_repo
-from intake.adapters.orm import alerts, dedup_keys, tenants
-from intake.domain import alertmanager as am
+from intake.adapters import reports as reports_repo
+from intake.adapters.orm import tenants
+from intake.domain import reports as report_rules
 from intake.domain.integrations import Integration
 
 
@@ -42,99 +49,133 @@ async def integration_for_token(uow: UnitOfWork, token: str) -> Integration | No
     return await integrations_repo.by_token_sha256(uow.session, token_sha256(token))
 
 
+# --------------------------------------------------------------------------- reports from people
+# Issue 4: the manual report of a signed-in user (001 "Creating Incidents") and the public
+# report form (004 "Public Intake"), with the replicas their pre-checks read.
+
+
+async def record_clients(
+    uow: UnitOfWork, batch: list[tuple[Envelope, ClientOnboarded | ClientUpdated]]
+) -> None:
+    await reports_repo.upsert_clients(uow.session, [event for _, event in batch])
+
+
+async def record_components(uow: UnitOfWork, batch: list[tuple[Envelope, ComponentRegistered]]) -> None:
+    await reports_repo.upsert_components(uow.session, [event for _, event in batch])
+
+
+async def report_incident(
+    uow: UnitOfWork, caller: Principal, report: report_rules.ManualReport, now: datetime
+) -> UUID:
+    """001 "Creating Incidents": the pre-checks in the procedure's order, each halting with a
+    clear error and nothing written; then the report, as an event triage opens the incident
+    from. Answers the pre-allocated incident id."""
+    status = await reports_repo.reporter_status(uow.session, caller.tenant_id, caller.user_id)
+    if status is None:
+        raise Unprocessable(f"reporter user {caller.user_id} does not exist in this tenant", field="reporter")
+    if status != UserStatus.ACTIVE.value:
+        raise Unprocessable(f"reporter user {caller.user_id} is {status}, not active", field="reporter")
+
+    client_id = report.client_id
+    if caller.client_scoped:  # DESIGN §5: a client contact acts for their own client only
+        if caller.client_id is None:
+            raise Forbidden("this client contact is not linked to a client")
+        if client_id is not None and client_id != caller.client_id:
+            raise Forbidden("a client contact reports incidents of their own client only")
+        client_id = caller.client_id
+    if client_id is None:
+        raise Unprocessable("client_id: the affected client is required", field="client_id")
+    if await reports_repo.client(uow.session, caller.tenant_id, client_id) is None:
+        raise Unprocessable(f"client {client_id} does not exist", field="client_id")
+
+    component = None
+    if report.component_id is not None:
+        component = await reports_repo.component(uow.session, caller.tenant_id, report.component_id)
+        if component is None:
+            raise Unprocessable(f"component {report.component_id} does not exist", field="component_id")
+        if component.client_id != client_id:
+            raise Unprocessable(
+                f"component {report.component_id} belongs to another client", field="component_id"
+            )
+    if caller.vendor_scoped and (component is None or component.vendor_id != caller.vendor_id):
+        # A vendor contact sees only incidents linked to their vendor (DESIGN §5), so they
+        # report on a component their vendor runs.
+        raise Forbidden("a vendor contact reports incidents of a component their vendor runs (component_id)")
+
+    detected_at = report.detected_at or now
+    if not report_rules.not_in_future(detected_at, now):
+        raise Unprocessable("detected_at: lies in the future", field="detected_at")
+    incident_id = new_id()
+    uow.emit(
+        IncidentReported(
+            incident_id=incident_id,
+            source=IncidentSource.MANUAL,
+            title=report.title,
+            description=report.description,
+            category=report.category,
+            client_id=client_id,
+            component_id=report.component_id,
+            impact=ImpactFacts.model_validate(report.impact.model_dump()),
+            detected_at=detected_at,
+            reporter=Reporter(kind="user", id=caller.user_id),
+        ),
+        tenant_id=caller.tenant_id,
+        actor=caller.actor,
+    )
+    return incident_id
+
+
 @dataclass(frozen=True)
-class Accepted:
-    dedup_key: str
-    incident_id: UUID
-    opened: bool
+class PublicTenant:
+    id: UUID
+    name: str
 
 
-async def accept_alertmanager(
-    uow: UnitOfWork, integration: Integration, webhook: am.Webhook
-) -> list[Accepted]:
-    """Firing alerts open an incident or attach to the open one with the same dedup key (the
-    fingerprint, or the integration's grouping labels). The tenant is the integration's."""
-    results: list[Accepted] = []
-    now = datetime.now(UTC)
-    tenant_id = integration.tenant_id
-    grouping = list(integration.grouping_labels)
-    for alert in webhook.alerts:
-        key = am.dedup_key(alert, grouping, integration_id=integration.id)
-        if alert.status == "firing":
-            candidate = new_id()
-            stmt = pg_insert(dedup_keys).values(
-                id=new_id(),
-                tenant_id=tenant_id,
-                dedup_key=key,
-                incident_id=candidate,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-            row = (
-                await uow.session.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["tenant_id", "dedup_key"],
-                        # A literal, not a bound parameter: PostgreSQL must match the partial
-                        # index's predicate, which it cannot do for a parameter once a prepared
-                        # statement runs as a generic plan (from about the sixth execution).
-                        index_where=text("status = 'open'"),
-                        set_={"alert_count": dedup_keys.c.alert_count + 1, "last_seen_at": now},
-                    ).returning(
-                        dedup_keys.c.incident_id,
-                        dedup_keys.c.alert_count,
-                        # xmax is 0 on a freshly inserted row, non-zero on an updated one.
-                        (literal_column("xmax") == 0).label("inserted"),
-                    )
-                )
-            ).one()
-            incident_id, opened = row.incident_id, bool(row.inserted)
-            if opened:
-                uow.emit(
-                    IncidentReported(
-                        incident_id=incident_id,
-                        source=IncidentSource.ALERTMANAGER,
-                        title=am.title(alert),
-                        description=alert.annotations.get("description", "")[:4000],
-                        dedup_key=key,
-                        client_id=integration.client_id,
-                        component_id=integration.default_component_id,
-                        integration_id=integration.id,
-                        impact=integration.impact(alert.labels),
-                        labels=alert.labels,
-                        detected_at=alert.startsAt or now,
-                    ),
-                    tenant_id=tenant_id,
-                )
-            else:
-                uow.emit(
-                    AlertRepeated(
-                        incident_id=incident_id, dedup_key=key, alert_count=row.alert_count, last_seen_at=now
-                    ),
-                    tenant_id=tenant_id,
-                )
-        else:
-            found = await uow.session.scalar(
-                select(dedup_keys.c.incident_id).where(
-                    dedup_keys.c.tenant_id == tenant_id,
-                    dedup_keys.c.dedup_key == key,
-                    dedup_keys.c.status == "open",
-                )
-            )
-            if found is None:
-                continue  # a resolve for nothing open: recorded nowhere, as Alertmanager resends
-            incident_id, opened = found, False
-        await uow.session.execute(
-            insert(alerts).values(
-                id=new_id(),
-                tenant_id=tenant_id,
-                incident_id=incident_id,
-                source=IncidentSource.ALERTMANAGER.value,
-                fingerprint=am.fingerprint(alert),
-                status=alert.status,
-                labels=alert.labels,
-                starts_at=alert.startsAt,
-                ends_at=alert.endsAt,
-            )
-        )
-        results.append(Accepted(key, incident_id, opened))
-    return results
+async def public_tenant(uow: UnitOfWork, slug: str) -> PublicTenant | None:
+    row = await reports_repo.tenant_by_slug(uow.session, slug)
+    return PublicTenant(row.id, row.name) if row is not None else None
+
+
+async def count_public_submission(
+    uow: UnitOfWork, tenant_id: UUID, client_key: str, now: datetime, window: timedelta
+) -> int:
+    """Counts a public submission of this (keyed) client address; answers the count so far in
+    the current window, this one included."""
+    return await reports_repo.count_hit(
+        uow.session, tenant_id, client_key, report_rules.window_start(now, window)
+    )
+
+
+async def submit_public_report(
+    uow: UnitOfWork, tenant_id: UUID, report: report_rules.PublicReport, now: datetime
+) -> UUID:
+    """004 "Public Intake": stores the reporter (only what the form asks) and the submission,
+    and reports the incident. Answers the pre-allocated incident id."""
+    incident_id, reporter_id = new_id(), new_id()
+    contact = {
+        "name": report.name,
+        "email": str(report.email),
+        "phone": report.phone,
+        "organization": report.organization,
+    }
+    await reports_repo.add_submission(
+        uow.session,
+        tenant_id=tenant_id,
+        incident_id=incident_id,
+        reporter_id=reporter_id,
+        submission_id=new_id(),
+        contact=contact,
+    )
+    uow.emit(
+        IncidentReported(
+            incident_id=incident_id,
+            source=IncidentSource.PUBLIC,
+            title=report.title,
+            description=report.description,
+            category=report.category,
+            detected_at=now,
+            reporter=Reporter(kind="public", id=reporter_id, **contact),
+        ),
+        tenant_id=tenant_id,
+    )
+    return incident_id

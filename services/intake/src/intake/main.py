@@ -1,28 +1,58 @@
 """Intake service: alerts from monitoring (Alertmanager, PagerDuty Events v2, generic webhooks)
 and reports from people, deduplicated into incidents. Entry: `incidentctl serve intake`."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from backbone.app import Service, create_app
-from contracts.events import AlertRepeated, IncidentReported, IntegrationCreated, TenantCreated
+from backbone.consumer import batched
+from contracts.events import (
+    AlertAcknowledged,
+    AlertRepeated,
+    AlertsResolved,
+    ClientOnboarded,
+    ClientUpdated,
+    ComponentRegistered,
+    IncidentClosed,
+    IncidentReported,
+    IncidentResolved,
+    IntegrationCreated,
+    SilenceChanged,
+    TenantCreated,
+)
 from contracts.topics import Topic
-from intake import handlers
+from intake import alerts, handlers
 from intake.config import Settings
+from intake.entrypoints import public, reports
 from intake.entrypoints.api import router
+from intake.entrypoints.silences import router as silences_router
 
 
 def create(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    # One object for both event types, so a run of them is one batch (one statement).
+    close_keys = batched(alerts.close_dedup_keys)
+    repeats = alerts.repeat_announcer(timedelta(seconds=settings.alert_repeat_event_interval_s))
+    clients = batched(handlers.record_clients)
     return create_app(
         Service(
-            settings=settings or Settings(),
+            settings=settings,
             title="Intake service",
             description=__doc__ or "",
-            api=[router],
+            api=[router, silences_router, reports.router, public.pages, public.api],
             handlers={
                 TenantCreated.event_type: handlers.record_tenant,
                 IntegrationCreated.event_type: handlers.record_integration,
+                # Reports from people: the replicas the manual report's pre-checks read.
+                ClientOnboarded.event_type: clients,
+                ClientUpdated.event_type: clients,
+                ComponentRegistered.event_type: batched(handlers.record_components),
+                IncidentResolved.event_type: close_keys,
+                IncidentClosed.event_type: close_keys,
             },
-            subscribes=[Topic.DIRECTORY_EVENTS],
-            publishes=[IncidentReported, AlertRepeated],
+            subscribes=[Topic.DIRECTORY_EVENTS, Topic.INCIDENT_EVENTS],
+            publishes=[IncidentReported, AlertRepeated, AlertAcknowledged, AlertsResolved, SilenceChanged],
+            background=[repeats],
         )
     )

@@ -61,8 +61,8 @@ def test_without_grouping_labels_the_integration_does_not_matter() -> None:
 
 def test_grouping_key_fits_the_column() -> None:
     i = UUID(int=1)
-    long_a = Alert(status="firing", labels={"path": "x" * 2000})
-    long_b = Alert(status="firing", labels={"path": "x" * 1999 + "y"})
-    key = dedup_key(long_a, ["path"], integration_id=i)
+    long_a = Alert(status="firing", labels={"path": "x" * 1000, "host": "h" * 1000})
+    long_b = Alert(status="firing", labels={"path": "x" * 999 + "y", "host": "h" * 1000})
+    key = dedup_key(long_a, ["path", "host"], integration_id=i)
     assert len(key) <= MAX_DEDUP_KEY and key.startswith(f"am:{i}:")
-    assert key != dedup_key(long_b, ["path"], integration_id=i)
+    assert key != dedup_key(long_b, ["path", "host"], integration_id=i)

@@ -61,4 +61,5 @@ async def by_token_sha256(session: AsyncSession, digest: str) -> Integration | N
         impact_rules=tuple(LabelRule.model_validate(r) for r in row.impact_rules),
         default_impact=dict(row.default_impact),
         grouping_labels=tuple(row.grouping_labels),
+        auto_resolve=row.auto_resolve,
     )

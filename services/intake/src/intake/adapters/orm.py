@@ -1,6 +1,19 @@
 """Tables of the intake service (schema ``intake``)."""
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Table, func, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from backbone.db import service_metadata
@@ -36,10 +49,14 @@ integrations = Table(
     Column("grouping_labels", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Resolved alerts resolve the incident. Not in integration.created.v1 yet: always the default.
+    Column("auto_resolve", Boolean, nullable=False, server_default=text("true")),
 )
 
 # Dedup key -> incident. At most one open row per (tenant, key), enforced by the database so
-# several intake replicas agree (DESIGN §4): the partial unique index below.
+# several intake replicas agree (DESIGN §4): the partial unique index below. A row leaves
+# "open" for "resolved" (its alerts resolved, auto-resolve) or "closed" (triage resolved or
+# closed the incident); the next alert with the key then opens a new row and a new incident.
 dedup_keys = Table(
     "dedup_keys",
     metadata,
@@ -52,6 +69,13 @@ dedup_keys = Table(
     Column("first_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("closed_at", DateTime(timezone=True)),
+    Column("integration_id", UUID(as_uuid=True)),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    # When an event last told of this key (its report, then AlertRepeated) and the count it
+    # told: repeats are announced at most once per INTAKE_ALERT_REPEAT_EVENT_INTERVAL_S, so a
+    # storm of repeats is not a storm of events.
+    Column("announced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("announced_count", Integer, nullable=False, server_default="1"),
     Index(
         "uq_dedup_keys_open",
         "tenant_id",
@@ -59,9 +83,17 @@ dedup_keys = Table(
         unique=True,
         postgresql_where=text("status = 'open'"),
     ),
+    Index(
+        "ix_dedup_keys_unannounced",
+        "announced_at",
+        postgresql_where=text("status = 'open' AND alert_count > announced_count"),
+    ),
 )
 
-# Raw alerts, minimized: only what dedup, resolution and the timeline need.
+# Alerts, minimized: one row per alert (fingerprint) of a dedup key's incident and whether it
+# is still firing; an incident auto-resolves when none of its rows is firing. A row is written
+# when the alert first comes and when its status changes (``changed_at``), not on repeats: the
+# dedup key counts those. Only labels and times are kept (annotations, URLs… are dropped).
 alerts = Table(
     "alerts",
     metadata,
@@ -75,4 +107,47 @@ alerts = Table(
     Column("starts_at", DateTime(timezone=True)),
     Column("ends_at", DateTime(timezone=True)),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("dedup_id", UUID(as_uuid=True)),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("uq_alerts_dedup_fingerprint", "dedup_id", "fingerprint", unique=True),
+)
+
+# Token buckets of the per-integration rate limit, shared by every replica (DESIGN §4: replicas
+# share nothing but the database). Refilled from the elapsed time on each take.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("integration_id", UUID(as_uuid=True), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Silences (maintenance windows), per tenant. Expiring one early sets ends_at to the moment.
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("matchers", JSONB, nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("client_id", UUID(as_uuid=True)),
+    Column("created_by", UUID(as_uuid=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_silences_tenant_ends_at", "tenant_id", "ends_at"),
+)
+
+# What silences held back: one row per (silence, dedup key), counted.
+silenced_alerts = Table(
+    "silenced_alerts",
+    metadata,
+    Column("silence_id", UUID(as_uuid=True), nullable=False),
+    Column("dedup_key", String(512), nullable=False),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("alert_count", Integer, nullable=False, server_default="1"),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("silence_id", "dedup_key", name="pk_silenced_alerts"),
 )

@@ -5,24 +5,34 @@ Reference: https://prometheus.io/docs/alerting/latest/configuration/#webhook_con
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
-from urllib.parse import urlencode
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from intake.domain.limits import MAX_ALERTS_PER_REQUEST, Annotations, Labels
+from intake.domain.signals import MAX_DEDUP_KEY, Signal, group_key, label_hash
+
+__all__ = ["MAX_DEDUP_KEY", "Alert", "Webhook", "dedup_key", "fingerprint", "signal", "title"]
 
 
 class Alert(BaseModel):
     model_config = ConfigDict(extra="ignore")  # data minimization: unknown fields are dropped
 
     status: Literal["firing", "resolved"]
-    labels: dict[str, str] = Field(default_factory=dict, max_length=64)
-    annotations: dict[str, str] = Field(default_factory=dict, max_length=64)
+    labels: Labels = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
     startsAt: datetime | None = None
     endsAt: datetime | None = None
     fingerprint: str | None = Field(default=None, max_length=128)
+
+    @cached_property
+    def identity(self) -> str:
+        """The fingerprint, or a hash of the sorted label set (computed once: the dedup key and
+        the stored alert both need it)."""
+        return self.fingerprint or label_hash(self.labels)
 
 
 class Webhook(BaseModel):
@@ -35,37 +45,38 @@ class Webhook(BaseModel):
     groupLabels: dict[str, str] = Field(default_factory=dict)
     commonLabels: dict[str, str] = Field(default_factory=dict)
     commonAnnotations: dict[str, str] = Field(default_factory=dict)
-    alerts: list[Alert] = Field(min_length=1, max_length=1000)
+    alerts: list[Alert] = Field(min_length=1, max_length=MAX_ALERTS_PER_REQUEST)
 
 
 def fingerprint(alert: Alert) -> str:
     """Alertmanager's own fingerprint when sent; else a hash of the sorted label set."""
-    if alert.fingerprint:
-        return alert.fingerprint
-    canonical = "\x00".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-MAX_DEDUP_KEY = 512  # the width of intake.dedup_keys.dedup_key
+    return alert.identity
 
 
 def dedup_key(
     alert: Alert, grouping_labels: list[str] | None = None, *, integration_id: UUID | None = None
 ) -> str:
     """By fingerprint unless the integration groups by labels: then one incident per group of
-    the integration, keyed ``am:<integration id>:<label>=<value>&…`` (sorted, URL-encoded so a
-    value holding ``&`` or ``=`` cannot make two groups collide; a missing label counts as empty,
-    as in Prometheus). Two integrations never share a grouping key; a key too long for the
-    column is replaced by its SHA-256."""
+    the integration, keyed ``am:<integration id>:<label>=<value>&…`` (see ``signals.group_key``)."""
     if grouping_labels:
-        labels = sorted(set(grouping_labels))
-        group = urlencode([(k, alert.labels.get(k, "")) for k in labels])
-        prefix = f"am:{integration_id}:" if integration_id else "am:"
-        key = prefix + group
-        if len(key) > MAX_DEDUP_KEY:
-            key = prefix + "sha256=" + hashlib.sha256(group.encode()).hexdigest()
-        return key
+        return group_key("am", grouping_labels, alert.labels, integration_id)
     return f"am:{fingerprint(alert)}"
+
+
+def signal(alert: Alert, key: str) -> Signal:
+    """The alert as intake keeps it: labels, the two annotations worth showing, times."""
+    return Signal(
+        dedup_key=key,
+        fingerprint=fingerprint(alert),
+        firing=alert.status == "firing",
+        title=title(alert),
+        labels=alert.labels,
+        description=alert.annotations.get("description", "")[:4000],
+        severity=alert.labels.get("severity") or None,
+        starts_at=alert.startsAt,
+        # Alertmanager sends endsAt in the future for firing alerts: only a resolve's is a fact.
+        ends_at=alert.endsAt if alert.status == "resolved" else None,
+    )
 
 
 def title(alert: Alert) -> str:

@@ -31,6 +31,9 @@ class Integration:
     impact_rules: tuple[LabelRule, ...] = ()
     default_impact: Mapping[str, Any] = field(default_factory=dict)
     grouping_labels: tuple[str, ...] = ()
+    # Whether resolved alerts resolve the incident (default on). Not yet in integration.created.v1:
+    # the replica's column defaults to true until directory sends it.
+    auto_resolve: bool = True
 
     def refuses_alertmanager(self) -> str | None:
         """Why this integration may not post Alertmanager webhooks, or None when it may."""
@@ -43,6 +46,15 @@ class Integration:
         if self.kind is IntegrationKind.EVENTS_V2:
             detail += " (an events_v2 routing_key is for POST /v1/alerts/events)"
         return detail
+
+    def refuses_bearer(self, endpoint: str) -> str | None:
+        """Why this integration's token may not be used as a bearer token on ``endpoint``."""
+        if self.kind in ALERTMANAGER_KINDS:
+            return None
+        return (
+            f"integration {self.name!r} is of kind {self.kind.value}; its routing_key is for "
+            f"POST /v1/alerts/events, not {endpoint}"
+        )
 
     def impact(self, labels: Mapping[str, str]) -> ImpactFacts:
         return impact_facts(labels, self.default_impact, self.impact_rules)

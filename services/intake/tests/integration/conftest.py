@@ -1,0 +1,111 @@
+"""Fixtures of intake's alert tests: an intake served in-process, a producer to play directory
+(integration.created.v1) and triage (incident.resolved.v1), and reads of intake's own tables."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select, text
+
+from backbone.db import Database
+from backbone.testing import Stack, eventually, serving, unique
+from contracts.enums import IntegrationKind
+from contracts.envelope import Envelope, EventData
+from contracts.events import IntegrationCreated, token_sha256
+from intake.adapters.orm import dedup_keys, integrations
+from intake.config import Settings
+from intake.main import create
+
+
+@dataclass
+class Alerting:
+    stack: Stack
+    client: httpx.AsyncClient
+    producer: AIOKafkaProducer
+    db: Database
+
+    async def publish(self, event: EventData, tenant_id: UUID) -> Envelope:
+        """As its owner would: the envelope's JSON on the event's topic, keyed by the subject."""
+        envelope = Envelope.wrap(event, source="test", tenant_id=tenant_id)
+        await self.producer.send_and_wait(
+            self.stack.topic_prefix + event.topic,
+            envelope.model_dump_json().encode(),
+            key=envelope.subject.encode(),
+        )
+        return envelope
+
+    async def integration(
+        self, kind: IntegrationKind = IntegrationKind.ALERTMANAGER, **fields: Any
+    ) -> tuple[str, IntegrationCreated]:
+        """A new integration as directory announces it, once intake's replica holds it."""
+        token = unique("tok-") + uuid4().hex
+        event = IntegrationCreated(
+            integration_id=fields.pop("integration_id", uuid4()),
+            tenant_id=fields.pop("tenant_id", uuid4()),
+            kind=kind,
+            name=fields.pop("name", unique("int-")),
+            token_sha256=token_sha256(token),
+            **fields,
+        )
+        await self.publish(event, event.tenant_id)
+        await eventually(lambda: self.replicated(token), what="the integration in intake's replica")
+        return token, event
+
+    async def replicated(self, token: str) -> UUID | None:
+        async with self.db.sessions() as s:
+            found: UUID | None = await s.scalar(
+                select(integrations.c.id).where(integrations.c.token_sha256 == token_sha256(token))
+            )
+            return found
+
+    async def events(self, event_type: str, tenant_id: UUID) -> list[Envelope]:
+        """The tenant's events of a type in intake's outbox, oldest first."""
+        async with self.db.sessions() as s:
+            rows = await s.scalars(
+                text(
+                    "SELECT value FROM intake.outbox WHERE event_type = :t "
+                    "AND convert_from(value, 'UTF8')::jsonb ->> 'tenantid' = :tid ORDER BY id"
+                ),
+                {"t": event_type, "tid": str(tenant_id)},
+            )
+            return [Envelope.model_validate_json(v) for v in rows]
+
+    async def keys(self, tenant_id: UUID) -> list[Any]:
+        async with self.db.sessions() as s:
+            return list(
+                (
+                    await s.execute(
+                        select(dedup_keys)
+                        .where(dedup_keys.c.tenant_id == tenant_id)
+                        .order_by(dedup_keys.c.first_seen_at)
+                    )
+                ).all()
+            )
+
+    async def count_keys(self, tenant_id: UUID, status: str | None = None) -> int:
+        query = select(func.count()).select_from(dedup_keys).where(dedup_keys.c.tenant_id == tenant_id)
+        if status is not None:
+            query = query.where(dedup_keys.c.status == status)
+        async with self.db.sessions() as s:
+            return int(await s.scalar(query) or 0)
+
+
+@pytest.fixture(scope="module")
+async def alerting(stack: Stack) -> AsyncIterator[Alerting]:
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
+    await producer.start()
+    db = Database.connect(stack.database_url, "intake", pool_size=2)
+    try:
+        # Every repeat announced, so tests can see each (the default announces one a minute).
+        settings = stack.settings(Settings, log_level="WARNING", alert_repeat_event_interval_s=0)
+        async with serving(create(settings)) as client:
+            yield Alerting(stack, client, producer, db)
+    finally:
+        await db.dispose()
+        await producer.stop()

@@ -1,0 +1,104 @@
+"""An alert storm over two intake replicas: 20,000 Alertmanager alerts over 1,000 fingerprints,
+in batches of 100 with 8 requests in flight, split across both replicas so that the same
+fingerprints reach both at once. Dedup lives in the database (a partial unique index and an
+upsert), so exactly 1,000 incidents open whatever the interleaving."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select
+
+from backbone.db import Database
+from backbone.testing import Stack, serving
+from contracts.enums import IntegrationKind
+from contracts.events import AlertRepeated, IncidentReported
+from intake.adapters.orm import alerts, dedup_keys
+from intake.config import Settings
+from intake.main import create
+
+from .conftest import Alerting
+
+pytestmark = pytest.mark.integration
+
+ALERTS, FINGERPRINTS, BATCH, IN_FLIGHT = 20_000, 1_000, 100, 8
+
+
+def storm(seed: int = 4) -> list[list[dict[str, Any]]]:
+    order = [i % FINGERPRINTS for i in range(ALERTS)]
+    random.Random(seed).shuffle(order)  # repeats of a fingerprint land in many batches at once
+    batches = []
+    for start in range(0, ALERTS, BATCH):
+        batches.append(
+            [
+                {
+                    "status": "firing",
+                    "fingerprint": f"fp{n:04d}",
+                    "labels": {"alertname": "Storm", "instance": f"host-{n}", "severity": "warning"},
+                    "annotations": {"summary": f"storm on host-{n}"},
+                    "startsAt": "2025-01-01T00:00:00Z",
+                }
+                for n in order[start : start + BATCH]
+            ]
+        )
+    return batches
+
+
+async def test_a_storm_over_two_replicas_opens_one_incident_per_fingerprint(stack: Stack) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
+    await producer.start()
+    db = Database.connect(stack.database_url, "intake", pool_size=2)
+    settings = stack.settings(
+        Settings, log_level="WARNING", db_pool_size=IN_FLIGHT, alert_repeat_event_interval_s=60
+    )
+    try:
+        async with serving(create(settings)) as one, serving(create(settings)) as two:
+            bed = Alerting(stack, one, producer, db)
+            token, integration = await bed.integration(IntegrationKind.ALERTMANAGER)
+            # Both replicas know the token before the storm (each reads the shared replica table).
+            headers = {"Authorization": f"Bearer {token}"}
+            gate = asyncio.Semaphore(IN_FLIGHT)
+            replicas = (one, two)
+
+            async def send(i: int, batch: list[dict[str, Any]]) -> int:
+                body = {"version": "4", "status": "firing", "receiver": "platform", "alerts": batch}
+                client: httpx.AsyncClient = replicas[i % 2]
+                async with gate:
+                    r = await client.post("/v1/alerts/alertmanager", json=body, headers=headers)
+                assert r.status_code == 202, r.text
+                return sum(a["opened"] for a in r.json()["alerts"])
+
+            opened = await asyncio.gather(*(send(i, b) for i, b in enumerate(storm())))
+
+        tenant = integration.tenant_id
+        assert sum(opened) == FINGERPRINTS
+        reported = await bed.events(IncidentReported.event_type, tenant)
+        assert len(reported) == FINGERPRINTS
+        assert len({e.subject for e in reported}) == FINGERPRINTS
+        # Repeats are counted, not announced one event each: none within the minute of the report.
+        assert await bed.events(AlertRepeated.event_type, tenant) == []
+        async with db.sessions() as s:
+            keys, total = (
+                await s.execute(
+                    select(func.count(), func.sum(dedup_keys.c.alert_count)).where(
+                        dedup_keys.c.tenant_id == tenant
+                    )
+                )
+            ).one()
+            rows = (
+                await s.execute(
+                    select(alerts.c.status, func.count())
+                    .where(alerts.c.tenant_id == tenant)
+                    .group_by(alerts.c.status)
+                )
+            ).all()
+        assert (keys, total) == (FINGERPRINTS, ALERTS)  # every alert counted once, on its own key
+        assert [tuple(r) for r in rows] == [("firing", FINGERPRINTS)]  # one row per alert
+    finally:
+        await db.dispose()
+        await producer.stop()
