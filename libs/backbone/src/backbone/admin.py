@@ -473,6 +473,9 @@ def integrations_create(
             "(repeatable; no values: any value).",
         ),
     ] = None,
+    auto_resolve: Annotated[
+        bool, typer.Option(help="Resolve an incident once all its alerts have resolved.")
+    ] = True,
 ) -> None:
     """Create an integration; prints its token (for events_v2 the routing_key), shown once."""
     body = given(
@@ -482,6 +485,7 @@ def integrations_create(
         default_component_id=default_component_id,
         grouping_labels=list(grouping_label or []),
         impact_rules=[impact_rule(text) for text in impact_rule_text or []],
+        auto_resolve=auto_resolve,
     )
     call(ctx, "POST", "/v1/integrations", body)
 

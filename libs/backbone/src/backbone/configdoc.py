@@ -1,5 +1,6 @@
 """The per-service settings tables of docs/configuration.md, generated from the Settings classes
-so the docs never drift from the code: ``uv run python -m backbone.configdoc`` prints them; a
+so the docs never drift from the code: ``uv run python -m backbone.configdoc`` prints them
+(``--write`` updates docs/configuration.md in place); a
 test keeps the document's generated part equal to this output. Every service-specific setting
 must have a ``description`` (the test fails on one without)."""
 
@@ -7,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from pydantic.fields import FieldInfo
@@ -70,5 +73,17 @@ def generated_part(document: str) -> str:
     return document[start : end + len(END)] + "\n"
 
 
+def write(path: Path) -> None:
+    """Replace the document's generated part with the current one."""
+    document = path.read_text()
+    old = generated_part(document)
+    if not old:
+        raise SystemExit(f"{path} has no generated part ({BEGIN!r} … {END!r})")
+    path.write_text(document.replace(old, render()))
+
+
 if __name__ == "__main__":
-    print(render(), end="")
+    if sys.argv[1:2] == ["--write"]:
+        write(Path(sys.argv[2]) if len(sys.argv) > 2 else Path("docs/configuration.md"))
+    else:
+        print(render(), end="")

@@ -28,6 +28,7 @@ class UnitOfWork:
         self.source = source
         self._on_commit = on_commit
         self._pending: list[Envelope] = []
+        self._flushed = False
         self.session: AsyncSession
 
     async def __aenter__(self) -> Self:
@@ -85,12 +86,17 @@ class UnitOfWork:
         )
         self.committed_events = self._pending
         self._pending = []
+        self._flushed = True
 
     async def commit(self) -> None:
+        wrote_events = bool(self._pending)
         await self.flush_events()
         await self.session.commit()
-        if self._on_commit is not None:
+        # Wake the relay only when there is something to relay (events flushed earlier in
+        # this transaction count too): an empty round costs a query on the hot path.
+        if self._on_commit is not None and (wrote_events or self._flushed):
             self._on_commit()
+        self._flushed = False
 
     async def rollback(self) -> None:
         self._pending = []

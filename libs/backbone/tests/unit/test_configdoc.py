@@ -12,7 +12,7 @@ DOC = Path(__file__).resolve().parents[4] / "docs" / "configuration.md"
 
 def test_the_documented_settings_are_the_code_s() -> None:
     assert configdoc.generated_part(DOC.read_text()) == configdoc.render(), (
-        "docs/configuration.md is stale: paste the output of `uv run python -m backbone.configdoc`"
+        "docs/configuration.md is stale: run `uv run python -m backbone.configdoc --write`"
     )
 
 

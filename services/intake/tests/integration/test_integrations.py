@@ -285,3 +285,22 @@ async def test_many_alerts_in_a_row_keep_deduplicating(bed: Bed) -> None:
         assert r.status_code == 202, (i, r.text)
         first, repeat = r.json()["alerts"]
         assert first["opened"] and not repeat["opened"] and first["incident_id"] == repeat["incident_id"]
+
+
+async def test_an_integration_that_does_not_auto_resolve_keeps_its_incident_open(bed: Bed) -> None:
+    """`auto_resolve: false` in directory's event: resolved alerts are recorded, the incident
+    stays open (a person resolves it), and a repeat of the alert still attaches to it."""
+    token, event = integration(auto_resolve=False)
+    await bed.publish(event)
+    fp = unique("fp")
+    opened = (await bed.accepted(token, alert(fp))).json()["alerts"][0]
+    resolved = {**alert(fp), "status": "resolved", "endsAt": "2025-01-01T00:05:00Z"}
+    answer = (await bed.post(token, resolved)).json()["alerts"][0]
+    assert answer["outcome"] == "recorded", answer
+    again = (await bed.post(token, alert(fp))).json()["alerts"][0]
+    assert again["incident_id"] == opened["incident_id"] and not again["opened"]
+    async with bed.db.sessions() as s:
+        kinds = (
+            await s.scalars(select(outbox.c.event_type).where(outbox.c.key == opened["incident_id"]))
+        ).all()
+    assert "intake.alerts_resolved.v1" not in kinds

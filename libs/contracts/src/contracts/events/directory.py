@@ -189,6 +189,8 @@ class IntegrationCreated(EventData):
     impact_rules: list[LabelRule] = []
     default_impact: ImpactFacts = ImpactFacts()
     grouping_labels: list[str] = []
+    # Resolve the incident once every alert of its dedup key has resolved (issue 4: default on).
+    auto_resolve: bool = True
     token_sha256: str
 
 

@@ -155,6 +155,7 @@ integrations = Table(
     Column("impact_rules", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("default_impact", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("grouping_labels", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("auto_resolve", Boolean, nullable=False, server_default=text("true")),
     Column("token_prefix", String(16), nullable=False),
     Column("token_sha256", String(64), nullable=False, unique=True),
     *_stamps(),

@@ -536,6 +536,9 @@ class IntegrationIn(Strict):
         max_length=20,
         description="One incident per distinct value set of these labels.",
     )
+    auto_resolve: bool = Field(
+        default=True, description="Resolve the incident once every alert of its dedup key has resolved."
+    )
 
 
 class IntegrationOut(Out):
@@ -548,6 +551,7 @@ class IntegrationOut(Out):
     impact_rules: list[LabelRule]
     default_impact: ImpactFacts
     grouping_labels: list[str]
+    auto_resolve: bool
     token_prefix: str
     created_at: datetime
 

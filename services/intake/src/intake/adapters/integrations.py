@@ -19,6 +19,7 @@ _REPLICATED = (
     "impact_rules",
     "default_impact",
     "grouping_labels",
+    "auto_resolve",
     "token_sha256",
 )
 
@@ -36,6 +37,7 @@ async def upsert(session: AsyncSession, event: IntegrationCreated) -> None:
         impact_rules=[r.model_dump(mode="json") for r in event.impact_rules],
         default_impact=event.default_impact.model_dump(mode="json", exclude_none=True),
         grouping_labels=list(event.grouping_labels),
+        auto_resolve=event.auto_resolve,
         token_sha256=event.token_sha256.lower(),
     )
     await session.execute(
