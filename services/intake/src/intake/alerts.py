@@ -131,7 +131,8 @@ async def accept_signals(
                 tenant_id=tenant_id,
             )
 
-    if resolving and integration.auto_resolve:
+    # A PagerDuty-format `resolve` is an explicit command: it resolves whatever the setting.
+    if resolving and (integration.auto_resolve or source is IncidentSource.EVENTS_V2):
         ids = [rows[k].id for k in sorted(resolving) if k in rows]
         for _, key, incident_id in await dedup.resolve_quiet(uow.session, ids, now):
             uow.emit(
