@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -25,7 +26,8 @@ from backbone.auth import TokenSigner, generate_keypair
 from backbone.kafka import create_topics, delete_topics
 from backbone.migrations import upgrade
 from backbone.settings import ServiceSettings
-from contracts.topics import SERVICES, TOPIC_SPECS, TopicSpec
+from contracts.envelope import Envelope, EventData
+from contracts.topics import SERVICES, TOPIC_SPECS, Topic, TopicSpec
 
 T = TypeVar("T")
 S = TypeVar("S", bound=ServiceSettings)
@@ -153,6 +155,42 @@ class Stack:
 
     async def delete_topics(self, prefix: str | None = None) -> None:
         await delete_topics(self.kafka_bootstrap_servers, prefix=prefix or self.topic_prefix)
+
+
+# The service that owns each topic: who a test publishing "as the owner would" pretends to be.
+OWNERS = {
+    Topic.DIRECTORY_EVENTS: "directory",
+    Topic.DIRECTORY_STATE: "directory",
+    Topic.INTAKE_EVENTS: "intake",
+    Topic.INCIDENT_EVENTS: "triage",
+    Topic.SLA_EVENTS: "sla",
+    Topic.CHANGE_EVENTS: "changes",
+    Topic.NOTIFICATION_EVENTS: "notifications",
+    Topic.AUDIT_EVENTS: "audit",
+}
+
+
+async def send(producer: AIOKafkaProducer, topic_prefix: str, envelope: Envelope) -> Envelope:
+    """An envelope on its topic, keyed by its subject, as the outbox relay sends it."""
+    await producer.send_and_wait(
+        topic_prefix + envelope.topic.value,
+        envelope.model_dump_json().encode(),
+        key=envelope.subject.encode(),
+    )
+    return envelope
+
+
+async def publish(
+    producer: AIOKafkaProducer,
+    topic_prefix: str,
+    data: EventData,
+    *,
+    tenant_id: uuid.UUID | None,
+    source: str | None = None,
+) -> Envelope:
+    """Publish an event as its owner would (``source`` defaults to the topic's owner)."""
+    envelope = Envelope.wrap(data, source=source or OWNERS[data.topic], tenant_id=tenant_id)
+    return await send(producer, topic_prefix, envelope)
 
 
 def unique(prefix: str) -> str:

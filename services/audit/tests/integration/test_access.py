@@ -19,9 +19,9 @@ from audit.adapters.orm import audit_log
 from audit.config import Settings as AuditSettings
 from audit.main import create as create_audit
 from backbone.db import Database
-from backbone.testing import Stack, eventually, serving
+from backbone.testing import Stack, eventually, publish, serving
 from contracts.enums import IncidentSource, VendorType
-from contracts.envelope import Envelope, EventData, new_id
+from contracts.envelope import EventData, new_id
 from contracts.events import IncidentReported, VendorRegistered
 
 pytestmark = pytest.mark.integration
@@ -43,13 +43,7 @@ class Env:
     vendor_event: UUID | None = None
 
     async def publish(self, data: EventData, tenant_id: UUID) -> UUID:
-        source = "directory" if data.topic.value.startswith("directory") else "intake"
-        envelope = Envelope.wrap(data, source=source, tenant_id=tenant_id)
-        await self.producer.send_and_wait(
-            self.stack.topic_prefix + data.topic.value,
-            envelope.model_dump_json().encode(),
-            key=envelope.subject.encode(),
-        )
+        envelope = await publish(self.producer, self.stack.topic_prefix, data, tenant_id=tenant_id)
         self.events.setdefault(tenant_id, set()).add(envelope.id)
         return envelope.id
 

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, serving, unique
+from backbone.testing import Stack, eventually, publish, serving, unique
 from contracts.enums import IntegrationKind
 from contracts.envelope import Envelope, EventData
 from contracts.events import IntegrationCreated, token_sha256
@@ -32,13 +32,7 @@ class Alerting:
 
     async def publish(self, event: EventData, tenant_id: UUID) -> Envelope:
         """As its owner would: the envelope's JSON on the event's topic, keyed by the subject."""
-        envelope = Envelope.wrap(event, source="test", tenant_id=tenant_id)
-        await self.producer.send_and_wait(
-            self.stack.topic_prefix + event.topic,
-            envelope.model_dump_json().encode(),
-            key=envelope.subject.encode(),
-        )
-        return envelope
+        return await publish(self.producer, self.stack.topic_prefix, event, tenant_id=tenant_id)
 
     async def integration(
         self, kind: IntegrationKind = IntegrationKind.ALERTMANAGER, **fields: Any

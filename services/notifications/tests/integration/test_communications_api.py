@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, serving
+from backbone.testing import Stack, eventually, publish, serving
 from contracts.enums import ChannelKind, IncidentSource, Role, Severity, UserStatus
 from contracts.envelope import Envelope, EventData, new_id
 from contracts.events import (
@@ -65,12 +65,7 @@ class Env:
     smtp: SmtpSink
 
     async def publish(self, data: EventData, tenant_id: UUID, source: str = "directory") -> None:
-        envelope = Envelope.wrap(data, source=source, tenant_id=tenant_id)
-        await self.producer.send_and_wait(
-            self.stack.topic_prefix + data.topic.value,
-            envelope.model_dump_json().encode(),
-            key=envelope.subject.encode(),
-        )
+        await publish(self.producer, self.stack.topic_prefix, data, tenant_id=tenant_id, source=source)
 
     def as_user(self, name: str) -> dict[str, str]:
         """A token for one of the world's users (its role and links as registered)."""

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from backbone import testing
 from backbone.db import Database
 from backbone.testing import Stack, eventually, new_tenant, serving, sign_in
 from contracts.enums import CommunicationType, DeliveryMethod, RecipientType, ReminderChannel, Role
@@ -338,13 +339,7 @@ async def test_communications_and_reminders_are_delivered_directly(stack: Stack)
     await producer.start()
 
     async def publish(data: EventData, source: str) -> Envelope:
-        envelope = Envelope.wrap(data, source=source, tenant_id=tenant)
-        await producer.send_and_wait(
-            stack.topic_prefix + data.topic,
-            envelope.model_dump_json().encode(),
-            key=envelope.subject.encode(),
-        )
-        return envelope
+        return await testing.publish(producer, stack.topic_prefix, data, tenant_id=tenant, source=source)
 
     db = Database.connect(stack.database_url, "notifications", pool_size=1)
     try:

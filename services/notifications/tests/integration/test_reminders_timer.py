@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, serving
+from backbone.testing import Stack, eventually, publish, serving
 from backbone.timers import ManualClock
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource, Role, Severity, UserStatus
@@ -56,12 +56,7 @@ class Env:
     users: dict[str, UUID] = field(default_factory=dict)
 
     async def publish(self, data: EventData, tenant_id: UUID, source: str) -> None:
-        envelope = Envelope.wrap(data, source=source, tenant_id=tenant_id)
-        await self.producer.send_and_wait(
-            self.stack.topic_prefix + data.topic.value,
-            envelope.model_dump_json().encode(),
-            key=envelope.subject.encode(),
-        )
+        await publish(self.producer, self.stack.topic_prefix, data, tenant_id=tenant_id, source=source)
 
     def auth(self, name: str) -> dict[str, str]:
         role, tenant, linked = USERS[name]

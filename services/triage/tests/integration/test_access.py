@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from backbone.auth import ALGORITHM, AUDIENCE, ISSUER, TokenSigner, generate_keypair
 from backbone.db import Database
-from backbone.testing import Stack, eventually, serving
+from backbone.testing import Stack, eventually, publish, serving
 from contracts.enums import Degradation, IncidentSource, Role, UserStatus
-from contracts.envelope import Envelope, EventData, new_id
+from contracts.envelope import EventData, new_id
 from contracts.events import ComponentRegistered, IncidentReported, UserRegistered, UserUpdated
 from contracts.events.intake import ImpactFacts
 from triage.adapters.orm import components
@@ -63,13 +63,7 @@ class Env:
     world: World
 
     async def publish(self, data: EventData, tenant_id: UUID) -> None:
-        source = "directory" if data.topic.value.startswith("directory") else "intake"
-        envelope = Envelope.wrap(data, source=source, tenant_id=tenant_id)
-        await self.producer.send_and_wait(
-            self.stack.topic_prefix + data.topic.value,
-            envelope.model_dump_json().encode(),
-            key=envelope.subject.encode(),
-        )
+        await publish(self.producer, self.stack.topic_prefix, data, tenant_id=tenant_id)
 
     def admin(self, tenant_id: UUID | None = None) -> dict[str, str]:
         return self.stack.auth(tenant_id=tenant_id or self.world.tenant_a, role="system_administrator")

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import select, update
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, serving
+from backbone.testing import Stack, eventually, publish, send, serving
 from backbone.timers import ManualClock
 from contracts.enums import EscalationTrigger, IncidentSource, Role, SlaClockKind
 from contracts.envelope import Envelope, EventData, new_id
@@ -46,16 +46,10 @@ class Env:
     manager: UUID = field(default_factory=uuid4)
 
     async def publish(self, data: EventData, tenant_id: UUID, source: str) -> Envelope:
-        envelope = Envelope.wrap(data, source=source, tenant_id=tenant_id)
-        await self.send(envelope)
-        return envelope
+        return await publish(self.producer, self.stack.topic_prefix, data, tenant_id=tenant_id, source=source)
 
     async def send(self, envelope: Envelope) -> None:
-        await self.producer.send_and_wait(
-            self.stack.topic_prefix + envelope.topic.value,
-            envelope.model_dump_json().encode(),
-            key=envelope.subject.encode(),
-        )
+        await send(self.producer, self.stack.topic_prefix, envelope)
 
     def admin(self, tenant_id: UUID | None = None, role: Role = Role.INCIDENT_MANAGER) -> dict[str, str]:
         tenant_id = tenant_id or self.tenant
