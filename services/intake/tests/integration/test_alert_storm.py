@@ -1,7 +1,8 @@
 """An alert storm over two intake replicas: 20,000 Alertmanager alerts over 1,000 fingerprints,
 in batches of 100 with 8 requests in flight, split across both replicas so that the same
 fingerprints reach both at once. Dedup lives in the database (a partial unique index and an
-upsert), so exactly 1,000 incidents open whatever the interleaving."""
+upsert), so exactly 1,000 incidents open whatever the interleaving: 1,000 reports leave intake
+and triage, running beside them, records exactly 1,000 incidents."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, serving
+from backbone.testing import Stack, eventually, serving
 from contracts.enums import IntegrationKind
 from contracts.events import AlertRepeated, IncidentReported
 from intake.adapters.orm import alerts, dedup_keys
 from intake.config import Settings
 from intake.main import create
+from triage.adapters.orm import incidents
+from triage.config import Settings as TriageSettings
+from triage.main import create as create_triage
 
 from .conftest import Alerting
 
@@ -53,11 +57,16 @@ async def test_a_storm_over_two_replicas_opens_one_incident_per_fingerprint(stac
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
     await producer.start()
     db = Database.connect(stack.database_url, "intake", pool_size=2)
+    triage_db = Database.connect(stack.database_url, "triage", pool_size=1)
     settings = stack.settings(
         Settings, log_level="WARNING", db_pool_size=IN_FLIGHT, alert_repeat_event_interval_s=60
     )
     try:
-        async with serving(create(settings)) as one, serving(create(settings)) as two:
+        async with (
+            serving(create(settings)) as one,
+            serving(create(settings)) as two,
+            serving(create_triage(stack.settings(TriageSettings, log_level="WARNING"))),
+        ):
             bed = Alerting(stack, one, producer, db)
             token, integration = await bed.integration(IntegrationKind.ALERTMANAGER)
             # Both replicas know the token before the storm (each reads the shared replica table).
@@ -75,7 +84,16 @@ async def test_a_storm_over_two_replicas_opens_one_incident_per_fingerprint(stac
 
             opened = await asyncio.gather(*(send(i, b) for i, b in enumerate(storm())))
 
-        tenant = integration.tenant_id
+            async def recorded() -> int | None:
+                async with triage_db.sessions() as s:
+                    n = await s.scalar(
+                        select(func.count()).select_from(incidents).where(incidents.c.tenant_id == tenant)
+                    )
+                return int(n or 0) if n == FINGERPRINTS else None
+
+            tenant = integration.tenant_id
+            await eventually(recorded, within=60, what="triage to record the storm's incidents")
+
         assert sum(opened) == FINGERPRINTS
         reported = await bed.events(IncidentReported.event_type, tenant)
         assert len(reported) == FINGERPRINTS
@@ -100,5 +118,6 @@ async def test_a_storm_over_two_replicas_opens_one_incident_per_fingerprint(stac
         assert (keys, total) == (FINGERPRINTS, ALERTS)  # every alert counted once, on its own key
         assert [tuple(r) for r in rows] == [("firing", FINGERPRINTS)]  # one row per alert
     finally:
+        await triage_db.dispose()
         await db.dispose()
         await producer.stop()
