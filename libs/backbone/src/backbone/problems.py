@@ -9,12 +9,14 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+# untranslatable_character (NUL in jsonb), character_not_in_repertoire (NUL in text)
+UNSTORABLE_TEXT = frozenset({"22P05", "22021"})
 
 
 class Problem(Exception):
@@ -101,6 +103,20 @@ def install(app: FastAPI) -> None:
         if sqlstate == "23503":
             return problem_response(
                 422, "Unprocessable content", "refers to a record that does not exist", request.url.path
+            )
+        return await _unexpected(request, exc)
+
+    @app.exception_handler(DBAPIError)
+    async def _unstorable(request: Request, exc: DBAPIError) -> JSONResponse:
+        # Text PostgreSQL cannot store (a NUL character, in text or jsonb) is bad input, not a
+        # fault: 422. The transaction was rolled back, nothing was written.
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if sqlstate in UNSTORABLE_TEXT:
+            return problem_response(
+                422,
+                "Unprocessable content",
+                "the request holds text that cannot be stored (a NUL character, \\u0000)",
+                request.url.path,
             )
         return await _unexpected(request, exc)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 from uuid import UUID
 
-import uuid_utils
+import uuid_utils.compat
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.topics import Topic
@@ -14,7 +14,7 @@ from contracts.topics import Topic
 
 def new_id() -> UUID:
     """A UUIDv7: time-ordered, so ids sort by creation and index well."""
-    return UUID(str(uuid_utils.uuid7()))
+    return uuid_utils.compat.uuid7()  # the stdlib UUID type, made without a string round trip
 
 
 def utcnow() -> datetime:

@@ -334,6 +334,35 @@ async def _contractual_p1(uow: UnitOfWork, client_ids: set[UUID]) -> set[UUID]:
     return set(rows.all())
 
 
+_INSERT_INCIDENTS = insert(incidents).on_conflict_do_nothing(index_elements=["id"]).returning(incidents.c.id)
+
+
+class _HistoryIndex:
+    """Earlier incidents by (tenant, dedup key) and (tenant, component), so a batch's recurrence
+    checks each look at the priors that can match, not the whole history (quadratic in a storm)."""
+
+    def __init__(self, priors: list[Prior]) -> None:
+        self._by_key: dict[tuple[UUID, str], list[Prior]] = defaultdict(list)
+        self._by_component: dict[tuple[UUID, UUID], list[Prior]] = defaultdict(list)
+        for prior in priors:
+            self.append(prior)
+
+    def append(self, prior: Prior) -> None:
+        if prior.dedup_key is not None:
+            self._by_key[(prior.tenant_id, prior.dedup_key)].append(prior)
+        if prior.component_id is not None:
+            self._by_component[(prior.tenant_id, prior.component_id)].append(prior)
+
+    def candidates(self, tenant_id: UUID, dedup_key: str | None, component_id: UUID | None) -> list[Prior]:
+        """Every prior that could make an incident with this key or component recurrent."""
+        found: list[Prior] = []
+        if dedup_key is not None:
+            found += self._by_key.get((tenant_id, dedup_key), ())
+        if component_id is not None:
+            found += self._by_component.get((tenant_id, component_id), ())
+        return found
+
+
 async def open_incidents(
     uow: UnitOfWork,
     reports: list[tuple[Envelope, IncidentReported]],
@@ -368,7 +397,7 @@ async def open_incidents(
         linked_all[event.incident_id] = links(tenant_id, event.client_id, component)
     await catalogs.ensure_seeded(uow.session, by_tenant)
     initial = await catalogs.default_statuses(uow.session, by_tenant)
-    history = await _history(uow, todo, recurrence_window)
+    history = _HistoryIndex(await _history(uow, todo, recurrence_window))
     priority_clients = await _contractual_p1(
         uow, {lk.client_id for lk in linked_all.values() if lk.client_id is not None}
     )
@@ -383,7 +412,7 @@ async def open_incidents(
             impact = with_component_facts(event.impact, tenant_id, component)
             contractual = linked.client_id in priority_clients
             recurrent = is_recurrent(
-                history,
+                history.candidates(tenant_id, event.dedup_key, event.component_id),
                 tenant_id=tenant_id,
                 dedup_key=event.dedup_key,
                 component_id=event.component_id,
@@ -442,9 +471,9 @@ async def open_incidents(
             )
             causes[event.incident_id] = (tenant_id, envelope)
     # ON CONFLICT: a replica that took over the partition may be handling the same report.
-    inserted = await uow.session.scalars(
-        insert(incidents).values(rows).on_conflict_do_nothing(index_elements=["id"]).returning(incidents.c.id)
-    )
+    # Rows as parameters of one cached statement (sent as multi-row inserts), not a statement
+    # built and compiled per batch from the rows' values.
+    inserted = await uow.session.scalars(_INSERT_INCIDENTS, rows)
     for incident_id in inserted.all():
         tenant_id, envelope = causes[incident_id]
         uow.emit(pending[incident_id], tenant_id=tenant_id, caused_by=envelope)

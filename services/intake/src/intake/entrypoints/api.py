@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from pydantic_core import to_json
 from sqlalchemy.exc import DBAPIError
 
 from backbone.app import RuntimeDep, UowDep
@@ -24,12 +25,14 @@ from contracts.events import token_sha256
 from intake import alerts
 from intake.adapters import integrations as integrations_repo
 from intake.adapters import rate_limits
+from intake.coalesce import Coalescer
 from intake.config import Settings
 from intake.domain import alertmanager as am
 from intake.domain import events_v2 as ev2
 from intake.domain import generic
 from intake.domain.integrations import Integration
 from intake.domain.limits import MAX_BODY_BYTES
+from intake.domain.signals import Signal
 
 
 class ContentTooLarge(Problem):
@@ -139,6 +142,47 @@ async def _once(
     raise AssertionError("unreachable")
 
 
+async def _accept(
+    request: Request,
+    uow: UnitOfWork,
+    runtime: RuntimeDep,
+    integration: Integration,
+    source: IncidentSource,
+    signals: list[Signal],
+) -> Response:
+    """Accepts the alerts: firing ones without an Idempotency-Key by group commit with the other
+    requests of the integration in flight in this process (intake/coalesce.py), else (or when
+    that transaction failed) in the request's own transaction."""
+    if IDEMPOTENCY_HEADER not in request.headers and all(s.firing for s in signals):
+        coalescer = getattr(request.app.state, "alert_coalescer", None)
+        if coalescer is None:
+            coalescer = request.app.state.alert_coalescer = Coalescer()
+        accepted = await coalescer.accept(uow, integration, source, signals, _repeat_every(runtime))
+        if accepted is not None:
+            # The AlertsAccepted document, encoded at once (no model per alert): a storm's answers.
+            document = {
+                "status": "accepted",
+                "alerts": [
+                    {
+                        "dedup_key": a.dedup_key,
+                        "incident_id": a.incident_id,
+                        "opened": a.opened,
+                        "outcome": a.outcome,
+                    }
+                    for a in accepted
+                ],
+            }
+            return Response(to_json(document), status_code=202, media_type="application/json")
+
+    async def accept() -> tuple[int, AlertsAccepted]:
+        accepted = await alerts.accept_signals(
+            uow, integration, source, signals, repeat_every=_repeat_every(runtime)
+        )
+        return 202, _accepted(accepted)
+
+    return await _once(request, uow, integration, accept)
+
+
 def _repeat_every(runtime: RuntimeDep) -> timedelta:
     return timedelta(seconds=cast(Settings, runtime.settings).alert_repeat_event_interval_s)
 
@@ -170,27 +214,20 @@ async def _throttled(
 @router.post("/alerts/alertmanager", status_code=status.HTTP_202_ACCEPTED, response_model=AlertsAccepted)
 async def alertmanager_webhook(
     body: am.Webhook, request: Request, uow: UowDep, runtime: RuntimeDep, integration: IntegrationDep
-) -> JSONResponse:
+) -> Response:
     """Alertmanager webhook (version 4), authenticated by an alertmanager or generic integration's
     token (`Authorization: Bearer <token>`). Firing alerts open or update an incident of the
     integration's tenant; resolved ones resolve it once all its alerts have resolved. Not rate
     limited (Alertmanager groups and throttles itself). Accepts an Idempotency-Key header."""
     grouping = list(integration.grouping_labels)
     signals = [am.signal(a, am.dedup_key(a, grouping, integration_id=integration.id)) for a in body.alerts]
-
-    async def accept() -> tuple[int, AlertsAccepted]:
-        accepted = await alerts.accept_signals(
-            uow, integration, IncidentSource.ALERTMANAGER, signals, repeat_every=_repeat_every(runtime)
-        )
-        return 202, _accepted(accepted)
-
-    return await _once(request, uow, integration, accept)
+    return await _accept(request, uow, runtime, integration, IncidentSource.ALERTMANAGER, signals)
 
 
 @router.post("/alerts/generic", status_code=status.HTTP_202_ACCEPTED, response_model=AlertsAccepted)
 async def generic_webhook(
     body: generic.GenericBody, request: Request, uow: UowDep, runtime: RuntimeDep, integration: IntegrationDep
-) -> JSONResponse:
+) -> Response:
     """Generic alerts: one alert object or an array of them (docs/intake.md), authenticated by a
     generic or alertmanager integration's token. Rate limited per integration (429 with
     Retry-After). Accepts an Idempotency-Key header."""
@@ -201,14 +238,7 @@ async def generic_webhook(
     signals = [
         generic.signal(a, generic.dedup_key(a, grouping, integration_id=integration.id)) for a in items
     ]
-
-    async def accept() -> tuple[int, AlertsAccepted]:
-        accepted = await alerts.accept_signals(
-            uow, integration, IncidentSource.GENERIC, signals, repeat_every=_repeat_every(runtime)
-        )
-        return 202, _accepted(accepted)
-
-    return await _once(request, uow, integration, accept)
+    return await _accept(request, uow, runtime, integration, IncidentSource.GENERIC, signals)
 
 
 def _invalid_event(errors: list[str]) -> JSONResponse:
