@@ -28,11 +28,13 @@ from contracts.events import (
     CommunicationRecorded,
     IncidentEvent,
     NotificationFailed,
+    NotificationPreferencesChanged,
     NotificationSent,
     ReminderDispatched,
     RoutingRuleChanged,
     SlaAtRisk,
     SlaBreached,
+    TemplateOverrideChanged,
     UserRegistered,
     UserUpdated,
 )
@@ -905,8 +907,13 @@ async def put_template(
             ).returning(template_overrides)
         )
     ).one()
-    # Templates are configuration: announced like a rule change would be? There is no contract
-    # event for them; the override's own row keeps who changed it last via the audit of the API.
+    uow.emit(
+        TemplateOverrideChanged(
+            template_event_type=event_type, channel_kind=kind, subject_template=subject, body_template=body
+        ),
+        tenant_id=caller.tenant_id,
+        actor=caller.actor,
+    )
     return dict(row._mapping)
 
 
@@ -920,6 +927,11 @@ async def delete_template(uow: UnitOfWork, caller: Principal, event_type: str, k
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         raise NotFound(f"no override for {event_type} on {kind.value}")
+    uow.emit(
+        TemplateOverrideChanged(template_event_type=event_type, channel_kind=kind, removed=True),
+        tenant_id=caller.tenant_id,
+        actor=caller.actor,
+    )
 
 
 async def list_templates(uow: UnitOfWork, caller: Principal) -> list[dict[str, Any]]:
@@ -960,6 +972,17 @@ async def put_preferences(
             ).returning(preferences)
         )
     ).one()
+    uow.emit(
+        NotificationPreferencesChanged(
+            user_id=user_id,
+            muted_kinds=row["muted_kinds"],
+            muted_event_types=row["muted_event_types"],
+            min_severity=row["min_severity"],
+            slack_handle=row["slack_handle"],
+        ),
+        tenant_id=caller.tenant_id,
+        actor=caller.actor,
+    )
     return dict(saved._mapping)
 
 

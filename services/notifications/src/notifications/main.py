@@ -10,11 +10,13 @@ from contracts.events import (
     CommunicationRecorded,
     CommunicationStatusChanged,
     NotificationFailed,
+    NotificationPreferencesChanged,
     NotificationSent,
     ReminderCancelled,
     ReminderDispatched,
     ReminderScheduled,
     RoutingRuleChanged,
+    TemplateOverrideChanged,
 )
 from contracts.topics import Topic
 from notifications import communication_handlers, handlers
@@ -55,6 +57,8 @@ def create(
                 NotificationFailed,
                 ChannelChanged,
                 RoutingRuleChanged,
+                TemplateOverrideChanged,
+                NotificationPreferencesChanged,
                 CommunicationRecorded,
                 CommunicationStatusChanged,
                 ReminderScheduled,

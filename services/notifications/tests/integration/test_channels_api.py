@@ -12,11 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from backbone.db import Database
-from backbone.testing import Stack, serving
+from backbone.testing import Stack, eventually, publish, serving
+from contracts.enums import Role
+from contracts.events import UserRegistered
 from notifications.adapters.orm import channels, outbox
 from notifications.config import Settings
 from notifications.main import create
@@ -43,6 +46,14 @@ async def db(stack: Stack) -> AsyncIterator[Database]:
 
 def admin(stack: Stack, tenant: uuid.UUID) -> dict[str, str]:
     return stack.auth(tenant_id=tenant, role="system_administrator")
+
+
+async def announced(db: Database, event_type: str, tenant: uuid.UUID) -> list[dict[str, Any]]:
+    """The payloads of the tenant's events of this type in the outbox, oldest first."""
+    async with db.sessions() as s:
+        query = select(outbox.c.value).where(outbox.c.event_type == event_type).order_by(outbox.c.id)
+        values = (await s.scalars(query)).all()
+    return [e["data"] for e in map(json.loads, values) if e["tenantid"] == str(tenant)]
 
 
 async def test_webhook_channel_keeps_its_secret_encrypted_and_test_send_signs(
@@ -138,7 +149,7 @@ async def test_secret_references_and_validation(api: httpx.AsyncClient, stack: S
     assert duplicate.status_code == 409
 
 
-async def test_access_rules_and_templates(api: httpx.AsyncClient, stack: Stack) -> None:
+async def test_access_rules_and_templates(api: httpx.AsyncClient, stack: Stack, db: Database) -> None:
     tenant, other = uuid.uuid4(), uuid.uuid4()
     auth = admin(stack, tenant)
     hook = await api.post(
@@ -211,6 +222,14 @@ async def test_access_rules_and_templates(api: httpx.AsyncClient, stack: Stack) 
     ).status_code == 404
     assert (await api.delete("/v1/templates/incident.created.v1/email", headers=auth)).status_code == 204
 
+    # Every change of a template is an event (the audit trail has them), the refused ones none.
+    changes = await announced(db, "notification_template.changed.v1", tenant)
+    assert [(c["template_event_type"], c["removed"]) for c in changes] == [
+        ("incident.created.v1", False),
+        ("incident.created.v1", True),
+    ]
+    assert changes[0]["subject_template"] == "ALERT {{ reference_code }}"
+
 
 async def test_test_send_to_an_unreachable_webhook_is_retried_then_fails(
     stack: Stack,
@@ -240,3 +259,45 @@ async def test_test_send_to_an_unreachable_webhook_is_retried_then_fails(
         assert result.json()["status"] == "failed" and result.json()["attempts"] == 2
         assert result.json()["last_error"].startswith("HTTP 503")
         assert len(rx.requests) == 2
+
+
+async def test_a_user_s_preferences_are_kept_and_announced(
+    api: httpx.AsyncClient, stack: Stack, db: Database
+) -> None:
+    tenant, user_id = uuid.uuid4(), uuid.uuid4()
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await publish(
+            producer,
+            stack.topic_prefix,
+            UserRegistered(
+                user_id=user_id, tenant_id=tenant, role=Role.TECHNICAL_SUPPORT, email="tess@ops.example"
+            ),
+            tenant_id=tenant,
+        )
+    finally:
+        await producer.stop()
+    url = f"/v1/users/{user_id}/notification-preferences"
+
+    async def known() -> bool:
+        return (await api.get(url, headers=admin(stack, tenant))).status_code == 200
+
+    await eventually(known, what="notifications to replicate the user")
+    wanted = {"muted_kinds": ["email"], "min_severity": "P2", "slack_handle": "U024BE7LH"}
+    saved = await api.put(url, json=wanted, headers=admin(stack, tenant))
+    assert saved.status_code == 200, saved.text
+    assert {k: saved.json()[k] for k in wanted} == wanted
+    assert (await api.put(url, json=wanted, headers=admin(stack, uuid.uuid4()))).status_code == 404
+    bad = await api.put(url, json={"muted_kinds": ["pager"]}, headers=admin(stack, tenant))
+    assert bad.status_code == 422
+    changes = await announced(db, "notification_preferences.changed.v1", tenant)
+    assert changes == [
+        {
+            "user_id": str(user_id),
+            "muted_kinds": ["email"],
+            "muted_event_types": [],
+            "min_severity": "P2",
+            "slack_handle": "U024BE7LH",
+        }
+    ]

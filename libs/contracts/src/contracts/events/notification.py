@@ -180,3 +180,33 @@ class ReminderCancelled(EventData):
     reason: Literal["cancelled", "incident_finished"]
     cancelled_at: datetime
     cancelled_by: UUID | None = None
+
+
+@event
+class TemplateOverrideChanged(EventData):
+    """A tenant's template override for an event type and channel kind was set or removed."""
+
+    event_type: ClassVar[str] = "notification_template.changed.v1"
+    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+    subject_field: ClassVar[str] = "template_event_type"
+
+    template_event_type: str  # the event type the template renders ("*" for every one)
+    channel_kind: ChannelKind
+    subject_template: str | None = None
+    body_template: str | None = None
+    removed: bool = False
+
+
+@event
+class NotificationPreferencesChanged(EventData):
+    """A user's notification preferences were set (full state)."""
+
+    event_type: ClassVar[str] = "notification_preferences.changed.v1"
+    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+    subject_field: ClassVar[str] = "user_id"
+
+    user_id: UUID
+    muted_kinds: list[ChannelKind] = []
+    muted_event_types: list[str] = []
+    min_severity: Severity | None = None
+    slack_handle: str | None = None
