@@ -476,6 +476,12 @@ def integrations_create(
     auto_resolve: Annotated[
         bool, typer.Option(help="Resolve an incident once all its alerts have resolved.")
     ] = True,
+    rate_limit_per_s: Annotated[
+        float | None, typer.Option(help="Alerts/s accepted from Events v2 and generic senders.")
+    ] = None,
+    rate_limit_burst: Annotated[
+        int | None, typer.Option(help="Alerts accepted at once above the rate.")
+    ] = None,
 ) -> None:
     """Create an integration; prints its token (for events_v2 the routing_key), shown once."""
     body = given(
@@ -486,6 +492,8 @@ def integrations_create(
         grouping_labels=list(grouping_label or []),
         impact_rules=[impact_rule(text) for text in impact_rule_text or []],
         auto_resolve=auto_resolve,
+        rate_limit_per_s=rate_limit_per_s,
+        rate_limit_burst=rate_limit_burst,
     )
     call(ctx, "POST", "/v1/integrations", body)
 

@@ -241,6 +241,17 @@ async def test_over_the_rate_limit_is_a_429_with_retry_after(alerting: Alerting,
     assert (await alerting.client.post(URL, json=trigger(other))).status_code == 202
 
 
+async def test_an_integration_s_own_rate_limit_wins_over_the_default(alerting: Alerting) -> None:
+    """Directory's `rate_limit_per_s`/`rate_limit_burst` of the integration, not intake's
+    defaults (100/s, bursts of 1,000), decide when it gets a 429."""
+    token, integration = await alerting.integration(
+        IntegrationKind.EVENTS_V2, rate_limit_per_s=1 / 60, rate_limit_burst=2
+    )
+    codes = [(await alerting.client.post(URL, json=trigger(token, f"k{i}"))).status_code for i in range(3)]
+    assert codes == [202, 202, 429]
+    assert await alerting.count_keys(integration.tenant_id) == 2
+
+
 async def test_a_replayed_idempotency_key_gives_the_same_answer(alerting: Alerting) -> None:
     token, integration = await alerting.integration(IntegrationKind.EVENTS_V2)
     headers = {"Idempotency-Key": unique("idem-")}

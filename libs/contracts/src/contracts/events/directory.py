@@ -191,6 +191,10 @@ class IntegrationCreated(EventData):
     grouping_labels: list[str] = []
     # Resolve the incident once every alert of its dedup key has resolved (issue 4: default on).
     auto_resolve: bool = True
+    # Alerts per second PagerDuty-format and generic senders may send, and the burst allowed
+    # above it (429 beyond); None: intake's defaults (INTAKE_ALERT_RATE_PER_S / _BURST).
+    rate_limit_per_s: float | None = None
+    rate_limit_burst: int | None = None
     token_sha256: str
 
 

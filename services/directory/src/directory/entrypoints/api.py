@@ -539,6 +539,16 @@ class IntegrationIn(Strict):
     auto_resolve: bool = Field(
         default=True, description="Resolve the incident once every alert of its dedup key has resolved."
     )
+    rate_limit_per_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=100_000,
+        description="Alerts per second accepted from Events v2 and generic senders (429 beyond); "
+        "unset: intake's default.",
+    )
+    rate_limit_burst: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="Alerts accepted at once above the rate."
+    )
 
 
 class IntegrationOut(Out):
@@ -552,6 +562,8 @@ class IntegrationOut(Out):
     default_impact: ImpactFacts
     grouping_labels: list[str]
     auto_resolve: bool
+    rate_limit_per_s: float | None
+    rate_limit_burst: int | None
     token_prefix: str
     created_at: datetime
 

@@ -20,6 +20,8 @@ _REPLICATED = (
     "default_impact",
     "grouping_labels",
     "auto_resolve",
+    "rate_limit_per_s",
+    "rate_limit_burst",
     "token_sha256",
 )
 
@@ -38,6 +40,8 @@ async def upsert(session: AsyncSession, event: IntegrationCreated) -> None:
         default_impact=event.default_impact.model_dump(mode="json", exclude_none=True),
         grouping_labels=list(event.grouping_labels),
         auto_resolve=event.auto_resolve,
+        rate_limit_per_s=event.rate_limit_per_s,
+        rate_limit_burst=event.rate_limit_burst,
         token_sha256=event.token_sha256.lower(),
     )
     await session.execute(
@@ -64,4 +68,6 @@ async def by_token_sha256(session: AsyncSession, digest: str) -> Integration | N
         default_impact=dict(row.default_impact),
         grouping_labels=tuple(row.grouping_labels),
         auto_resolve=row.auto_resolve,
+        rate_limit_per_s=row.rate_limit_per_s,
+        rate_limit_burst=row.rate_limit_burst,
     )

@@ -49,8 +49,11 @@ integrations = Table(
     Column("grouping_labels", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    # Resolved alerts resolve the incident. Not in integration.created.v1 yet: always the default.
+    # Resolved alerts resolve the incident (integration.created.v1's auto_resolve).
     Column("auto_resolve", Boolean, nullable=False, server_default=text("true")),
+    # The integration's own rate limit; null: the intake-wide settings.
+    Column("rate_limit_per_s", Float),
+    Column("rate_limit_burst", Integer),
 )
 
 # Dedup key -> incident. At most one open row per (tenant, key), enforced by the database so

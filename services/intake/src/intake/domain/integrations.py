@@ -31,9 +31,11 @@ class Integration:
     impact_rules: tuple[LabelRule, ...] = ()
     default_impact: Mapping[str, Any] = field(default_factory=dict)
     grouping_labels: tuple[str, ...] = ()
-    # Whether resolved alerts resolve the incident (default on). Not yet in integration.created.v1:
-    # the replica's column defaults to true until directory sends it.
+    # Whether resolved alerts resolve the incident (default on).
     auto_resolve: bool = True
+    # The integration's own rate limit (alerts/s and burst); None: intake's settings.
+    rate_limit_per_s: float | None = None
+    rate_limit_burst: int | None = None
 
     def refuses_alertmanager(self) -> str | None:
         """Why this integration may not post Alertmanager webhooks, or None when it may."""

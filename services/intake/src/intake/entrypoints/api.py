@@ -193,16 +193,16 @@ async def _throttled(
     """A 429 with Retry-After when the integration's bucket is empty, else None. The take is
     committed at once, in the request's own connection (no second one from the pool)."""
     settings = cast(Settings, runtime.settings)
-    taken = await rate_limits.take(
-        uow.session, integration.id, cost, rate=settings.alert_rate_per_s, burst=settings.alert_rate_burst
-    )
+    rate = integration.rate_limit_per_s or settings.alert_rate_per_s  # the integration's own, if set
+    burst = integration.rate_limit_burst or settings.alert_rate_burst
+    taken = await rate_limits.take(uow.session, integration.id, cost, rate=rate, burst=burst)
     await uow.session.commit()
     if taken.allowed:
         return None
     response = problem_response(
         429,
         "Too many requests",
-        f"integration {integration.name!r} sends more than {settings.alert_rate_per_s:g} alerts per second; "
+        f"integration {integration.name!r} sends more than {rate:g} alerts per second; "
         f"retry after {taken.retry_after_s}s",
         request.url.path,
         retry_after_s=taken.retry_after_s,
