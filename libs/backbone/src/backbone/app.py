@@ -17,6 +17,7 @@ from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import make_asgi_app
+from pydantic import BaseModel, ConfigDict
 
 from backbone import problems, telemetry
 from backbone.auth import (
@@ -88,6 +89,13 @@ async def _runtime(request: Request) -> Runtime:
     # Async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop
     # per request on the hot path for a plain attribute read.
     return get_runtime(request)
+
+
+class Strict(BaseModel):
+    """Base of request bodies: unknown fields are refused (422), so a typo never silently
+    drops a change; surrounding whitespace of strings is stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from backbone.app import UowDep
+from backbone.app import Strict, UowDep
 from backbone.auth import Caller, Principal, TokenSigner, requires
 from backbone.problems import Problem, Unprocessable
 from contracts.enums import (
@@ -32,11 +32,6 @@ router = APIRouter(prefix="/v1")
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 After = Annotated[UUID | None, Query(description="Cursor: the last id of the previous page.")]
-
-
-class Strict(BaseModel):
-    # Unknown fields are refused (422), so a typo never silently drops a change.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Out(BaseModel):

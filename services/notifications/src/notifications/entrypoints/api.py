@@ -17,9 +17,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from backbone.app import UowDep
+from backbone.app import Strict, UowDep
 from backbone.auth import Caller, Principal, requires
 from backbone.idempotency import respond_once
 from backbone.problems import Forbidden, Unprocessable
@@ -31,11 +31,6 @@ from notifications.adapters.secrets import SecretBox
 router = APIRouter(prefix="/v1")
 
 Manager = Annotated[Principal, requires(Permission.NOTIFICATIONS_MANAGE)]
-
-
-class Strict(BaseModel):
-    # Unknown fields are refused (422), so a typo never silently drops a setting.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 def _box(request: Request) -> SecretBox:

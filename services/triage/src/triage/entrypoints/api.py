@@ -16,9 +16,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from backbone.app import RuntimeDep, UowDep
+from backbone.app import RuntimeDep, Strict, UowDep
 from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once
 from backbone.problems import NotFound, Problem, Unprocessable
@@ -43,11 +43,6 @@ Delegator = Annotated[Principal, requires(Permission.INCIDENTS_DELEGATE)]
 Escalator = Annotated[Principal, requires(Permission.INCIDENTS_ESCALATE)]
 TaskManager = Annotated[Principal, requires(Permission.INCIDENTS_TASKS_MANAGE)]
 Commenter = Annotated[Principal, requires(Permission.INCIDENTS_COMMENTS_MANAGE)]
-
-
-class Strict(BaseModel):
-    # Unknown fields are refused (422), so a typo never silently drops a change.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class IncidentOut(BaseModel):
