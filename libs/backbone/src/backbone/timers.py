@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+import structlog
 from sqlalchemy import ColumnElement, Row, Table, select
 
 from backbone.uow import UnitOfWork
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from backbone.app import Runtime
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 class Clock(Protocol):
@@ -65,11 +65,6 @@ class ManualClock:
         for wake in self._listeners:
             wake()
         return self.current
-
-    def set(self, when: datetime) -> None:
-        self.current = when
-        for wake in self._listeners:
-            wake()
 
 
 SYSTEM_CLOCK = SystemClock()
@@ -136,6 +131,6 @@ class TimerLoop:
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database blip must not end the loop; the next poll retries
-                log.exception("timer loop %s failed; retrying at the next poll", self.name)
+                log.exception("timer loop failed; retrying at the next poll", loop=self.name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval_s)

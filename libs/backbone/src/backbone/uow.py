@@ -89,15 +89,15 @@ class UnitOfWork:
         self._flushed = True
 
     async def commit(self) -> None:
-        wrote_events = bool(self._pending)
         await self.flush_events()
         await self.session.commit()
-        # Wake the relay only when there is something to relay (events flushed earlier in
-        # this transaction count too): an empty round costs a query on the hot path.
-        if self._on_commit is not None and (wrote_events or self._flushed):
+        # Wake the relay only when this transaction wrote outbox rows (here or in an earlier
+        # flush): an empty round costs a query on the hot path.
+        if self._on_commit is not None and self._flushed:
             self._on_commit()
         self._flushed = False
 
     async def rollback(self) -> None:
         self._pending = []
+        self._flushed = False
         await self.session.rollback()
