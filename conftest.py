@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from backbone.db import Database
-from backbone.testing import Infra, Stack, create_database, discover_infra, drop_database, migrate_all, unique
+from backbone.testing import Infra, Stack, discover_infra, scratch_stack, unique
 from backbone.uow import UnitOfWork
 
 
@@ -26,16 +26,8 @@ def infra() -> Iterator[Infra]:
 
 @pytest.fixture(scope="session")
 async def stack(infra: Infra) -> AsyncIterator[Stack]:
-    name = unique("it_")
-    url = await create_database(infra.database_url, name)
-    s = Stack(url, infra.kafka_bootstrap_servers, f"{name}.")
-    await migrate_all(url)
-    await s.create_topics()
-    try:
+    async with scratch_stack(infra.database_url, infra.kafka_bootstrap_servers) as s:
         yield s
-    finally:
-        await s.delete_topics()
-        await drop_database(infra.database_url, name)
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from backbone.db import Database
-from backbone.testing import Stack, create_database, drop_database, migrate_all, unique
+from backbone.testing import Stack, scratch_stack, unique
 from contracts.events import token_sha256
 from intake.adapters.orm import integrations
 from triage.adapters.orm import incidents
@@ -366,12 +366,7 @@ async def main() -> None:
 
     server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://incident:incident@127.0.0.1:55432/incident")
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    name = unique("bench_")
-    url = await create_database(server, name)
-    stack = Stack(url, kafka, f"{name}.")
-    try:
-        await migrate_all(url, ("intake", "triage"))
-        await stack.create_topics()
+    async with scratch_stack(server, kafka, services=("intake", "triage"), prefix="bench_") as stack:
         print(
             f"== alert storm: {args.alerts:,} alerts over {args.fingerprints:,} fingerprints, batches of "
             f"{args.batch}, {args.in_flight} in flight; {os.cpu_count()} cores"
@@ -380,10 +375,6 @@ async def main() -> None:
         platform = await bench_platform(args, stack, bodies, args.fingerprints)
         print()
         report([am, platform])
-    finally:
-        with contextlib.suppress(Exception):
-            await stack.delete_topics()
-        await drop_database(server, name)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import time
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from sqlalchemy import func, select
 from backbone.db import Database
 from backbone.outbox import OutboxRelay, make_producer
 from backbone.tables import OUTBOX
-from backbone.testing import Stack, create_database, drop_database, migrate_all, serving, unique
+from backbone.testing import Stack, scratch_stack, serving
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
 from contracts.envelope import Envelope, new_id
@@ -121,19 +120,10 @@ async def main() -> None:
     args = parser.parse_args()
     server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://incident:incident@127.0.0.1:55432/incident")
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    name = unique("bench_")
-    url = await create_database(server, name)
-    stack = Stack(url, kafka, f"{name}.")
-    try:
-        await migrate_all(url, ("triage",))
-        await stack.create_topics()
+    async with scratch_stack(server, kafka, services=("triage",), prefix="bench_") as stack:
         print(f"== delivery benchmark: {args.events} events, {os.cpu_count()} cores")
         await bench_relay(stack, args.events)
         await bench_consumer(stack, args.events)
-    finally:
-        with contextlib.suppress(Exception):
-            await stack.delete_topics()
-        await drop_database(server, name)
 
 
 if __name__ == "__main__":
