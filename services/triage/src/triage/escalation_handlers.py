@@ -59,6 +59,7 @@ from triage.domain.escalation import (
     page,
     validate,
 )
+from triage.handlers import headline
 
 # Which incident event stops a running escalation, and the reason it records.
 STOP_REASONS: dict[str, str] = {
@@ -125,15 +126,7 @@ class Escalations:
         """IncidentEscalated for a recorded page, its headline from the incident row."""
         uow.emit(
             IncidentEscalated(
-                incident_id=incident.id,
-                reference_code=incident.reference_code,
-                title=incident.title,
-                severity=Severity(incident.severity),
-                status=incident.status,
-                priority=incident.priority,
-                client_id=incident.client_id,
-                component_id=incident.component_id,
-                vendor_id=incident.vendor_id,
+                **headline(incident._mapping),
                 escalation_id=step["id"],
                 trigger=EscalationTrigger.AUTOMATIC,
                 cause=p.cause,

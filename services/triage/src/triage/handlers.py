@@ -125,7 +125,7 @@ class Who:
         return cls(None, None, "alert", SYSTEM, envelope)
 
 
-def headline(row: Mapping[str, Any]) -> dict[str, Any]:
+def headline(row: Mapping[Any, Any]) -> dict[str, Any]:
     """The fields every incident event carries (contracts IncidentEvent)."""
     return {
         "incident_id": row["id"],
@@ -183,19 +183,7 @@ async def _save(uow: UnitOfWork, edit: Edit, who: Who, note: str | None = None) 
         .values(**{k: edit.after[k] for k in changes}, updated_at=now)
     )
     records = [
-        {
-            "id": new_id(),
-            "tenant_id": edit.before["tenant_id"],
-            "incident_id": edit.before["id"],
-            "field": name,
-            "from_value": change["from"],
-            "to_value": change["to"],
-            "changed_by": who.user_id,
-            "changed_by_role": who.role,
-            "via": who.via,
-            "note": note,
-            "changed_at": now,
-        }
+        _record_row(edit.before, name, change["from"], change["to"], who, note, at=now)
         for name, change in changes.items()
         if name in RECORDED
     ]
@@ -210,7 +198,14 @@ async def _record(uow: UnitOfWork, records: list[dict[str, Any]]) -> None:
 
 
 def _record_row(
-    row: Mapping[str, Any], name: str, old: Any, new: Any, who: Who, note: str | None = None
+    row: Mapping[str, Any],
+    name: str,
+    old: Any,
+    new: Any,
+    who: Who,
+    note: str | None = None,
+    *,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "id": new_id(),
@@ -223,7 +218,7 @@ def _record_row(
         "changed_by_role": who.role,
         "via": who.via,
         "note": note,
-        "changed_at": _now(),
+        "changed_at": at or _now(),
     }
 
 
@@ -589,8 +584,7 @@ async def acknowledge_from_alerts(uow: UnitOfWork, batch: list[tuple[Envelope, A
         if row is None or row["acknowledged_at"] is not None:
             continue
         catalog = await _catalog(uow, tenant_catalogs, row["tenant_id"])
-        here = catalog.by_slug.get(row["status"])
-        if row["status"] in (RESOLVED, CLOSED) or (here is not None and here.is_terminal):
+        if catalog.is_finished(row["status"]):
             continue
         who = Who.alert(envelope)
         if ACKNOWLEDGED in catalog.allowed_from(row["status"]):
@@ -618,8 +612,7 @@ async def resolve_from_alerts(uow: UnitOfWork, batch: list[tuple[Envelope, Alert
         if row is None:
             continue
         catalog = await _catalog(uow, tenant_catalogs, row["tenant_id"])
-        here = catalog.by_slug.get(row["status"])
-        if row["status"] in (RESOLVED, CLOSED) or (here is not None and here.is_terminal):
+        if catalog.is_finished(row["status"]):
             continue
         # The source's word is final: no catalog check (a person's moves are checked).
         found[event.incident_id] = await _move(
@@ -668,13 +661,12 @@ async def _move(
     if acknowledged:
         edit.set("acknowledged_at", when)
         edit.set("acknowledged_by", who.user_id)
-    terminal = catalog.by_slug.get(target)
     if target == RESOLVED:
         edit.set("resolved_at", when)
         edit.set("resolved_by", who.user_id)
         if resolution is not None:
             edit.set("resolution", resolution)
-    if target == CLOSED or (terminal is not None and terminal.is_terminal):
+    if target == CLOSED or known.is_terminal:
         edit.set("closed_at", when)
         edit.set("closed_by", who.user_id)
     if reopened:
@@ -844,6 +836,17 @@ async def _assignments(uow: UnitOfWork, incident_id: UUID, *, active_only: bool)
     return [dict(r) for r in rows.mappings()]
 
 
+async def _end_assignments(uow: UnitOfWork, ending: list[dict[str, Any]]) -> datetime:
+    """End these assignments; when they ended."""
+    now = _now()
+    await uow.session.execute(
+        update(incident_assignments)
+        .where(incident_assignments.c.id.in_([a["id"] for a in ending]))
+        .values(is_active=False, unassigned_at=now)
+    )
+    return now
+
+
 def _holders(active: list[dict[str, Any]], kinds: Sequence[str]) -> list[str]:
     return sorted(str(a["user_id"]) for a in active if a["kind"] in kinds)
 
@@ -910,12 +913,7 @@ async def unassign(
     ending = [a for a in active if a["user_id"] == user_id and a["kind"] in kinds]
     if not ending:
         raise NotFound(f"user {user_id} holds no active {kind.value} assignment on this incident")
-    now = _now()
-    await uow.session.execute(
-        update(incident_assignments)
-        .where(incident_assignments.c.id.in_([a["id"] for a in ending]))
-        .values(is_active=False, unassigned_at=now)
-    )
+    now = await _end_assignments(uow, ending)
     who = Who.person(caller)
     name = "cc" if kind is AssignmentKind.CC else "assignees"
     before = _holders(active, kinds)
@@ -958,12 +956,7 @@ async def delegate(
         raise Conflict(f"from_user_id: {from_user_id} is not assigned to this incident", field="from_user_id")
     if user_id == from_user_id or any(a["user_id"] == user_id for a in owners):
         raise Conflict(f"user_id: {user_id} is already assigned", field="user_id")
-    now = _now()
-    await uow.session.execute(
-        update(incident_assignments)
-        .where(incident_assignments.c.id.in_([a["id"] for a in ending]))
-        .values(is_active=False, unassigned_at=now)
-    )
+    now = await _end_assignments(uow, ending)
     assignment = {
         "id": new_id(),
         "tenant_id": row["tenant_id"],
@@ -1031,8 +1024,7 @@ async def escalate(
     one level up. Only raising is an escalation; lowering is a PATCH or an override."""
     row = await _locked(uow, caller, incident_id)
     catalog = await catalogs.status_catalog(uow.session, row["tenant_id"])
-    here = catalog.by_slug.get(row["status"])
-    if row["status"] in (RESOLVED, CLOSED) or (here is not None and here.is_terminal):
+    if catalog.is_finished(row["status"]):
         raise Conflict(f"status: a {row['status']} incident cannot be escalated; reopen it first")
     levels = {
         slug: r["level"]

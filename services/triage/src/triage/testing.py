@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually
+from backbone.testing import Stack, eventually, publish
 from contracts.enums import IncidentSource, Role
 from contracts.envelope import Envelope, EventData, new_id
 from contracts.events import IncidentReported, UserRegistered
@@ -33,14 +33,7 @@ class Triage:
     attachments_dir: Path
 
     async def publish(self, data: EventData, tenant_id: UUID) -> Envelope:
-        source = "directory" if data.topic.value.startswith("directory") else "intake"
-        envelope = Envelope.wrap(data, source=source, tenant_id=tenant_id)
-        await self.producer.send_and_wait(
-            self.stack.topic_prefix + data.topic.value,
-            envelope.model_dump_json().encode(),
-            key=envelope.subject.encode(),
-        )
-        return envelope
+        return await publish(self.producer, self.stack.topic_prefix, data, tenant_id=tenant_id)
 
 
 @dataclass

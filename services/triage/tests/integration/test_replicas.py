@@ -17,6 +17,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
+from backbone import testing
 from backbone.db import Database
 from backbone.testing import Stack, eventually, serving
 from backbone.uow import UnitOfWork
@@ -49,17 +50,8 @@ async def test_two_replicas_never_double_an_incident_update_or_escalation(
 
         return counted
 
-    async def send(envelope: Envelope) -> None:
-        await producer.send_and_wait(
-            stack.topic_prefix + envelope.topic.value,
-            envelope.model_dump_json().encode(),
-            key=envelope.subject.encode(),
-        )
-
     async def publish(data: EventData, tenant_id: UUID) -> Envelope:
-        envelope = Envelope.wrap(data, source="intake", tenant_id=tenant_id)
-        await send(envelope)
-        return envelope
+        return await testing.publish(producer, stack.topic_prefix, data, tenant_id=tenant_id)
 
     reported: dict[UUID, UUID] = {}  # incident -> tenant
 
@@ -76,7 +68,7 @@ async def test_two_replicas_never_double_an_incident_update_or_escalation(
         )
         envelope = await publish(data, tenant)
         if i % 7 == 0:
-            await send(envelope)  # a redelivery: same event id
+            await testing.send(producer, stack.topic_prefix, envelope)  # a redelivery: same event id
         if i % 11 == 0:
             await publish(data, tenant)  # the same report again under a new event id
 

@@ -71,9 +71,12 @@ async def ensure_seeded(session: AsyncSession, tenant_ids: Iterable[UUID]) -> No
         for t in new
         for slug, name in DEFAULT_CATEGORIES
     ]
-    for table, rows in ((incident_statuses, statuses), (incident_priorities, priorities)):
+    for table, rows in (
+        (incident_statuses, statuses),
+        (incident_priorities, priorities),
+        (incident_categories, categories),
+    ):
         await session.execute(insert(table).values(rows).on_conflict_do_nothing())
-    await session.execute(insert(incident_categories).values(categories).on_conflict_do_nothing())
 
 
 async def status_catalog(session: AsyncSession, tenant_id: UUID) -> Catalog:

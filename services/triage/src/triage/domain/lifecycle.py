@@ -79,10 +79,16 @@ class Catalog:
                 return s
         return self.by_slug.get(OPEN) or StatusDef(OPEN, "Open", 10, is_default=True)
 
+    def _done(self, status: str) -> bool:
+        here = self.by_slug.get(status)
+        return status == RESOLVED or (here is not None and here.is_terminal)
+
+    def is_finished(self, status: str) -> bool:
+        """Resolved, closed or terminal: alerts no longer move the incident, nor escalation."""
+        return status == CLOSED or self._done(status)
+
     def is_reopen(self, current: str, target: str) -> bool:
-        here = self.by_slug.get(current)
-        leaving_done = current == RESOLVED or (here is not None and here.is_terminal)
-        return leaving_done and target == self.default.slug
+        return self._done(current) and target == self.default.slug
 
     def allowed_from(self, current: str) -> list[str]:
         here = self.by_slug.get(current)
@@ -93,8 +99,7 @@ class Catalog:
             targets = [s.slug for s in active if s.slug in here.next_statuses]
         else:
             targets = [s.slug for s in active if s.sort_order > here.sort_order]
-        done = current == RESOLVED or (here is not None and here.is_terminal)
-        if done and self.default.slug not in targets:
+        if self._done(current) and self.default.slug not in targets:
             targets.append(self.default.slug)
         return sorted(targets, key=lambda slug: self.by_slug[slug].sort_order)
 

@@ -167,17 +167,13 @@ class AttachmentOut(BaseModel):
     created_at: datetime
 
 
-def _scope(caller: Principal) -> str:
-    return f"{caller.tenant_id}/user/{caller.user_id}"
-
-
 async def _once(
     request: Request, uow: UnitOfWork, caller: Principal, status: int, work: Callable[[], Awaitable[Any]]
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
         return status, await work()
 
-    return await respond_once(request, uow, _scope(caller), run)
+    return await respond_once(request, uow, f"{caller.tenant_id}/user/{caller.user_id}", run)
 
 
 async def _incident(uow: UnitOfWork, caller: Principal, incident_id: UUID) -> dict[str, Any]:
