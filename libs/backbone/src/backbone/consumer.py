@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
 
+from backbone.db import sqlstate
 from backbone.settings import ServiceSettings
 from backbone.tables import INBOX
 from backbone.uow import UnitOfWork
@@ -80,8 +81,7 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.DBAPIError):
         if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
             return True
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        return sqlstate in _SQLSTATE_RETRY
+        return sqlstate(exc) in _SQLSTATE_RETRY
     return isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError)
 
 

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import MetaData, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # One naming convention, so alembic's generated constraint names are stable.
@@ -50,3 +51,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def sqlstate(exc: DBAPIError) -> str | None:
+    """PostgreSQL's SQLSTATE of a failed statement (asyncpg names it ``sqlstate``, psycopg
+    ``pgcode``), or None when the error did not come from the server."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return str(code) if code is not None else None

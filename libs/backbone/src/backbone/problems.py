@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backbone.db import sqlstate
+
 log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -94,13 +96,13 @@ def install(app: FastAPI) -> None:
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # The backstop behind each handler's own checks, for two requests racing: the
         # transaction was rolled back, nothing was written.
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        code = sqlstate(exc)
         constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
-        if sqlstate == "23505":
+        if code == "23505":
             return problem_response(
                 409, "Conflict", "conflicts with an existing record", request.url.path, constraint=constraint
             )
-        if sqlstate == "23503":
+        if code == "23503":
             return problem_response(
                 422, "Unprocessable content", "refers to a record that does not exist", request.url.path
             )
@@ -110,8 +112,8 @@ def install(app: FastAPI) -> None:
     async def _unstorable(request: Request, exc: DBAPIError) -> JSONResponse:
         # Text PostgreSQL cannot store (a NUL character, in text or jsonb) is bad input, not a
         # fault: 422. The transaction was rolled back, nothing was written.
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        if sqlstate in UNSTORABLE_TEXT:
+        code = sqlstate(exc)
+        if code in UNSTORABLE_TEXT:
             return problem_response(
                 422,
                 "Unprocessable content",

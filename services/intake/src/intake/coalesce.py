@@ -26,6 +26,7 @@ from uuid import UUID
 
 from sqlalchemy.exc import DBAPIError
 
+from backbone.db import sqlstate
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
 from intake import alerts
@@ -36,6 +37,11 @@ from intake.domain.signals import Signal
 # alone in its transaction).
 MAX_SIGNALS: Final = 2000
 _RETRYABLE: Final = {"40P01", "40001"}  # deadlock, serialization failure: retried at once
+
+
+def retryable(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL aborted the transaction for a deadlock or a serialization failure."""
+    return sqlstate(exc) in _RETRYABLE
 
 
 class _Verdict:
@@ -158,16 +164,13 @@ class Coalescer:
                 outcomes = await alerts.accept_signals(
                     uow, integration, source, signals, repeat_every=repeat_every
                 )
-                if len(outcomes) != len(signals):  # firing alerts have one outcome each
-                    await uow.rollback()
-                    return None
                 await uow.commit()
                 return outcomes
             except DBAPIError as exc:
                 await uow.rollback()
-                sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-                if len(batch) == 1 and sqlstate not in _RETRYABLE:
+                again = retryable(exc)
+                if len(batch) == 1 and not again:
                     raise  # its own fault: the same error as without group commit
-                if sqlstate not in _RETRYABLE or attempt == 2:
+                if not again or attempt == 2:
                     return None
         return None

@@ -26,11 +26,11 @@ def test_token_hash_is_hex_sha256_like_directory_stores_it() -> None:
 
 @pytest.mark.parametrize("kind", [IntegrationKind.ALERTMANAGER, IntegrationKind.GENERIC])
 def test_alertmanager_and_generic_integrations_may_post_alertmanager_webhooks(kind: IntegrationKind) -> None:
-    assert integration(kind).refuses_alertmanager() is None
+    assert integration(kind).refuses_bearer("/v1/alerts/alertmanager") is None
 
 
 def test_an_events_v2_integration_is_refused_with_the_reason() -> None:
-    why = integration(IntegrationKind.EVENTS_V2).refuses_alertmanager()
+    why = integration(IntegrationKind.EVENTS_V2).refuses_bearer("/v1/alerts/alertmanager")
     assert why is not None and "events_v2" in why and "/v1/alerts/events" in why
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from pydantic_core import to_json
 from sqlalchemy import TextClause, and_, exists, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backbone.timers import claim_due
 from contracts.envelope import new_id
 from intake.adapters.orm import alerts, dedup_keys
 
@@ -45,6 +47,7 @@ async def lock_open(session: AsyncSession, tenant_id: UUID, keys: Sequence[str])
     return {r.dedup_key: KeyRow(r.id, r.dedup_key, r.incident_id, r.alert_count, False) for r in rows}
 
 
+@lru_cache(maxsize=8)
 def _upsert_keys(repeat_every_s: float) -> TextClause:
     """The statement of ``open_or_bump``, built once per setting. The keys come as arrays
     (unnest), so it is one prepared statement whatever the number of keys: a multi-row VALUES
@@ -72,9 +75,6 @@ def _upsert_keys(repeat_every_s: float) -> TextClause:
     )
 
 
-_UPSERT_KEYS: dict[float, TextClause] = {}
-
-
 async def open_or_bump(
     session: AsyncSession,
     tenant_id: UUID,
@@ -89,13 +89,9 @@ async def open_or_bump(
     ``repeat_every`` old."""
     if not counts:
         return {}
-    seconds = repeat_every.total_seconds()
-    stmt = _UPSERT_KEYS.get(seconds)
-    if stmt is None:
-        stmt = _UPSERT_KEYS.setdefault(seconds, _upsert_keys(seconds))
     keys = sorted(counts)
     rows = await session.execute(
-        stmt,
+        _upsert_keys(repeat_every.total_seconds()),
         {
             "tenant_id": tenant_id,
             "integration_id": integration_id,
@@ -205,13 +201,12 @@ async def acknowledge(session: AsyncSession, tenant_id: UUID, key: str, now: dat
 
 async def close_for_incidents(
     session: AsyncSession, incidents: Sequence[tuple[UUID, UUID]], now: datetime
-) -> int:
+) -> None:
     """Close the open rows of these (tenant, incident) pairs: the incident was resolved or
     closed in triage, so the next alert with the key opens a new one."""
     if not incidents:
-        return 0
-
-    result = await session.execute(
+        return
+    await session.execute(
         update(dedup_keys)
         .where(
             tuple_(dedup_keys.c.tenant_id, dedup_keys.c.incident_id).in_(sorted(set(incidents))),
@@ -219,7 +214,6 @@ async def close_for_incidents(
         )
         .values(status="closed", closed_at=now)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def unannounced(
@@ -227,22 +221,14 @@ async def unannounced(
 ) -> list[Any]:
     """Open keys with repeats not yet announced whose last announcement is at least
     ``repeat_every`` old, locked (rows another replica holds are skipped), and marked announced."""
-    rows = (
-        await session.execute(
-            select(
-                dedup_keys.c.id,
-                dedup_keys.c.tenant_id,
-                dedup_keys.c.dedup_key,
-                dedup_keys.c.incident_id,
-                dedup_keys.c.alert_count,
-                dedup_keys.c.last_seen_at,
-            )
-            .where(UNANNOUNCED, dedup_keys.c.announced_at <= now - repeat_every)
-            .order_by(dedup_keys.c.announced_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+    rows = await claim_due(
+        session,
+        dedup_keys,
+        now=now - repeat_every,
+        due=dedup_keys.c.announced_at,
+        pending=[and_(UNANNOUNCED)],
+        limit=limit,
+    )
     if rows:
         await session.execute(
             update(dedup_keys)

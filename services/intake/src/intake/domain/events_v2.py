@@ -90,17 +90,16 @@ def dedup_key(integration_id: UUID, key: str) -> str:
     return f"ev2:{integration_id}:{key}"
 
 
+def _optional(payload: Payload) -> dict[str, str]:
+    """The optional standard fields that are set."""
+    fields = {"component": payload.component, "group": payload.group, "class": payload.class_}
+    return {name: value for name, value in fields.items() if value}
+
+
 def labels(payload: Payload) -> dict[str, str]:
     """The label view of an event, which impact rules and silences match on: the standard
     fields, then scalar custom details by their own name (never overriding a standard one)."""
-    out: dict[str, str] = {"severity": payload.severity, "source": payload.source}
-    for name, value in (
-        ("component", payload.component),
-        ("group", payload.group),
-        ("class", payload.class_),
-    ):
-        if value:
-            out[name] = value
+    out: dict[str, str] = {"severity": payload.severity, "source": payload.source, **_optional(payload)}
     if isinstance(payload.custom_details, dict):
         for name, value in payload.custom_details.items():
             if len(out) >= MAX_LABELS:
@@ -112,14 +111,7 @@ def labels(payload: Payload) -> dict[str, str]:
 
 def details(payload: Payload) -> dict[str, Any]:
     """The extra fields kept on the incident; custom details only while they are small."""
-    out: dict[str, Any] = {"source": payload.source}
-    for name, value in (
-        ("component", payload.component),
-        ("group", payload.group),
-        ("class", payload.class_),
-    ):
-        if value:
-            out[name] = value
+    out: dict[str, Any] = {"source": payload.source, **_optional(payload)}
     if payload.custom_details is not None:
         if len(json.dumps(payload.custom_details, default=str)) <= MAX_DETAILS_JSON:
             out["custom_details"] = payload.custom_details

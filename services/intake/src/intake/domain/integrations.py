@@ -15,7 +15,7 @@ from contracts.enums import IntegrationKind
 from contracts.events import ImpactFacts, LabelRule
 from intake.domain.impact import impact_facts
 
-# The kinds whose bearer token is accepted on POST /v1/alerts/alertmanager. An events_v2
+# The kinds whose bearer token is accepted on POST /v1/alerts/alertmanager and /generic. An events_v2
 # integration's token is the PagerDuty routing_key, for POST /v1/alerts/events.
 ALERTMANAGER_KINDS = frozenset({IntegrationKind.ALERTMANAGER, IntegrationKind.GENERIC})
 
@@ -36,18 +36,6 @@ class Integration:
     # The integration's own rate limit (alerts/s and burst); None: intake's settings.
     rate_limit_per_s: float | None = None
     rate_limit_burst: int | None = None
-
-    def refuses_alertmanager(self) -> str | None:
-        """Why this integration may not post Alertmanager webhooks, or None when it may."""
-        if self.kind in ALERTMANAGER_KINDS:
-            return None
-        detail = (
-            f"integration {self.name!r} is of kind {self.kind.value}; only alertmanager and generic "
-            "integrations may post Alertmanager webhooks"
-        )
-        if self.kind is IntegrationKind.EVENTS_V2:
-            detail += " (an events_v2 routing_key is for POST /v1/alerts/events)"
-        return detail
 
     def refuses_bearer(self, endpoint: str) -> str | None:
         """Why this integration's token may not be used as a bearer token on ``endpoint``."""

@@ -51,10 +51,3 @@ def group_key(
     if len(key) > MAX_DEDUP_KEY:
         key = head + "sha256=" + hashlib.sha256(group.encode()).hexdigest()
     return key
-
-
-def fitted(key: str) -> str:
-    """A key that fits the column: over-long ones are replaced by their SHA-256."""
-    if len(key) <= MAX_DEDUP_KEY:
-        return key
-    return key[:64] + ":sha256=" + hashlib.sha256(key.encode()).hexdigest()

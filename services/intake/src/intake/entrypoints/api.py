@@ -3,14 +3,13 @@ v2 and generic alerts into commands (docs/intake.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic_core import to_json
 from sqlalchemy.exc import DBAPIError
@@ -18,51 +17,21 @@ from sqlalchemy.exc import DBAPIError
 from backbone.app import RuntimeDep, UowDep
 from backbone.idempotency import HEADER as IDEMPOTENCY_HEADER
 from backbone.idempotency import respond_once
-from backbone.problems import Problem, Unauthorized, problem_response
+from backbone.problems import Unauthorized, problem_response
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource, IntegrationKind
-from contracts.events import token_sha256
-from intake import alerts
-from intake.adapters import integrations as integrations_repo
+from intake import alerts, handlers
 from intake.adapters import rate_limits
-from intake.coalesce import Coalescer
+from intake.coalesce import Coalescer, retryable
 from intake.config import Settings
 from intake.domain import alertmanager as am
 from intake.domain import events_v2 as ev2
 from intake.domain import generic
 from intake.domain.integrations import Integration
-from intake.domain.limits import MAX_BODY_BYTES
 from intake.domain.signals import Signal
+from intake.entrypoints.capped import CappedRoute
 
-
-class ContentTooLarge(Problem):
-    status, title = 413, "Content too large"
-
-
-class CappedBodyRoute(APIRoute):
-    """Refuses a body over MAX_BODY_BYTES with 413 before it is parsed: by its Content-Length
-    when sent, else while it streams in (nothing past the limit is read)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def capped(request: Request) -> Response:
-            too_large = f"the request body is larger than {MAX_BODY_BYTES} bytes"
-            declared = request.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-                raise ContentTooLarge(too_large, limit=MAX_BODY_BYTES)
-            body = bytearray()
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > MAX_BODY_BYTES:
-                    raise ContentTooLarge(too_large, limit=MAX_BODY_BYTES)
-            request._body = bytes(body)  # what request.body() returns from now on
-            return await handler(request)
-
-        return capped
-
-
-router = APIRouter(prefix="/v1", tags=["alerts"], route_class=CappedBodyRoute)
+router = APIRouter(prefix="/v1", tags=["alerts"], route_class=CappedRoute)
 
 
 class AcceptedAlert(BaseModel):
@@ -103,7 +72,7 @@ async def bearer_integration(
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("an integration token is required (Authorization: Bearer <token>)")
-    integration = await integrations_repo.by_token_sha256(uow.session, token_sha256(token))
+    integration = await handlers.integration_for_token(uow, token)
     if integration is None:
         raise Unauthorized("the integration token is not valid")
     if (why := integration.refuses_bearer(request.url.path)) is not None:
@@ -112,8 +81,6 @@ async def bearer_integration(
 
 
 IntegrationDep = Annotated[Integration, Depends(bearer_integration)]
-
-_RETRYABLE = {"40P01", "40001"}  # deadlock, serialization failure: retried here, not by the sender
 
 
 async def _once(
@@ -135,8 +102,7 @@ async def _once(
                 return JSONResponse(body.model_dump(mode="json"), status_code=code)
             return await respond_once(request, uow, scope, work)
         except DBAPIError as exc:
-            sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-            if sqlstate not in _RETRYABLE or attempt == 2:
+            if not retryable(exc) or attempt == 2:  # retried here, not by the sender
                 raise
             await uow.rollback()
     raise AssertionError("unreachable")
@@ -269,7 +235,7 @@ async def events_v2(request: Request, uow: UowDep, runtime: RuntimeDep) -> JSONR
         event = ev2.parse(await request.body())
     except ev2.Invalid as exc:
         return _invalid_event(exc.errors)
-    integration = await integrations_repo.by_token_sha256(uow.session, token_sha256(event.routing_key))
+    integration = await handlers.integration_for_token(uow, event.routing_key)
     if integration is None or integration.kind is not IntegrationKind.EVENTS_V2:
         return _invalid_event(["routing_key: not the routing key of an events_v2 integration"])
     if (throttled := await _throttled(runtime, request, uow, integration, 1)) is not None:

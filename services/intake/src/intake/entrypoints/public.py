@@ -34,7 +34,8 @@ from contracts.envelope import new_id
 from intake import handlers
 from intake.config import Settings
 from intake.domain import reports as rules
-from intake.entrypoints.reports import CappedRoute, ReportAccepted
+from intake.entrypoints.capped import CappedRoute
+from intake.entrypoints.reports import ReportAccepted
 
 Slug = Annotated[str, Path(min_length=1, max_length=63)]
 

@@ -2,63 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from backbone.app import UowDep
 from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once
-from backbone.problems import Problem
 from contracts.permissions import Permission
 from intake import handlers
-from intake.domain.reports import MAX_BODY_BYTES, ManualReport
-
-
-class ContentTooLarge(Problem):
-    status, title = 413, "Content too large"
-
-
-class CappedRequest(Request):
-    """A request whose body is read only up to the cap (issue 4, data minimization): a larger
-    one is refused while it streams in, never held in memory whole."""
-
-    async def body(self) -> bytes:
-        if not hasattr(self, "_body"):
-            too_large = ContentTooLarge(f"the request body exceeds the limit of {MAX_BODY_BYTES // 1024} KB")
-            declared = self.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-                raise too_large
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in self.stream():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise too_large
-                chunks.append(chunk)
-            self._body = b"".join(chunks)
-        return self._body
-
-
-class CappedRoute(APIRoute):
-    """Reads the body (capped) before FastAPI parses it, so 413 answers as problem+json."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        original = super().get_route_handler()
-
-        async def handler(request: Request) -> Response:
-            capped = CappedRequest(request.scope, request.receive)
-            await capped.body()
-            return await original(capped)
-
-        return handler
-
+from intake.domain.reports import ManualReport
+from intake.entrypoints.capped import CappedRoute
 
 router = APIRouter(prefix="/v1", tags=["reports"], route_class=CappedRoute)
 
