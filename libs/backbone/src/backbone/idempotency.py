@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
@@ -23,6 +23,9 @@ from sqlalchemy.dialects.postgresql import insert
 from backbone.problems import Unprocessable
 from backbone.tables import IDEMPOTENCY
 from backbone.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from backbone.auth import Principal
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -51,6 +54,11 @@ async def _stored(uow: UnitOfWork, scope: str, key: str, request_hash: str) -> J
     return JSONResponse(
         json.loads(row.body), status_code=row.status_code, headers={"Idempotent-Replayed": "true"}
     )
+
+
+def user_scope(caller: Principal) -> str:
+    """The scope of a signed-in user's Idempotency-Keys: two users never replay each other."""
+    return f"{caller.tenant_id}/user/{caller.user_id}"
 
 
 async def respond_once(request: Request, uow: UnitOfWork, scope: str, work: Work) -> JSONResponse:

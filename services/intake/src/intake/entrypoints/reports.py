@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from backbone.app import UowDep
 from backbone.auth import Principal, requires
-from backbone.idempotency import respond_once
+from backbone.idempotency import respond_once, user_scope
 from contracts.permissions import Permission
 from intake import handlers
 from intake.domain.reports import ManualReport
@@ -49,4 +49,4 @@ async def report_incident(
         incident_id = await handlers.report_incident(uow, caller, body, datetime.now(UTC))
         return 202, ReportAccepted(incident_id=incident_id)
 
-    return await respond_once(request, uow, f"{caller.tenant_id}/user/{caller.user_id}", accept)
+    return await respond_once(request, uow, user_scope(caller), accept)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.app import UowDep
 from backbone.auth import Principal, requires
-from backbone.idempotency import respond_once
+from backbone.idempotency import respond_once, user_scope
 from contracts.enums import CommunicationType, DeliveryMethod, DeliveryStatus, RecipientType
 from contracts.permissions import Permission
 from notifications import communication_handlers as handlers
@@ -106,7 +106,7 @@ async def record_communication(
         )
         return 201, CommunicationRecordedOut(**result)
 
-    return await respond_once(request, uow, f"{caller.tenant_id}/user/{caller.user_id}", record)
+    return await respond_once(request, uow, user_scope(caller), record)
 
 
 @router.get("/communications/{communication_id}", response_model=CommunicationOut)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.app import UowDep
 from backbone.auth import Principal, requires
-from backbone.idempotency import respond_once
+from backbone.idempotency import respond_once, user_scope
 from contracts.enums import ReminderChannel
 from contracts.permissions import Permission
 from notifications import communication_handlers as handlers
@@ -87,7 +87,7 @@ async def schedule_reminder(
         )
         return 201, ReminderOut.model_validate(row)
 
-    return await respond_once(request, uow, f"{caller.tenant_id}/user/{caller.user_id}", schedule)
+    return await respond_once(request, uow, user_scope(caller), schedule)
 
 
 @router.get("/incidents/{incident_id}/reminders", response_model=list[ReminderOut])

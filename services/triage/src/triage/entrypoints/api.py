@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from backbone.app import RuntimeDep, Strict, UowDep
 from backbone.auth import Principal, requires
-from backbone.idempotency import respond_once
+from backbone.idempotency import respond_once, user_scope
 from backbone.problems import NotFound, Problem, Unprocessable
 from backbone.uow import UnitOfWork
 from contracts.enums import AssignmentKind, IncidentTaskStatus, Severity
@@ -173,7 +173,7 @@ async def _once(
     async def run() -> tuple[int, Any]:
         return status, await work()
 
-    return await respond_once(request, uow, f"{caller.tenant_id}/user/{caller.user_id}", run)
+    return await respond_once(request, uow, user_scope(caller), run)
 
 
 async def _incident(uow: UnitOfWork, caller: Principal, incident_id: UUID) -> dict[str, Any]:
