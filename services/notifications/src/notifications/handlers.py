@@ -362,14 +362,14 @@ def router(link_template: str) -> Batched:
         tenant_data = await _tenant_data(uow, {f.tenant_id for _, _, f in items}, with_rules=True)
         user_ids: set[UUID] = set()
         roles: set[str] = set()
-        for data in tenant_data.values():
-            for rule in data.rules:
-                user_ids.update(rule.user_ids)
-                roles.update(rule.roles)
-                if rule.event_targets:
-                    for _, _, f in items:
-                        user_ids.update(f.target_user_ids)
-                        roles.update(f.target_roles)
+        all_rules = [rule for data in tenant_data.values() for rule in data.rules]
+        for rule in all_rules:
+            user_ids.update(rule.user_ids)
+            roles.update(rule.roles)
+        if any(rule.event_targets for rule in all_rules):
+            for _, _, f in items:
+                user_ids.update(f.target_user_ids)
+                roles.update(f.target_roles)
         people = await _people(uow, {t for t, d in tenant_data.items() if d.rules}, user_ids, roles)
         names = await _client_names(uow, (f.client_id for _, _, f in items))
         heads = await _headlines(
@@ -405,6 +405,28 @@ def router(link_template: str) -> Batched:
         await _insert(uow, rows)
 
     return batched(route)
+
+
+def _direct_target(
+    data: _TenantData,
+    method: str,
+    user_id: UUID | None,
+    person: Person | None,
+    head: Mapping[str, Any] | None,
+) -> Target | str:
+    """Where a direct message goes (the recipient's client's channel of the method, else the
+    tenant's), or why it cannot be sent."""
+    if method not in ChannelKind._value2member_map_:
+        return f"delivery method {method} cannot be sent: no channel of that kind exists"
+    if user_id and person is None:
+        return f"recipient user {user_id} is not known here"
+    if person is not None and person.status != UserStatus.ACTIVE.value:
+        return f"recipient user {user_id} is {person.status}"
+    client_id = person.client_id if person else (head or {}).get("client_id")
+    channel = pick_channel(data.channels.values(), ChannelKind(method), client_id)
+    if channel is None:
+        return f"no enabled {method} channel for this recipient"
+    return direct_target(channel, person) or f"no {method} address for this recipient"
 
 
 def direct(link_template: str) -> Batched:
@@ -450,28 +472,11 @@ def direct(link_template: str) -> Batched:
                 person = people.get(user_id) if user_id else None
                 key = user_key(user_id) if user_id else CHANNEL_RECIPIENT
                 common = {"user_id": user_id, "incident_id": payload.incident_id, **ids, "now": now}
-                error = None
-                target = None
-                if method not in ChannelKind._value2member_map_:
-                    error = f"delivery method {method} cannot be sent: no channel of that kind exists"
-                elif user_id and person is None:
-                    error = f"recipient user {user_id} is not known here"
-                elif person is not None and person.status != UserStatus.ACTIVE.value:
-                    error = f"recipient user {user_id} is {person.status}"
-                else:
-                    kind = ChannelKind(method)
-                    client_id = person.client_id if person else (head or {}).get("client_id")
-                    channel = pick_channel(data.channels.values(), kind, client_id)
-                    if channel is None:
-                        error = f"no enabled {method} channel for this recipient"
-                    else:
-                        target = direct_target(channel, person)
-                        if target is None:
-                            error = f"no {method} address for this recipient"
-                if target is None:
-                    rows.append(_row(envelope, NO_CHANNEL, method, key, error=error, **common))
+                target = _direct_target(data, method, user_id, person, head)
+                if isinstance(target, str):  # nothing can send it: a failed row says why
+                    rows.append(_row(envelope, NO_CHANNEL, method, key, error=target, **common))
                     continue
-                client_name = names.get((head or {}).get("client_id")) if head else None  # type: ignore[arg-type]
+                client_name = names.get(head["client_id"]) if head and head["client_id"] else None
                 rows.append(
                     _row(
                         envelope,
@@ -551,57 +556,26 @@ def delivery_handlers(link_template: str) -> dict[str, Handler]:
 # --------------------------------------------------------------------------- channels
 
 
-def _channel_out(row: Any) -> dict[str, Any]:
+def _view(row: Any, box: SecretBox) -> dict[str, Any]:
+    """A channel as shown: its config with the secret fields it has redacted."""
     kind = ChannelKind(row.kind)
-    secret_names = set(row.secret_names) if hasattr(row, "secret_names") else set()
+    names: set[str] = set()
+    if row.secrets_encrypted:
+        try:
+            names = set(box.open(row.secrets_encrypted))
+        except SecretsUnavailable:  # no (or another) key here: show every secret field as set
+            names = set(channel_config.SECRET_FIELDS[kind])
     return {
         "id": row.id,
         "tenant_id": row.tenant_id,
         "client_id": row.client_id,
         "kind": kind,
         "name": row.name,
-        "config": channel_config.redact(kind, row.config, secret_names),
+        "config": channel_config.redact(kind, row.config, names),
         "enabled": row.enabled,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
-
-
-@dataclass
-class _ChannelView:
-    id: UUID
-    tenant_id: UUID
-    client_id: UUID | None
-    kind: str
-    name: str
-    config: dict[str, Any]
-    enabled: bool
-    created_at: datetime
-    updated_at: datetime
-    secret_names: list[str]
-
-
-def _view(row: Any, box: SecretBox) -> dict[str, Any]:
-    names: list[str] = []
-    if row.secrets_encrypted:
-        try:
-            names = list(box.open(row.secrets_encrypted))
-        except SecretsUnavailable:  # no (or another) key here: show every secret field as set
-            names = list(channel_config.SECRET_FIELDS[ChannelKind(row.kind)])
-    return _channel_out(
-        _ChannelView(
-            row.id,
-            row.tenant_id,
-            row.client_id,
-            row.kind,
-            row.name,
-            row.config,
-            row.enabled,
-            row.created_at,
-            row.updated_at,
-            names,
-        )
-    )
 
 
 def _announce_channel(uow: UnitOfWork, caller: Principal, view: Mapping[str, Any]) -> None:
@@ -813,14 +787,13 @@ async def create_rule(uow: UnitOfWork, caller: Principal, values: Mapping[str, A
     return out
 
 
-async def _rule_row(uow: UnitOfWork, caller: Principal, rule_id: UUID) -> Any:
-    row = (
-        await uow.session.execute(
-            select(routing_rules)
-            .where(routing_rules.c.id == rule_id, routing_rules.c.tenant_id == caller.tenant_id)
-            .with_for_update()
-        )
-    ).first()
+async def _rule_row(uow: UnitOfWork, caller: Principal, rule_id: UUID, *, lock: bool = False) -> Any:
+    query = select(routing_rules).where(
+        routing_rules.c.id == rule_id, routing_rules.c.tenant_id == caller.tenant_id
+    )
+    if lock:
+        query = query.with_for_update()
+    row = (await uow.session.execute(query)).first()
     if row is None:
         raise NotFound(f"no rule {rule_id}")
     return row
@@ -829,7 +802,7 @@ async def _rule_row(uow: UnitOfWork, caller: Principal, rule_id: UUID) -> Any:
 async def update_rule(
     uow: UnitOfWork, caller: Principal, rule_id: UUID, changes: Mapping[str, Any]
 ) -> dict[str, Any]:
-    current = _rule_out(await _rule_row(uow, caller, rule_id))
+    current = _rule_out(await _rule_row(uow, caller, rule_id, lock=True))
     merged = {**current, **changes}
     if "min_severity" in changes and changes["min_severity"] is None:
         merged["min_severity"] = None
@@ -864,16 +837,7 @@ async def list_rules(uow: UnitOfWork, caller: Principal) -> list[dict[str, Any]]
 
 
 async def get_rule(uow: UnitOfWork, caller: Principal, rule_id: UUID) -> dict[str, Any]:
-    row = (
-        await uow.session.execute(
-            select(routing_rules).where(
-                routing_rules.c.id == rule_id, routing_rules.c.tenant_id == caller.tenant_id
-            )
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"no rule {rule_id}")
-    return _rule_out(row)
+    return _rule_out(await _rule_row(uow, caller, rule_id))
 
 
 # --------------------------------------------------------------------------- templates, preferences
@@ -943,9 +907,7 @@ async def list_templates(uow: UnitOfWork, caller: Principal) -> list[dict[str, A
     return [dict(r._mapping) for r in rows]
 
 
-async def put_preferences(
-    uow: UnitOfWork, caller: Principal, user_id: UUID, values: Mapping[str, Any]
-) -> dict[str, Any]:
+async def _known_user(uow: UnitOfWork, caller: Principal, user_id: UUID) -> None:
     known = await uow.session.scalar(
         select(recipients.c.user_id).where(
             recipients.c.user_id == user_id, recipients.c.tenant_id == caller.tenant_id
@@ -953,6 +915,12 @@ async def put_preferences(
     )
     if known is None:
         raise NotFound(f"no user {user_id}")
+
+
+async def put_preferences(
+    uow: UnitOfWork, caller: Principal, user_id: UUID, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    await _known_user(uow, caller, user_id)
     row = {
         "user_id": user_id,
         "tenant_id": caller.tenant_id,
@@ -987,13 +955,7 @@ async def put_preferences(
 
 
 async def get_preferences(uow: UnitOfWork, caller: Principal, user_id: UUID) -> dict[str, Any]:
-    known = await uow.session.scalar(
-        select(recipients.c.user_id).where(
-            recipients.c.user_id == user_id, recipients.c.tenant_id == caller.tenant_id
-        )
-    )
-    if known is None:
-        raise NotFound(f"no user {user_id}")
+    await _known_user(uow, caller, user_id)
     row = (
         await uow.session.execute(
             select(preferences).where(
@@ -1182,9 +1144,9 @@ async def claim(uow: UnitOfWork, channel_id: UUID, now: datetime, lease_s: float
 
 async def channel_for_sending(
     uow: UnitOfWork, channel_id: UUID, box: SecretBox, slack_api_url: str
-) -> tuple[Any, dict[str, Any]]:
-    """The channel row and its full config (secrets decrypted, references read from the
-    environment); raises SendFailed (permanent) when it cannot be used."""
+) -> dict[str, Any]:
+    """The channel's full config (secrets decrypted, references read from the environment);
+    raises SendFailed (permanent) when the channel cannot be used."""
     row = (await uow.session.execute(select(channels).where(channels.c.id == channel_id))).first()
     if row is None:
         raise SendFailed("the channel no longer exists", transient=False)
@@ -1195,7 +1157,7 @@ async def channel_for_sending(
     except Exception as exc:  # a missing key or environment variable: a person must fix it
         raise SendFailed(str(exc), transient=False) from None
     config.setdefault("_slack_api_url", slack_api_url)
-    return row, config
+    return config
 
 
 async def mark_sent(uow: UnitOfWork, claimed: Any, now: datetime) -> bool:

@@ -145,9 +145,7 @@ class DeliveryWorkers:
                 bucket.give_back()
                 return False
             try:
-                _, config = await handlers.channel_for_sending(
-                    uow, channel_id, self.box, settings.slack_api_url
-                )
+                config = await handlers.channel_for_sending(uow, channel_id, self.box, settings.slack_api_url)
             except SendFailed as exc:
                 failure = exc
             await uow.commit()  # the attempt is on record before anything is sent
