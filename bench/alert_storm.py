@@ -29,7 +29,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,7 +48,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from backbone.db import Database
-from backbone.testing import Stack, scratch_stack, unique
+from backbone.testing import Stack, free_port, scratch_stack, unique
 from contracts.events import token_sha256
 from intake.adapters.orm import integrations
 from triage.adapters.orm import incidents
@@ -69,13 +68,6 @@ class Result:
     @property
     def rate(self) -> float:
         return self.alerts / self.accepted_s
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def storm(alerts: int, fingerprints: int, batch: int, seed: int = 4) -> list[list[dict[str, Any]]]:

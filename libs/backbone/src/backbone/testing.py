@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -214,6 +215,14 @@ async def publish(
     """Publish an event as its owner would (``source`` defaults to the topic's owner)."""
     envelope = Envelope.wrap(data, source=source or OWNERS[data.topic], tenant_id=tenant_id)
     return await send(producer, topic_prefix, envelope)
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on now (for servers a test or benchmark starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def unique(prefix: str) -> str:

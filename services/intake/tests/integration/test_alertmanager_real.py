@@ -20,7 +20,7 @@ import httpx
 import pytest
 import uvicorn
 
-from backbone.testing import Stack, eventually
+from backbone.testing import Stack, eventually, free_port
 from contracts.enums import IntegrationKind
 from contracts.events import AlertRepeated, AlertsResolved, IncidentReported
 from intake.config import Settings
@@ -31,13 +31,6 @@ from .conftest import Alerting
 pytestmark = pytest.mark.integration
 
 BINARY = "prometheus-alertmanager"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager

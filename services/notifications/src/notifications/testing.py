@@ -9,7 +9,6 @@ import contextlib
 import email
 import email.policy
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -18,14 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from backbone.testing import free_port
 from notifications.domain import signing
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

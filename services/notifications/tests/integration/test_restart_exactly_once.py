@@ -33,13 +33,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually
+from backbone.testing import Stack, eventually, free_port
 from contracts.enums import IncidentSource, Severity
 from contracts.envelope import Envelope
 from contracts.events import IncidentCreated
 from contracts.topics import Topic
 from notifications.adapters.orm import deliveries
-from notifications.testing import HttpReceiver, SmtpSink, free_port
+from notifications.testing import HttpReceiver, SmtpSink
 
 pytestmark = pytest.mark.integration
 
