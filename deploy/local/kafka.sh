@@ -10,6 +10,8 @@
 # The broker jars come from Maven Central (deploy/local/kafka/pom.xml) into a cache
 # outside the repo, so a fresh checkout does not re-download ~40 MB.
 # See docs/adr/0001-kafka-version.md for why this version.
+# A second, throw-away broker (the fault-injection tests restart theirs) takes KAFKA_PORT,
+# KAFKA_CONTROLLER_PORT, KAFKA_STATE_DIR (its data) and KAFKA_LOG_DIR.
 set -euo pipefail
 
 # Pinned: newest 4.x on Maven Central when this was written (checked 4.0.0 .. 4.4.0).
@@ -30,12 +32,12 @@ LIBS_MARKER="$CACHE_DIR/libs.complete"
 POM="$SCRIPT_DIR/kafka/pom.xml"
 LOG4J_CONFIG="$SCRIPT_DIR/kafka/log4j2.properties"
 
-STATE_DIR="$REPO_ROOT/.local/kafka"
+STATE_DIR="${KAFKA_STATE_DIR:-$REPO_ROOT/.local/kafka}"
 DATA_DIR="$STATE_DIR/data"
 PROPS="$STATE_DIR/server.properties"
 PID_FILE="$STATE_DIR/kafka.pid"
 CLUSTER_ID_FILE="$STATE_DIR/cluster.id"
-LOG_DIR="$REPO_ROOT/.local/log"
+LOG_DIR="${KAFKA_LOG_DIR:-$REPO_ROOT/.local/log}"
 CONSOLE_LOG="$LOG_DIR/kafka-console.log"
 VENV_PY="$REPO_ROOT/.venv/bin/python"
 

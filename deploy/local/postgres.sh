@@ -9,6 +9,8 @@
 # If $DATABASE_URL is set and answers, nothing is started: that database wins.
 # Otherwise a private cluster (not Debian's "main" cluster) listens on
 # 127.0.0.1:${PG_PORT:-55432} with role/database incident/incident.
+# A second, throw-away cluster (the fault-injection tests restart theirs) takes PG_PORT,
+# PG_BASE_DIR (its data and socket), PG_LOG_DIR and PG_MAX_CONNECTIONS.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -20,7 +22,7 @@ DB_NAME=incident
 DB_USER=incident
 DB_PASSWORD=incident
 LOCAL_URL="postgresql+asyncpg://${DB_USER}:${DB_PASSWORD}@${PG_HOST}:${PG_PORT}/${DB_NAME}"
-LOG_DIR="$REPO_ROOT/.local/log"
+LOG_DIR="${PG_LOG_DIR:-$REPO_ROOT/.local/log}"
 LOG_FILE="$LOG_DIR/postgres.log"
 START_TIMEOUT=60
 
@@ -78,7 +80,9 @@ as_pg() {
 # instead, one per checkout. The decision is recomputed the same way on every call.
 choose_base() {
     mkdir -p "$REPO_ROOT/.local"
-    if ((EUID != 0)) || runuser -u postgres -- test -x "$REPO_ROOT/.local"; then
+    if [[ -n ${PG_BASE_DIR:-} ]]; then
+        PG_BASE="$PG_BASE_DIR"
+    elif ((EUID != 0)) || runuser -u postgres -- test -x "$REPO_ROOT/.local"; then
         PG_BASE="$REPO_ROOT/.local/pg"
     else
         local h
@@ -113,7 +117,7 @@ listen_addresses = '$PG_HOST'
 port = $PG_PORT
 unix_socket_directories = '$PG_SOCKET_DIR'
 # Services x pools x test workers add up; the default 100 is too tight.
-max_connections = 300
+max_connections = ${PG_MAX_CONNECTIONS:-300}
 # Durability stays as in production (fsync on, synchronous_commit on) so timings are honest.
 timezone = 'UTC'
 log_timezone = 'UTC'
