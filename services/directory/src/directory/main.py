@@ -9,10 +9,14 @@ from backbone.app import Service, create_app
 from backbone.auth import TokenSigner, load_pem
 from contracts.events import (
     ApiKeyIssued,
+    ApiKeyRevoked,
     ClientOnboarded,
     ClientUpdated,
     ComponentRegistered,
     IntegrationCreated,
+    IntegrationDeleted,
+    IntegrationTokenRotated,
+    IntegrationUpdated,
     SubscriptionChanged,
     TenantCreated,
     UserRegistered,
@@ -21,6 +25,7 @@ from contracts.events import (
 )
 from directory import handlers
 from directory.config import Settings
+from directory.entrypoints import api_keys, integrations
 from directory.entrypoints.api import jwks, router
 
 well_known = APIRouter(tags=["auth"])
@@ -39,7 +44,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             title="Directory service",
             description=__doc__ or "",
-            api=[router, well_known],
+            api=[router, api_keys.router, integrations.router, well_known],
             publishes=[
                 TenantCreated,
                 UserRegistered,
@@ -50,7 +55,11 @@ def create(settings: Settings | None = None) -> FastAPI:
                 VendorRegistered,
                 ComponentRegistered,
                 IntegrationCreated,
+                IntegrationUpdated,
+                IntegrationTokenRotated,
+                IntegrationDeleted,
                 ApiKeyIssued,
+                ApiKeyRevoked,
             ],
             # Directory is the source of users: it checks its own table, it keeps no replica.
             replicate_users=False,

@@ -26,9 +26,12 @@ _LINKS: dict[str, tuple[str | None, str | None]] = {
 
 def scope(caller: Principal, table: Table) -> list[ColumnElement[bool]]:
     client_col, vendor_col = _LINKS[table.name]
-    return caller.scope(
+    conditions = caller.scope(
         table.c[client_col] if client_col else None, table.c[vendor_col] if vendor_col else None
     )
+    if "deleted_at" in table.c:  # deleted records read like absent ones
+        conditions.append(table.c.deleted_at.is_(None))
+    return conditions
 
 
 async def one(uow: UnitOfWork, caller: Principal, table: Table, id_: UUID, what: str) -> Any:

@@ -171,12 +171,10 @@ def token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@event
-class IntegrationCreated(EventData):
-    """A monitoring integration was created. Carries the token's SHA-256 (never the token), so
+class IntegrationState(EventData):
+    """An integration's whole current state. Carries the token's SHA-256 (never the token), so
     intake can authenticate alerts without calling directory."""
 
-    event_type: ClassVar[str] = "integration.created.v1"
     topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
     subject_field: ClassVar[str] = "integration_id"
 
@@ -196,6 +194,47 @@ class IntegrationCreated(EventData):
     rate_limit_per_s: float | None = None
     rate_limit_burst: int | None = None
     token_sha256: str
+    # Counts the integration's changes: a replica keeps the highest it has seen, so an old
+    # state delivered again (a redriven dead letter) cannot bring back a rotated-away token.
+    # 0: sent before revisions existed.
+    revision: int = 0
+
+
+@event
+class IntegrationCreated(IntegrationState):
+    """A monitoring integration was created."""
+
+    event_type: ClassVar[str] = "integration.created.v1"
+
+
+@event
+class IntegrationUpdated(IntegrationState):
+    """An integration's name, links, rules, grouping or limits changed; the whole state."""
+
+    event_type: ClassVar[str] = "integration.updated.v1"
+
+    changed: list[str] = []
+
+
+@event
+class IntegrationTokenRotated(IntegrationState):
+    """An integration got a new token; the old one is refused from now on. The whole state,
+    with the new token's SHA-256."""
+
+    event_type: ClassVar[str] = "integration.token_rotated.v1"
+
+
+@event
+class IntegrationDeleted(EventData):
+    """An integration was deleted: its token is refused from now on."""
+
+    event_type: ClassVar[str] = "integration.deleted.v1"
+    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+    subject_field: ClassVar[str] = "integration_id"
+
+    integration_id: UUID
+    tenant_id: UUID
+    revision: int = 0
 
 
 @event
@@ -210,3 +249,19 @@ class ApiKeyIssued(EventData):
     tenant_id: UUID
     user_id: UUID
     prefix: str
+
+
+@event
+class ApiKeyRevoked(EventData):
+    """An API key was revoked (by its owner, by someone who manages the owner's keys, or by a
+    rotation, which names the key that replaced it); it buys no new access token."""
+
+    event_type: ClassVar[str] = "api_key.revoked.v1"
+    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+    subject_field: ClassVar[str] = "key_id"
+
+    key_id: UUID
+    tenant_id: UUID
+    user_id: UUID
+    prefix: str
+    replaced_by: UUID | None = None

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -128,6 +129,9 @@ api_keys = Table(
     Column("hash", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_at", DateTime(timezone=True)),
+    # Who minted the key (null: the system, or before this was kept). When the owner's role
+    # changes, keys whose issuer could not mint them for the new role are revoked.
+    Column("issued_by", UUID(as_uuid=True)),
 )
 
 components = Table(
@@ -163,5 +167,15 @@ integrations = Table(
     Column("token_prefix", String(16), nullable=False),
     Column("token_sha256", String(64), nullable=False, unique=True),
     *_stamps(),
-    UniqueConstraint("tenant_id", "name"),
+    # Counts changes; events carry it so intake's replica never goes back to an older state.
+    Column("revision", Integer, nullable=False, server_default=text("1")),
+    # Deleted integrations stay for the record; their token is refused and their name is free.
+    Column("deleted_at", DateTime(timezone=True)),
+    Index(
+        "ix_integrations_tenant_id_name_live",
+        "tenant_id",
+        "name",
+        unique=True,
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
 )

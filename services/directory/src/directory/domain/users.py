@@ -1,9 +1,11 @@
-"""User rules of 003 (Register User Account, Update User Details) beyond field validation."""
+"""User rules of 003 (Register User Account, Update User Details) beyond field validation, and
+who may hold another user's API keys (docs/permissions.md)."""
 
 from uuid import UUID
 
 from backbone.problems import Forbidden, Unprocessable
 from contracts.enums import Role
+from contracts.permissions import Permission, allows
 
 
 def check_links(role: Role, client_id: UUID | None, vendor_id: UUID | None) -> None:
@@ -16,8 +18,44 @@ def check_links(role: Role, client_id: UUID | None, vendor_id: UUID | None) -> N
         raise Unprocessable("vendor_id: a vendor contact must be linked to a vendor", field="vendor_id")
 
 
+def grantable_roles(caller_role: Role) -> frozenset[Role]:
+    """The roles a caller may give a user. Those who register users (003 User Management) may
+    give any role, except that only a system administrator makes system administrators: an
+    incident manager must not be able to widen their own authority."""
+    if not allows(caller_role, Permission.USERS_REGISTER):
+        return frozenset()
+    if caller_role is Role.SYSTEM_ADMINISTRATOR:
+        return frozenset(Role)
+    return frozenset(Role) - {Role.SYSTEM_ADMINISTRATOR}
+
+
 def check_may_grant(caller_role: Role, role: Role) -> None:
-    """Incident managers may register users (003) but not make system administrators: that
-    would let them widen their own authority."""
-    if role is Role.SYSTEM_ADMINISTRATOR and caller_role is not Role.SYSTEM_ADMINISTRATOR:
-        raise Forbidden("only a system administrator may grant the system_administrator role")
+    if role not in grantable_roles(caller_role):
+        if role is Role.SYSTEM_ADMINISTRATOR:
+            raise Forbidden("only a system administrator may grant the system_administrator role")
+        raise Forbidden(f"role {caller_role.value} may not grant the {role.value} role")
+
+
+def check_may_manage_keys(
+    *,
+    caller_id: UUID,
+    caller_role: Role,
+    user_id: UUID,
+    user_role: Role,
+    user_is_operator: bool,
+) -> None:
+    """Who may mint, list, revoke or rotate a user's API keys. A key is the user's authority, so
+    a caller may hold keys only of users whose role they could grant (else an incident manager
+    could mint a key for an administrator and sign in as one). Everyone manages their own keys.
+    A platform operator's keys are theirs alone: the operator flag is granted by no role."""
+    if caller_id == user_id:
+        return
+    if user_is_operator:
+        raise Forbidden("only the platform operator themselves may manage their API keys")
+    if not allows(caller_role, Permission.API_KEYS_MANAGE):
+        raise Forbidden(f"role {caller_role.value} lacks the permission {Permission.API_KEYS_MANAGE.value}")
+    if user_role not in grantable_roles(caller_role):
+        raise Forbidden(
+            f"role {caller_role.value} may not manage the API keys of a {user_role.value}: "
+            "only of users whose role it could grant"
+        )

@@ -1,5 +1,6 @@
-"""HTTP API of the directory service: translates requests into commands (handlers.py) and
-reads (views.py). Field names follow the procedures of 003."""
+"""HTTP API of the directory service: translates requests into commands (handlers/) and
+reads (views.py). Field names follow the procedures of 003. API keys and integrations have
+their own routes (entrypoints/api_keys.py, entrypoints/integrations.py)."""
 
 from __future__ import annotations
 
@@ -16,17 +17,16 @@ from backbone.problems import Problem, Unprocessable
 from contracts.enums import (
     ClientStatus,
     ClientType,
-    IntegrationKind,
     Role,
     SubscriptionTier,
     UserStatus,
     VendorStatus,
     VendorType,
 )
-from contracts.events import ImpactFacts, LabelRule
 from contracts.permissions import Permission
 from directory import handlers, views
 from directory.domain.contacts import normal_phone
+from directory.handlers import api_keys
 
 router = APIRouter(prefix="/v1")
 
@@ -108,7 +108,7 @@ class TokenOut(BaseModel):
 async def token(body: TokenRequest, request: Request, uow: UowDep) -> Any:
     """Exchange an API key for a short-lived signed access token (JWT, EdDSA)."""
     signer = _signer(request)
-    access = await handlers.exchange_api_key(uow, signer, body.api_key)
+    access = await api_keys.exchange_api_key(uow, signer, body.api_key)
     return {"access_token": access, "expires_in": signer.ttl_s}
 
 
@@ -437,23 +437,6 @@ async def update_user(
     return row
 
 
-class ApiKeyOut(BaseModel):
-    id: UUID
-    prefix: str
-    api_key: str = Field(description="Shown once; store it safely.")
-
-
-@router.post(
-    "/users/{user_id}/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyOut, tags=["users"]
-)
-async def issue_api_key(user_id: UUID, uow: UowDep, caller: Caller) -> Any:
-    """A new API key for the user: anyone may make one for themselves; for others it takes
-    the api_keys.manage permission."""
-    issued = await handlers.issue_api_key(uow, caller, user_id)
-    await uow.commit()
-    return issued.__dict__
-
-
 # --------------------------------------------------------------------------- components
 
 
@@ -509,88 +492,3 @@ async def get_component(
     component_id: UUID, uow: UowDep, caller: Annotated[Principal, requires(Permission.COMPONENTS_VIEW)]
 ) -> Any:
     return await views.one(uow, caller, views.components, component_id, "component")
-
-
-# --------------------------------------------------------------------------- integrations
-
-
-class IntegrationIn(Strict):
-    kind: IntegrationKind
-    name: str = Field(min_length=1, max_length=200)
-    client_id: UUID | None = None
-    default_component_id: UUID | None = None
-    impact_rules: list[LabelRule] = Field(
-        default_factory=list,
-        max_length=100,
-        description="Alert label → impact fact: when `label` has one of `values` (any if empty), "
-        "the fact `fact` becomes `to`.",
-    )
-    default_impact: ImpactFacts = Field(default_factory=ImpactFacts)
-    grouping_labels: list[str] = Field(
-        default_factory=list,
-        max_length=20,
-        description="One incident per distinct value set of these labels.",
-    )
-    auto_resolve: bool = Field(
-        default=True, description="Resolve the incident once every alert of its dedup key has resolved."
-    )
-    rate_limit_per_s: float | None = Field(
-        default=None,
-        gt=0,
-        le=100_000,
-        description="Alerts per second accepted from Events v2 and generic senders (429 beyond); "
-        "unset: intake's default.",
-    )
-    rate_limit_burst: int | None = Field(
-        default=None, ge=1, le=1_000_000, description="Alerts accepted at once above the rate."
-    )
-
-
-class IntegrationOut(Out):
-    id: UUID
-    tenant_id: UUID
-    kind: IntegrationKind
-    name: str
-    client_id: UUID | None
-    default_component_id: UUID | None
-    impact_rules: list[LabelRule]
-    default_impact: ImpactFacts
-    grouping_labels: list[str]
-    auto_resolve: bool
-    rate_limit_per_s: float | None
-    rate_limit_burst: int | None
-    token_prefix: str
-    created_at: datetime
-
-
-class IntegrationCreatedOut(IntegrationOut):
-    token: str = Field(description="Shown once. Bearer token for alerts; for events_v2, the routing_key.")
-
-
-@router.post(
-    "/integrations",
-    status_code=status.HTTP_201_CREATED,
-    response_model=IntegrationCreatedOut,
-    tags=["integrations"],
-)
-async def create_integration(
-    body: IntegrationIn, uow: UowDep, caller: Annotated[Principal, requires(Permission.INTEGRATIONS_MANAGE)]
-) -> Any:
-    """A monitoring integration (alertmanager, events_v2 or generic) and its token."""
-    values = body.model_dump(mode="json", exclude_none=True)
-    for key in ("client_id", "default_component_id"):
-        if key in values:
-            values[key] = UUID(values[key])
-    row, secret = await handlers.create_integration(uow, caller, values)
-    await uow.commit()
-    return {**row._mapping, "token": secret}
-
-
-@router.get("/integrations", response_model=list[IntegrationOut], tags=["integrations"])
-async def list_integrations(
-    uow: UowDep,
-    caller: Annotated[Principal, requires(Permission.INTEGRATIONS_MANAGE)],
-    after: After = None,
-    limit: Limit = 100,
-) -> Any:
-    return await views.page(uow, caller, views.integrations, after=after, limit=limit)
