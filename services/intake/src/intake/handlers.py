@@ -20,7 +20,8 @@ from contracts.events import (
     ComponentRegistered,
     ImpactFacts,
     IncidentReported,
-    IntegrationCreated,
+    IntegrationDeleted,
+    IntegrationState,
     Reporter,
     TenantCreated,
     token_sha256,
@@ -40,8 +41,14 @@ async def record_tenant(uow: UnitOfWork, envelope: Envelope, event: TenantCreate
     )
 
 
-async def record_integration(uow: UnitOfWork, envelope: Envelope, event: IntegrationCreated) -> None:
+async def record_integration(uow: UnitOfWork, envelope: Envelope, event: IntegrationState) -> None:
+    """Created, changed or given a new token: the newest state replaces the replica's row, so
+    a rotated-away token is refused from here on."""
     await integrations_repo.upsert(uow.session, event)
+
+
+async def forget_integration(uow: UnitOfWork, envelope: Envelope, event: IntegrationDeleted) -> None:
+    await integrations_repo.mark_deleted(uow.session, event, envelope.time)
 
 
 async def integration_for_token(uow: UnitOfWork, token: str) -> Integration | None:

@@ -18,6 +18,9 @@ from contracts.events import (
     IncidentReported,
     IncidentResolved,
     IntegrationCreated,
+    IntegrationDeleted,
+    IntegrationTokenRotated,
+    IntegrationUpdated,
     SilenceChanged,
     TenantCreated,
 )
@@ -44,6 +47,9 @@ def create(settings: Settings | None = None) -> FastAPI:
             handlers={
                 TenantCreated.event_type: handlers.record_tenant,
                 IntegrationCreated.event_type: handlers.record_integration,
+                IntegrationUpdated.event_type: handlers.record_integration,
+                IntegrationTokenRotated.event_type: handlers.record_integration,
+                IntegrationDeleted.event_type: handlers.forget_integration,
                 # Reports from people: the replicas the manual report's pre-checks read.
                 ClientOnboarded.event_type: clients,
                 ClientUpdated.event_type: clients,

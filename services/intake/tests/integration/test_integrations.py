@@ -18,10 +18,18 @@ from sqlalchemy import func, select
 from backbone.db import Database
 from backbone.testing import Stack, eventually, serving, unique
 from contracts.enums import Degradation, IntegrationKind
-from contracts.envelope import Envelope
-from contracts.events import ImpactFacts, IncidentReported, IntegrationCreated, LabelRule
+from contracts.envelope import Envelope, EventData
+from contracts.events import (
+    ImpactFacts,
+    IncidentReported,
+    IntegrationCreated,
+    IntegrationDeleted,
+    IntegrationTokenRotated,
+    IntegrationUpdated,
+    LabelRule,
+)
 from contracts.topics import Topic
-from intake.adapters.orm import alerts, dedup_keys, integrations, outbox
+from intake.adapters.orm import alerts, dedup_keys, inbox, integrations, outbox
 from intake.config import Settings
 from intake.main import create
 
@@ -37,7 +45,7 @@ class Bed:
     producer: AIOKafkaProducer
     db: Database
 
-    async def publish(self, event: IntegrationCreated, key: str | None = None) -> Envelope:
+    async def publish(self, event: EventData, key: str | None = None) -> Envelope:
         """As directory would: the envelope's JSON on directory.events, keyed by the subject."""
         envelope = Envelope.wrap(event, source="directory", tenant_id=event.tenant_id)
         await self.producer.send_and_wait(
@@ -55,6 +63,11 @@ class Bed:
                 select(integrations.c.id).where(integrations.c.token_sha256 == digest)
             )
             return found
+
+    async def handled(self, envelope: Envelope) -> bool:
+        """Intake's inbox has the event: its effects, if any, are committed."""
+        async with self.db.sessions() as s:
+            return await s.scalar(select(inbox.c.event_id).where(inbox.c.event_id == envelope.id)) is not None
 
     async def written(self, tenant_id: UUID) -> tuple[int, int, int]:
         """Alerts, dedup keys and outbox rows of the tenant."""
@@ -304,3 +317,49 @@ async def test_an_integration_that_does_not_auto_resolve_keeps_its_incident_open
             await s.scalars(select(outbox.c.event_type).where(outbox.c.key == opened["incident_id"]))
         ).all()
     assert "intake.alerts_resolved.v1" not in kinds
+
+
+async def test_rotated_and_deleted_tokens_are_refused_and_stay_refused(bed: Bed) -> None:
+    """The replica follows integration.token_rotated.v1 and integration.deleted.v1, and an older
+    state delivered again (a redriven dead letter) never brings back a token rotated away."""
+    old_token, created = integration(revision=1)
+    await bed.publish(created)
+    await bed.accepted(old_token, alert(unique("fp")))
+
+    new_token = unique("tok-") + uuid4().hex
+    rotated = IntegrationTokenRotated(
+        **{
+            **created.model_dump(),
+            "token_sha256": hashlib.sha256(new_token.encode()).hexdigest(),
+            "revision": 2,
+        }
+    )
+    await bed.publish(rotated)
+    await bed.accepted(new_token, alert(unique("fp")))
+    assert (await bed.post(old_token, alert(unique("fp")))).status_code == 401
+
+    replayed = await bed.publish(created)
+    renamed = IntegrationUpdated(**{**rotated.model_dump(), "name": unique("renamed-"), "revision": 3})
+    update = await bed.publish(renamed)
+    for envelope in (replayed, update):
+        await eventually(lambda envelope=envelope: bed.handled(envelope), what="the replay and the update")
+    assert (await bed.post(old_token, alert(unique("fp")))).status_code == 401
+    assert (await bed.post(new_token, alert(unique("fp")))).status_code == 202
+    async with bed.db.sessions() as session:
+        name = await session.scalar(
+            select(integrations.c.name).where(integrations.c.id == created.integration_id)
+        )
+    assert name == renamed.name  # the newer revision applied, the older one not
+
+    deleted = await bed.publish(
+        IntegrationDeleted(integration_id=created.integration_id, tenant_id=created.tenant_id, revision=4)
+    )
+    await eventually(lambda: bed.handled(deleted), what="intake to handle the deletion")
+    refused = await bed.post(new_token, alert(unique("fp")))
+    assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+    # Neither an older state nor a replay of the newest one brings the deleted integration back.
+    again = [await bed.publish(renamed), await bed.publish(rotated)]
+    for envelope in again:
+        await eventually(lambda envelope=envelope: bed.handled(envelope), what="the replays")
+    assert (await bed.post(new_token, alert(unique("fp")))).status_code == 401
+    assert await bed.replicated(new_token) == created.integration_id  # kept as the tombstone

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.enums import IntegrationKind
-from contracts.events import IntegrationCreated, LabelRule
+from contracts.events import IntegrationDeleted, IntegrationState, LabelRule
 from intake.adapters.orm import integrations
 from intake.domain.integrations import Integration
 
@@ -23,12 +25,14 @@ _REPLICATED = (
     "rate_limit_per_s",
     "rate_limit_burst",
     "token_sha256",
+    "revision",
 )
 
 
-async def upsert(session: AsyncSession, event: IntegrationCreated) -> None:
-    """Insert or replace the integration by id. An event can never move an integration to
-    another tenant: a row of another tenant with this id is left as it is."""
+async def upsert(session: AsyncSession, event: IntegrationState) -> None:
+    """Insert or replace the integration by id, unless the row holds a newer revision or the
+    integration is deleted (an old state delivered again changes nothing). An event can never
+    move an integration to another tenant: a row of another tenant with this id stays."""
     stmt = pg_insert(integrations).values(
         id=event.integration_id,
         tenant_id=event.tenant_id,
@@ -43,18 +47,40 @@ async def upsert(session: AsyncSession, event: IntegrationCreated) -> None:
         rate_limit_per_s=event.rate_limit_per_s,
         rate_limit_burst=event.rate_limit_burst,
         token_sha256=event.token_sha256.lower(),
+        revision=event.revision,
     )
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["id"],
             set_={c: stmt.excluded[c] for c in _REPLICATED},
-            where=integrations.c.tenant_id == stmt.excluded.tenant_id,
+            where=(integrations.c.tenant_id == stmt.excluded.tenant_id)
+            & (integrations.c.revision <= stmt.excluded.revision)
+            & integrations.c.deleted_at.is_(None),
         )
     )
 
 
+async def mark_deleted(session: AsyncSession, event: IntegrationDeleted, at: datetime) -> None:
+    """The integration's token is refused from now on; the row stays as the tombstone."""
+    await session.execute(
+        update(integrations)
+        .where(
+            integrations.c.id == event.integration_id,
+            integrations.c.tenant_id == event.tenant_id,
+            integrations.c.deleted_at.is_(None),
+        )
+        .values(deleted_at=at, revision=event.revision)
+    )
+
+
 async def by_token_sha256(session: AsyncSession, digest: str) -> Integration | None:
-    row = (await session.execute(select(integrations).where(integrations.c.token_sha256 == digest))).first()
+    row = (
+        await session.execute(
+            select(integrations).where(
+                integrations.c.token_sha256 == digest, integrations.c.deleted_at.is_(None)
+            )
+        )
+    ).first()
     if row is None:
         return None
     return Integration(

@@ -33,8 +33,9 @@ tenants = Table(
     Column("name", String(200), nullable=False),
 )
 
-# Local replica of directory's alert integrations (from integration.created.v1). Alerts are
-# authenticated by the SHA-256 of their bearer token; the token itself is never stored.
+# Local replica of directory's alert integrations (integration.created, .updated,
+# .token_rotated and .deleted.v1). Alerts are authenticated by the SHA-256 of their bearer
+# token; the token itself is never stored.
 integrations = Table(
     "integrations",
     metadata,
@@ -54,6 +55,11 @@ integrations = Table(
     # The integration's own rate limit; null: the intake-wide settings.
     Column("rate_limit_per_s", Float),
     Column("rate_limit_burst", Integer),
+    # The newest revision applied: an older state delivered again never replaces it (a token
+    # rotated away stays refused). Deleted integrations keep their row, so no replayed event
+    # brings them back; their token is refused.
+    Column("revision", Integer, nullable=False, server_default=text("0")),
+    Column("deleted_at", DateTime(timezone=True)),
 )
 
 # Dedup key -> incident. At most one open row per (tenant, key), enforced by the database so
