@@ -152,13 +152,15 @@ wait_ready() {
 
 ensure_role_and_db() {
     # Idempotent; over the unix socket as the superuser (trust auth, see init_cluster).
+    # CREATEROLE: `incidentctl db roles` (and its tests) make each service's own roles as
+    # this user (docs/adr/0008-database-roles.md); it stays no superuser.
     "$1/psql" -XAtq -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d postgres <<SQL
 DO \$\$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB_USER') THEN
-    CREATE ROLE $DB_USER LOGIN CREATEDB PASSWORD '$DB_PASSWORD';
+    CREATE ROLE $DB_USER LOGIN CREATEDB CREATEROLE PASSWORD '$DB_PASSWORD';
   ELSE
-    ALTER ROLE $DB_USER LOGIN CREATEDB PASSWORD '$DB_PASSWORD';
+    ALTER ROLE $DB_USER LOGIN CREATEDB CREATEROLE PASSWORD '$DB_PASSWORD';
   END IF;
 END
 \$\$;

@@ -73,6 +73,17 @@ def run_env(metadata: MetaData) -> None:
                     text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"migrate:{schema}"}
                 )
                 await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                # Where the schema has an owner role of its own (backbone.roles), migrations run
+                # as it, so what they create belongs to it and not to the administrator.
+                owner = await conn.scalar(
+                    text(
+                        "SELECT quote_ident(r.rolname) FROM pg_namespace n JOIN pg_roles r"
+                        " ON r.oid = n.nspowner WHERE n.nspname = :s AND r.rolname <> current_user"
+                    ),
+                    {"s": schema},
+                )
+                if owner is not None:
+                    await conn.execute(text(f"SET LOCAL ROLE {owner}"))
                 await conn.run_sync(do_run)
         finally:
             await engine.dispose()
