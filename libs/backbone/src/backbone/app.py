@@ -1,6 +1,7 @@
 """The service factory: every service is one process of FastAPI + FastStream subscribers +
 an outbox relay (DESIGN §2). A service describes itself with a ``Service``; ``create_app``
-gives it /healthz, /readyz, /metrics, /docs, /asyncapi, problem+json errors and JSON logs."""
+gives it /healthz, /readyz, /metrics, /docs, /asyncapi, problem+json errors, JSON logs, a cap
+on every request body and the retention loop (docs/retention.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -18,6 +20,9 @@ from faststream.specification.asyncapi.site import get_asyncapi_html
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict
+from starlette.datastructures import Headers
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backbone import problems, telemetry
 from backbone.auth import (
@@ -33,6 +38,7 @@ from backbone.consumer import Batched, EventConsumer, Handler, batched, subscrib
 from backbone.db import Database
 from backbone.kafka import make_broker
 from backbone.outbox import OutboxRelay, make_producer
+from backbone.retention import RetentionLoop, Rule, idempotency_rule
 from backbone.settings import ServiceSettings
 from backbone.uow import UnitOfWork
 from contracts.envelope import Envelope, EventData, event_class
@@ -69,6 +75,8 @@ class Service:
     subscribes: Sequence[Topic] = ()
     publishes: Sequence[type[EventData]] = ()
     background: Sequence[BackgroundTask] = ()
+    # Rows the service deletes when old (docs/retention.md); idempotency keys are always added.
+    retention: Sequence[Rule] = ()
     # Every service but directory keeps a replica of users for access checks (DESIGN §5).
     replicate_users: bool = True
     principal_lookup: PrincipalLookup = replica_lookup
@@ -130,6 +138,40 @@ def _after_replica(own: Handler) -> Handler:
     return batched(both)
 
 
+class _ProblemOnTooLarge:
+    """Every 413 leaving a service is problem+json. The body cap (Starlette's, set through
+    FastAPI's ``max_body_size``) answers in plain text when it refuses a body by its
+    Content-Length after the route answered without reading it (a 401, say); that answer is
+    replaced here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replacing = False
+
+        async def send_problem(message: Message) -> None:
+            nonlocal replacing
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                media = Headers(raw=message.get("headers", [])).get("content-type", "")
+                replacing = not media.startswith(problems.PROBLEM_JSON)
+            if not replacing:
+                await send(message)
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                refused = problems.content_too_large(scope.get(MAX_BODY_SIZE_SCOPE_KEY), scope.get("path"))
+                await refused(scope, receive, send)
+
+        await self.app(scope, receive, send_problem)
+
+
+class _App(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        return _ProblemOnTooLarge(super().build_middleware_stack())
+
+
 def create_app(service: Service) -> FastAPI:
     settings = service.settings
     telemetry.setup(
@@ -176,12 +218,18 @@ def create_app(service: Service) -> FastAPI:
     _document_publishers(broker, service)
     runtime = Runtime(settings, db, broker, relay, consumer, verifier, service.principal_lookup)
     runtime_box["rt"] = runtime
+    retention = RetentionLoop(
+        [idempotency_rule(timedelta(hours=settings.idempotency_retention_hours)), *service.retention],
+        batch=settings.retention_batch_size,
+        interval_s=settings.retention_interval_s,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await producer.start()
         relay.start()
-        tasks = [asyncio.create_task(task(runtime)) for task in service.background]
+        background: list[BackgroundTask] = [*service.background, retention]
+        tasks = [asyncio.create_task(task(runtime)) for task in background]
         try:
             await broker.start()
             yield
@@ -196,13 +244,17 @@ def create_app(service: Service) -> FastAPI:
             await producer.stop()
             await db.dispose()
 
-    app = FastAPI(
+    app = _App(
         title=service.title,
         description=service.description,
         version="0.1.0",
         lifespan=lifespan,
+        # Applies before anything reads the body, authentication included: by Content-Length
+        # at once, else counted as the body streams in. A route may set its own max_body_size.
+        max_body_size=settings.http_max_body_bytes,
     )
     app.state.runtime = runtime
+    app.state.retention = retention
     # Server spans from incoming traceparent; events written in a request carry its trace.
     # Without the per-chunk "http receive"/"http send" spans: each chunk of a body made a span
     # (a large request dozens); the request's own span and its children stay.

@@ -11,8 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from backbone.db import sqlstate
+from backbone.openapi import document_problems
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +70,23 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def content_too_large(limit: int | None, instance: str | None = None) -> JSONResponse:
+    """413 for a body over its route's cap (see backbone.app: the cap applies before anything,
+    authentication included, reads the body)."""
+    detail = (
+        f"the request body exceeds the limit of {limit // 1024} KB ({limit} bytes)"
+        if limit is not None
+        else "the request body is too large"
+    )
+    response = problem_response(413, "Content too large", detail, instance, limit=limit)
+    # The rest of the body is not wanted: the client should stop sending it.
+    response.headers["Connection"] = "close"
+    return response
+
+
 def install(app: FastAPI) -> None:
+    document_problems(app)  # the OpenAPI document says what the handlers below answer
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, request.url.path, **exc.extra)
@@ -87,6 +105,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 413:  # raised by the body cap while the body was read
+            return content_too_large(request.scope.get(MAX_BODY_SIZE_SCOPE_KEY), request.url.path)
         title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}.get(
             exc.status_code, "Error"
         )

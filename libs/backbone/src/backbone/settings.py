@@ -56,6 +56,14 @@ class ServiceSettings(BaseSettings):
     consumer_batch_timeout_ms: int = Field(default=50, description="How long a fetch waits to fill a batch.")
     consumer_max_attempts: int = Field(default=3, description="Tries per message before it goes to the DLQ.")
     consumer_retry_backoff_s: float = Field(default=0.2, description="First retry delay; doubles each try.")
+    consumer_rewind_backoff_s: float = Field(
+        default=1.0,
+        description="Pause after a batch is rewound for a fault of the database or broker (never "
+        "dead-lettered); doubles while the fault lasts, back to this after a success.",
+    )
+    consumer_rewind_backoff_max_s: float = Field(
+        default=30.0, description="Longest pause between retries of a rewound batch."
+    )
 
     # Outbox relay tuning.
     outbox_batch_size: int = 500
@@ -63,7 +71,38 @@ class ServiceSettings(BaseSettings):
         default=0.5, description="Idle poll; commits in this process wake the relay at once."
     )
     outbox_retention_hours: int = Field(default=24, description="Published outbox rows are kept this long.")
+    outbox_max_attempts: int = Field(
+        default=5,
+        description="Failed publications of one outbox row (rejected by the broker, e.g. too large) "
+        "before it is parked and the relay goes on with the rows after it.",
+    )
+    outbox_barrier_timeout_s: float = Field(
+        default=5.0,
+        description="Longest wait of the relay for transactions still writing outbox rows, so it never "
+        "passes a lower id committed later; the round is retried after it.",
+    )
+    timer_max_attempts: int = Field(
+        default=5,
+        description="Failed firings of one timer row before it is parked and its loop goes on with the others.",
+    )
     inbox_retention_days: int = Field(default=14, description="Longer than Kafka's retention of 7 days.")
+
+    # HTTP request bodies: every route is capped (413 past it) before anything reads the body;
+    # a route may set its own cap (attachments, alert batches). See docs/retention.md for the
+    # retention loop below.
+    http_max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1, description="Largest request body a route takes unless it sets its own."
+    )
+    # Retention (docs/retention.md): old rows are deleted in batches by a background loop.
+    idempotency_retention_hours: float = Field(
+        default=24,
+        gt=0,
+        description="Stored Idempotency-Key responses are kept this long; a retry later runs anew.",
+    )
+    retention_interval_s: float = Field(default=600, gt=0, description="How often the retention loop runs.")
+    retention_batch_size: int = Field(
+        default=1000, ge=1, description="Rows deleted per statement (and transaction) by the retention loop."
+    )
 
     @property
     def db_schema(self) -> str:

@@ -23,6 +23,7 @@ from contracts.events import (
 from contracts.topics import Topic
 from triage import escalation_handlers, handlers
 from triage.config import Settings
+from triage.entrypoints import attachments
 from triage.entrypoints.api import catalog_router, router
 from triage.entrypoints.escalation_policies import router as escalation_router
 from triage.entrypoints.scheduler import escalation_loop
@@ -39,7 +40,7 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
             settings=settings,
             title="Triage service",
             description=__doc__ or "",
-            api=[router, catalog_router, escalation_router],
+            api=[router, attachments.router(settings), catalog_router, escalation_router],
             handlers={
                 IncidentReported.event_type: batched(
                     partial(

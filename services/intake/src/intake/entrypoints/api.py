@@ -28,10 +28,10 @@ from intake.domain import alertmanager as am
 from intake.domain import events_v2 as ev2
 from intake.domain import generic
 from intake.domain.integrations import Integration
+from intake.domain.limits import MAX_BODY_BYTES
 from intake.domain.signals import Signal
-from intake.entrypoints.capped import CappedRoute
 
-router = APIRouter(prefix="/v1", tags=["alerts"], route_class=CappedRoute)
+router = APIRouter(prefix="/v1", tags=["alerts"], max_body_size=MAX_BODY_BYTES)
 
 
 class AcceptedAlert(BaseModel):

@@ -34,7 +34,7 @@ from contracts.envelope import new_id
 from intake import handlers
 from intake.config import Settings
 from intake.domain import reports as rules
-from intake.entrypoints.capped import CappedRoute
+from intake.domain.limits import MAX_BODY_BYTES
 from intake.entrypoints.reports import ReportAccepted
 
 Slug = Annotated[str, Path(min_length=1, max_length=63)]
@@ -66,8 +66,8 @@ LIMITS = {
 FORM_CONTENT = "application/x-www-form-urlencoded"
 COOKIE = "intake_report_csrf"
 
-pages = APIRouter(tags=["public"], route_class=CappedRoute)
-api = APIRouter(prefix="/v1", tags=["public"], route_class=CappedRoute)
+pages = APIRouter(tags=["public"], max_body_size=MAX_BODY_BYTES)
+api = APIRouter(prefix="/v1", tags=["public"], max_body_size=MAX_BODY_BYTES)
 
 
 class UnsupportedMediaType(Problem):

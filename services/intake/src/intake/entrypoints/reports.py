@@ -15,10 +15,10 @@ from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once, user_scope
 from contracts.permissions import Permission
 from intake import handlers
+from intake.domain.limits import MAX_BODY_BYTES
 from intake.domain.reports import ManualReport
-from intake.entrypoints.capped import CappedRoute
 
-router = APIRouter(prefix="/v1", tags=["reports"], route_class=CappedRoute)
+router = APIRouter(prefix="/v1", tags=["reports"], max_body_size=MAX_BODY_BYTES)
 
 
 class ReportAccepted(BaseModel):

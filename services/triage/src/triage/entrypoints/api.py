@@ -14,22 +14,20 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from backbone.app import RuntimeDep, Strict, UowDep
+from backbone.app import Strict, UowDep
 from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once, user_scope
-from backbone.problems import NotFound, Problem, Unprocessable
+from backbone.problems import NotFound, Unprocessable
 from backbone.uow import UnitOfWork
 from contracts.enums import AssignmentKind, IncidentTaskStatus, Severity
 from contracts.events.intake import ImpactFacts
 from contracts.permissions import Permission
 from triage import handlers
 from triage.adapters.incidents import SORTS, IncidentFilters
-from triage.adapters.storage import ContentStore, TooLarge
-from triage.config import Settings
 from triage.domain.lifecycle import ACKNOWLEDGED, CLOSED, RESOLVED
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
@@ -646,74 +644,6 @@ async def update_task(
 async def list_tasks(incident_id: UUID, caller: Viewer, uow: UowDep) -> list[TaskOut]:
     """The incident's tasks in their order."""
     return [TaskOut.model_validate(r) for r in await handlers.tasks(uow, caller, incident_id)]
-
-
-# --------------------------------------------------------------------------- attachments
-
-
-def _settings(runtime: RuntimeDep) -> Settings:
-    settings = runtime.settings
-    assert isinstance(settings, Settings)
-    return settings
-
-
-@router.post("/incidents/{incident_id}/attachments", response_model=AttachmentOut, status_code=201)
-async def add_attachment(
-    incident_id: UUID,
-    caller: Commenter,
-    uow: UowDep,
-    runtime: RuntimeDep,
-    file: Annotated[UploadFile, File(description="The content.")],
-    comment_id: Annotated[UUID | None, Form(description="The comment it belongs to.")] = None,
-) -> JSONResponse:
-    """Attach a file (multipart `file`, optional `comment_id`). Needs
-    `incidents.comments.manage`. The type must be allowed (415) and the size within the limit
-    (413); see TRIAGE_ATTACHMENT_MIME_TYPES and TRIAGE_ATTACHMENT_MAX_BYTES."""
-    settings = _settings(runtime)
-    mime = (file.content_type or "application/octet-stream").split(";")[0].strip().lower()
-    if mime not in settings.attachment_mime_types:
-        raise Problem(f"file: type {mime} is not accepted", status=415, title="Unsupported media type")
-    # Before storing anything: the incident must be there for the caller.
-    if await handlers.get_incident(uow, caller, incident_id) is None:
-        raise NotFound(f"no incident {incident_id}")
-    try:
-        key, size = await ContentStore(settings.attachments_dir).put(file.file, settings.attachment_max_bytes)
-    except TooLarge as exc:
-        raise Problem(f"file: {exc}", status=413, title="Content too large") from exc
-    filename = (file.filename or "attachment").replace("/", "_").replace("\\", "_")[-255:]
-    row = await handlers.add_attachment(
-        uow, caller, incident_id, storage_key=key, filename=filename, mime_type=mime, size_bytes=size,
-        comment_id=comment_id,
-    )  # fmt: skip
-    await uow.commit()
-    return JSONResponse(AttachmentOut.model_validate(row).model_dump(mode="json"), status_code=201)
-
-
-@router.get("/incidents/{incident_id}/attachments", response_model=list[AttachmentOut])
-async def list_attachments(incident_id: UUID, caller: Viewer, uow: UowDep) -> list[AttachmentOut]:
-    """The incident's attachments (metadata), oldest first."""
-    return [AttachmentOut.model_validate(r) for r in await handlers.attachments(uow, caller, incident_id)]
-
-
-@router.get("/incidents/{incident_id}/attachments/{attachment_id}", response_class=StreamingResponse)
-async def download_attachment(
-    incident_id: UUID, attachment_id: UUID, caller: Viewer, uow: UowDep, runtime: RuntimeDep
-) -> StreamingResponse:
-    """The attachment's content, to those who may see the incident."""
-    row = await handlers.attachment(uow, caller, incident_id, attachment_id)
-    store = ContentStore(_settings(runtime).attachments_dir)
-    if not await store.exists(row["storage_key"]):
-        raise NotFound(f"the content of attachment {attachment_id} is gone")
-    filename = row["filename"].replace('"', "")
-    return StreamingResponse(
-        store.read(row["storage_key"]),
-        media_type=row["mime_type"],
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Content-Length": str(row["size_bytes"]),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 # --------------------------------------------------------------------------- catalogs
