@@ -16,7 +16,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from backbone import admin
+from backbone import admin, dlq, roles
 from backbone.settings import ServiceSettings
 from contracts.topics import SERVICES
 
@@ -179,6 +179,8 @@ def keys_generate(
 
 
 app.add_typer(keys, name="keys")
+app.add_typer(dlq.commands, name="dlq")
+app.add_typer(roles.commands, name="db")
 admin.register(app)
 
 

@@ -1,17 +1,26 @@
-"""Consuming events exactly once in effect (DESIGN §4).
+"""Consuming events exactly once in effect (docs/adr/0002-outbox.md; faults, replay and the
+DLQ: docs/adr/0008-fault-classification-replay-and-parking.md).
 
 A batch of records is handled in one transaction: the inbox rows (event ids), the effects and
 the outbox rows of all of it commit together, and only then are the Kafka offsets committed
 (FastStream's MANUAL ack policy; ``ack()`` commits the consumer's positions). If the batch
 fails for a reason that is not transient, each message is retried alone, with backoff, and a
 message that still fails goes to the service's DLQ with the error and its original headers, so
-the partition keeps flowing. A transient fault (database or broker unreachable) sends nothing
-to the DLQ: the batch is rewound (``nack()`` seeks back) and tried again after a pause.
+the partition keeps flowing. A fault of the infrastructure (database or broker unreachable,
+timeouts, lock waits, resource limits: ``is_transient``) sends nothing to the DLQ: the batch is
+rewound (``nack()`` seeks every partition back to its first record of the batch) and tried
+again after a pause that grows while the fault lasts. Anything unexpected is treated the same
+way: no offset is ever committed past a message that was neither handled nor dead-lettered.
+
+A message republished from the DLQ (``incidentctl dlq replay``, see backbone.dlq) carries the
+header ``x-dlq-replay-for: <service>``: that service handles it again even though its inbox
+says ``dead_lettered``; other services treat it as the redelivery it is for them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -19,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
@@ -28,9 +38,10 @@ from faststream.middlewares import AckPolicy
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 
-from backbone.db import sqlstate
+from backbone.db import is_transient_sqlstate, sqlstate
 from backbone.settings import ServiceSettings
 from backbone.tables import INBOX
 from backbone.uow import UnitOfWork
@@ -64,6 +75,9 @@ SKIPPED = Counter(
 )
 DEAD = Counter("events_dead_lettered_total", "Messages sent to the DLQ", ["service"])
 RETRIES = Counter("events_retried_total", "Retries of a failed message or batch", ["service", "kind"])
+REWINDS = Counter(
+    "events_rewound_total", "Batches rewound and retried later (fault, not message)", ["service", "cause"]
+)
 BATCH_SECONDS = Histogram("event_batch_seconds", "Time to handle one batch", ["service"])
 
 
@@ -71,18 +85,46 @@ class TransientError(Exception):
     """Raised by a handler for a fault worth retrying without dead-lettering."""
 
 
-_SQLSTATE_RETRY = {"40001", "40P01", "57P01", "57P03", "08000", "08003", "08006"}
+# Headers of a message republished from a DLQ (backbone.dlq): the service whose DLQ it came
+# from, and its offset there.
+REPLAY_FOR = "x-dlq-replay-for"
+REPLAY_OF = "x-dlq-replay-of"
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Faults of the infrastructure, not of the message: retry later, never DLQ."""
+    """Faults of the infrastructure, not of the message: retry later, never DLQ. Looks through
+    explicit causes (``raise ... from``), so a handler's wrapping keeps the classification."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if _transient_itself(seen):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _transient_itself(exc: BaseException) -> bool:
     if isinstance(exc, TransientError | KafkaError | ConnectionError | TimeoutError | OSError):
         return True
+    if isinstance(exc, asyncpg.PostgresError):  # raised by asyncpg directly (or the cause below)
+        return is_transient_sqlstate(exc.sqlstate)
     if isinstance(exc, sa_exc.DBAPIError):
+        # asyncpg's errors arrive as a plain DBAPIError (not OperationalError) whatever the
+        # SQLSTATE: the code decides, not the class.
         if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
             return True
-        return sqlstate(exc) in _SQLSTATE_RETRY
+        return is_transient_sqlstate(sqlstate(exc))
     return isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError)
+
+
+# SQLAlchemy renders statement parameters into an error's text ("[parameters: ...]"); engines
+# of backbone.db hide them, this strips them from errors of any other origin too.
+_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\n\(Background on this error|\n|\Z)", re.S)
+
+
+def _scrub(text: str) -> str:
+    return _PARAMETERS.sub("[parameters hidden]", text)
 
 
 @dataclass
@@ -91,6 +133,7 @@ class _Work:
     envelope: Envelope
     payload: EventData
     handler: Handler
+    replay: bool = False  # republished from this service's DLQ: may take over a dead_lettered row
 
 
 async def _dispatch(uow: UnitOfWork, items: Sequence[_Work]) -> None:
@@ -132,23 +175,55 @@ class EventConsumer:
         self.uow = uow
         self.handlers = handlers
         self.producer = producer
+        self._rewind_delay = 0.0  # the last pause after a rewind; 0 after a success
 
     # -- entry from FastStream ---------------------------------------------------------------
     async def on_batch(self, msg: KafkaMessage) -> None:
+        """Handle one fetched batch; commit its offsets only if every message in it was handled
+        or dead-lettered. Every exception is caught here: one that escaped would leave the
+        consumer's positions past the batch, and the next batch's commit would skip it."""
         raw = msg.raw_message
         records: Sequence[ConsumerRecord[Any, Any]] = raw if isinstance(raw, tuple) else (raw,)
-        backoff = self.settings.consumer_retry_backoff_s
         started = time.perf_counter()
         try:
             await self.process(records)
-        except _Rewind as rewind:
-            RETRIES.labels(self.service, "batch").inc()
-            log.warning("transient fault; batch rewound", error=str(rewind.__cause__), size=len(records))
-            await msg.nack()
-            await asyncio.sleep(backoff * 5)
+        except Exception as exc:
+            await self._rewind(msg, exc, len(records))
             return
-        await msg.ack()
+        self._rewind_delay = 0.0
+        try:
+            await msg.ack()
+        except Exception as exc:  # e.g. partitions revoked meanwhile: the new owner re-reads them
+            log.warning("offset commit failed; the batch will be read again", error=repr(exc))
         BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+
+    async def _rewind(self, msg: KafkaMessage, exc: Exception, size: int) -> None:
+        """Seek back to the batch's first records and pause, longer each time in a row."""
+        fault = exc.__cause__ if isinstance(exc, _Rewind) and exc.__cause__ is not None else exc
+        cause = "infrastructure" if isinstance(exc, _Rewind) else "unexpected"
+        REWINDS.labels(self.service, cause).inc()
+        RETRIES.labels(self.service, "batch").inc()
+        delay = self._next_rewind_delay()
+        log.warning(
+            "batch rewound; retrying after a pause",
+            cause=cause,
+            error=_scrub(repr(fault))[:2000],
+            error_type=type(fault).__name__,
+            size=size,
+            pause_s=delay,
+            exc_info=cause == "unexpected",
+        )
+        try:
+            await msg.nack()
+        except Exception as nack_exc:  # revoked partitions are re-read by their new owner
+            log.warning("seek back failed", error=repr(nack_exc))
+        await asyncio.sleep(delay)
+
+    def _next_rewind_delay(self) -> float:
+        first = self.settings.consumer_rewind_backoff_s
+        cap = max(first, self.settings.consumer_rewind_backoff_max_s)
+        self._rewind_delay = first if self._rewind_delay <= 0 else min(self._rewind_delay * 2, cap)
+        return self._rewind_delay
 
     # -- the work ----------------------------------------------------------------------------
     async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
@@ -166,7 +241,7 @@ class EventConsumer:
         except Exception as exc:
             if is_transient(exc):
                 raise _Rewind() from exc
-            log.warning("batch failed; handling its messages one by one", error=repr(exc))
+            log.warning("batch failed; handling its messages one by one", error=_scrub(repr(exc))[:2000])
             for item in work:
                 await self._handle_alone(item)
 
@@ -175,6 +250,11 @@ class EventConsumer:
             envelope = Envelope.model_validate_json(record.value or b"")
         except ValidationError as exc:
             await self._dead_letter(record, exc, attempts=1)
+            return None
+        replay_for = _header(record, REPLAY_FOR)
+        if replay_for is not None and replay_for != self.service:
+            # Republished from another service's DLQ: this service had this event already.
+            SKIPPED.labels(self.service, "replay_for_other").inc()
             return None
         if not is_known(envelope.type):
             SKIPPED.labels(self.service, "unknown_type").inc()
@@ -189,20 +269,29 @@ class EventConsumer:
         except ValidationError as exc:
             await self._dead_letter(record, exc, attempts=1)
             return None
-        return _Work(record, envelope, payload, handler)
+        return _Work(record, envelope, payload, handler, replay=replay_for is not None)
 
     async def _claim(self, uow: UnitOfWork, items: Iterable[_Work], outcome: str = "handled") -> set[UUID]:
-        """Record the event ids in the inbox; returns those not seen before. A concurrent
-        consumer inserting the same id waits on the unique index until this commits."""
-        rows = {i.envelope.id: i.envelope.type for i in items}
-        # The rows as parameters of one cached statement: a statement built from the rows'
-        # values is compiled anew for every batch, a cost per event on the hot path.
-        result = await uow.session.execute(
-            _CLAIM, [{"event_id": k, "event_type": v, "outcome": outcome} for k, v in rows.items()]
-        )
-        fresh = set(result.scalars())
-        if len(fresh) < len(rows):
-            DUPLICATES.labels(self.service).inc(len(rows) - len(fresh))
+        """Record the event ids in the inbox; returns those to handle now: not seen before, or
+        dead-lettered before and replayed from the DLQ now. A concurrent consumer inserting the
+        same id waits on the unique index until this commits."""
+        rows: dict[UUID, str] = {}
+        revive: dict[UUID, str] = {}
+        for i in items:
+            (revive if i.replay and outcome == "handled" else rows)[i.envelope.id] = i.envelope.type
+        fresh: set[UUID] = set()
+        for statement, group in ((_CLAIM, rows), (_REVIVE, revive)):
+            if not group:
+                continue
+            # The rows as parameters of one cached statement: a statement built from the rows'
+            # values is compiled anew for every batch, a cost per event on the hot path.
+            result = await uow.session.execute(
+                statement, [{"event_id": k, "event_type": v, "outcome": outcome} for k, v in group.items()]
+            )
+            fresh.update(result.scalars())
+        total = len(rows) + len(revive)
+        if len(fresh) < total:
+            DUPLICATES.labels(self.service).inc(total - len(fresh))
         return fresh
 
     async def _handle_together(self, work: list[_Work]) -> None:
@@ -238,7 +327,10 @@ class EventConsumer:
                     return
                 RETRIES.labels(self.service, "message").inc()
                 log.warning(
-                    "event failed; retrying", type=item.envelope.type, attempt=attempt, error=repr(exc)
+                    "event failed; retrying",
+                    type=item.envelope.type,
+                    attempt=attempt,
+                    error=_scrub(repr(exc))[:2000],
                 )
                 await asyncio.sleep(delay)
                 delay *= 2
@@ -258,9 +350,9 @@ class EventConsumer:
         self, record: ConsumerRecord[Any, Any], exc: BaseException, *, attempts: int
     ) -> None:
         headers = list(record.headers or ()) + [
-            ("x-dlq-error", repr(exc)[:2000].encode()),
+            ("x-dlq-error", _scrub(repr(exc))[:2000].encode()),
             ("x-dlq-error-type", type(exc).__name__.encode()),
-            ("x-dlq-traceback", "".join(traceback.format_exception(exc))[-4000:].encode()),
+            ("x-dlq-traceback", _scrub("".join(traceback.format_exception(exc)))[-4000:].encode()),
             ("x-dlq-attempts", str(attempts).encode()),
             ("x-dlq-original-topic", record.topic.encode()),
             ("x-dlq-original-partition", str(record.partition).encode()),
@@ -279,11 +371,29 @@ class EventConsumer:
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
-            error=repr(exc),
+            error=_scrub(repr(exc))[:2000],
         )
 
 
+def _header(record: ConsumerRecord[Any, Any], name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return bytes(value).decode(errors="replace")
+    return None
+
+
 _CLAIM = insert(INBOX).on_conflict_do_nothing(index_elements=["event_id"]).returning(INBOX.c.event_id)
+# A replayed event takes over its dead_lettered row (and only such a row: one handled already
+# is not handled twice, however often it is replayed).
+_REVIVE = (
+    insert(INBOX)
+    .on_conflict_do_update(
+        index_elements=["event_id"],
+        set_={"outcome": "handled", "received_at": func.now()},
+        where=INBOX.c.outcome == "dead_lettered",
+    )
+    .returning(INBOX.c.event_id)
+)
 
 
 def _raw(msg: Any) -> Any:

@@ -41,6 +41,9 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,
+            # Statement parameters stay out of error texts: those end up in logs and in DLQ
+            # headers, and parameters carry tenants' data and secrets.
+            hide_parameters=True,
             connect_args={"server_settings": {"search_path": schema, "application_name": schema}},
         )
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False), schema)
@@ -58,3 +61,17 @@ def sqlstate(exc: DBAPIError) -> str | None:
     ``pgcode``), or None when the error did not come from the server."""
     code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     return str(code) if code is not None else None
+
+
+# SQLSTATE classes of faults of the database or the way to it, not of the data: 08 connection,
+# 40 transaction rollback (serialization, deadlock), 53 insufficient resources (too many
+# connections, disk full, out of memory), 57 operator intervention (statement timeout, query
+# cancelled, shutdown), 58 system error (I/O), XX internal error; and 55P03 lock not available
+# (lock_timeout). Retrying later can succeed; dead-lettering would lose the event
+# (docs/adr/0008-fault-classification-replay-and-parking.md).
+TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58", "XX"})
+TRANSIENT_SQLSTATES = frozenset({"55P03"})
+
+
+def is_transient_sqlstate(code: str | None) -> bool:
+    return code is not None and (code[:2] in TRANSIENT_SQLSTATE_CLASSES or code in TRANSIENT_SQLSTATES)

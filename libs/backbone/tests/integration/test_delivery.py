@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from sqlalchemy import func, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import func, select, text
+from typer.testing import CliRunner
 
+from backbone import cli
 from backbone.app import Service, create_app
 from backbone.consumer import TransientError
 from backbone.db import Database
@@ -47,6 +52,9 @@ class Bed:
     settings: SlaSettings
     db: Database
     calls: dict[str, int] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)  # slugs whose handling raises until removed
+    # Run inside the handler's transaction first, to inject database faults.
+    fault: Callable[[UnitOfWork, TenantCreated], Awaitable[None]] | None = None
 
     def topic(self, logical: str) -> str:
         return self.prefix + logical
@@ -84,6 +92,10 @@ class Bed:
 
 async def handle_tenant(bed: Bed, uow: UnitOfWork, envelope: Envelope, event: TenantCreated) -> None:
     bed.calls[event.slug] = bed.calls.get(event.slug, 0) + 1
+    if bed.fault is not None:
+        await bed.fault(uow, event)
+    if event.slug in bed.broken:
+        raise ValueError(f"cannot handle {event.slug} yet")
     if event.slug.startswith("poison"):
         raise ValueError(f"cannot handle {event.slug}")
     if event.slug.startswith("flaky") and bed.calls[event.slug] <= 2:
@@ -106,7 +118,13 @@ async def bed(stack: Stack) -> AsyncIterator[Bed]:
     prefix = unique("bed_") + "."
     specs = tuple(s for s in TOPIC_SPECS if s.name in (Topic.DIRECTORY_EVENTS.value, dlq_topic(SERVICE)))
     await stack.create_topics(prefix, specs)
-    settings = stack.settings(SlaSettings, kafka_topic_prefix=prefix, consumer_max_attempts=3)
+    settings = stack.settings(
+        SlaSettings,
+        kafka_topic_prefix=prefix,
+        consumer_max_attempts=3,
+        consumer_rewind_backoff_s=0.05,
+        consumer_rewind_backoff_max_s=0.2,
+    )
     db = Database.connect(settings.database_url, SERVICE, pool_size=2)
     b = Bed(stack, prefix, settings, db)
 
@@ -381,3 +399,194 @@ async def test_outbox_survives_crash_between_commit_and_publish(stack: Stack) ->
     finally:
         await db.dispose()
         await stack.delete_topics(prefix)
+
+
+# -- faults of the infrastructure, the DLQ and its replay ----------------------------------------
+# (docs/adr/0008-fault-classification-replay-and-parking.md)
+
+
+async def _send(producer: AIOKafkaProducer, bed: Bed, *events: Envelope, headers: Any = None) -> None:
+    for e in events:
+        await producer.send_and_wait(
+            bed.topic(Topic.DIRECTORY_EVENTS),
+            e.model_dump_json().encode(),
+            key=e.subject.encode(),
+            headers=headers,
+        )
+
+
+async def _dead(bed: Bed, *, idle: float = 0.5) -> list[Any]:
+    return await read_all(bed.stack.kafka_bootstrap_servers, bed.topic(dlq_topic(SERVICE)), idle=idle)
+
+
+async def _statement_timeout(uow: UnitOfWork) -> None:
+    await uow.session.execute(text("SET LOCAL statement_timeout = 1"))
+    await uow.session.execute(text("SELECT pg_sleep(1)"))  # 57014 query_canceled
+
+
+def _raising(error: type[asyncpg.PostgresError]) -> Callable[[UnitOfWork], Awaitable[None]]:
+    async def fault(uow: UnitOfWork) -> None:
+        # As SQLAlchemy hands asyncpg's errors over: a plain DBAPIError carrying the SQLSTATE.
+        raise sa_exc.DBAPIError("SELECT 1", None, error(f"injected {error.sqlstate}"))
+
+    return fault
+
+
+FAULTS: dict[str, Callable[[UnitOfWork], Awaitable[None]]] = {
+    "57014-statement-timeout": _statement_timeout,
+    "53300-too-many-connections": _raising(asyncpg.exceptions.TooManyConnectionsError),
+    "53100-disk-full": _raising(asyncpg.exceptions.DiskFullError),
+    "53200-out-of-memory": _raising(asyncpg.exceptions.OutOfMemoryError),
+    "XX000-internal-error": _raising(asyncpg.exceptions.InternalServerError),
+    "08006-connection-failure": _raising(asyncpg.exceptions.ConnectionFailureError),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+async def test_database_fault_is_retried_never_dead_lettered(
+    bed: Bed, producer: AIOKafkaProducer, fault: str
+) -> None:
+    """A fault of the database is not the message's: the batch is rewound and retried (more
+    often than a message's max attempts) until the fault clears; nothing is dead-lettered."""
+    event = tenant_event(f"fault-{fault}")
+    inject = FAULTS[fault]
+
+    async def hook(uow: UnitOfWork, e: TenantCreated) -> None:
+        if e.slug == event.payload().slug and bed.calls[e.slug] <= 5:  # type: ignore[attr-defined]
+            await inject(uow)
+
+    bed.fault = hook
+    await _send(producer, bed, event)
+    await eventually(lambda: bed.effects(event.payload().tenant_id), what="handled after the fault")  # type: ignore[attr-defined]
+    assert bed.calls[event.payload().slug] == 6  # type: ignore[attr-defined]
+    assert await bed.inbox_outcome(event.id) == "handled"
+    assert await _dead(bed) == []
+
+
+async def test_lock_timeout_is_retried_never_dead_lettered(bed: Bed, producer: AIOKafkaProducer) -> None:
+    """55P03: the handler's lock wait times out while another transaction holds the lock;
+    the event is handled once the lock is released, never dead-lettered."""
+    event = tenant_event("locked")
+    key = uuid4().int % 2**62
+    holder = await bed.db.engine.connect()
+    await holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+
+    async def hook(uow: UnitOfWork, e: TenantCreated) -> None:
+        if e.slug == "locked":
+            await uow.session.execute(text("SET LOCAL lock_timeout = 1"))
+            await uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+    bed.fault = hook
+    try:
+        await _send(producer, bed, event)
+        await eventually(lambda: asyncio.sleep(0, bed.calls.get("locked", 0) > 5), what="several lock waits")
+    finally:
+        await holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        await holder.close()
+    await eventually(lambda: bed.effects(event.payload().tenant_id), what="handled after the lock")  # type: ignore[attr-defined]
+    assert await bed.inbox_outcome(event.id) == "handled"
+    assert await _dead(bed) == []
+
+
+async def test_failing_dead_letter_bookkeeping_commits_nothing_past_the_batch(
+    bed: Bed, producer: AIOKafkaProducer
+) -> None:
+    """The poison message reaches the DLQ, but recording it in the inbox fails: the batch must
+    not be acknowledged (the next commit would skip it and the messages after it); once the
+    fault clears it is read again, and every message ends handled or dead-lettered."""
+    async with bed.db.sessions() as s, s.begin():
+        await s.execute(
+            text(
+                "CREATE FUNCTION refuse_dead() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'inbox refuses dead letters'; END $$"
+            )
+        )
+        await s.execute(
+            text(
+                "CREATE TRIGGER refuse_dead BEFORE INSERT ON inbox FOR EACH ROW "
+                "WHEN (NEW.outcome = 'dead_lettered') EXECUTE FUNCTION refuse_dead()"
+            )
+        )
+    poison, after = tenant_event("poison-bookkeeping"), tenant_event("after-bookkeeping")
+    try:
+        await _send(producer, bed, poison, after)
+        await eventually(lambda: _dead(bed), what="the poison in the DLQ")
+        # Offsets committed now would skip the poison's bookkeeping (and maybe `after`).
+        await eventually(
+            lambda: asyncio.sleep(0, bed.calls.get("poison-bookkeeping", 0) >= 8),
+            what="the batch to be read again",
+        )
+    finally:
+        async with bed.db.sessions() as s, s.begin():
+            await s.execute(text("DROP TRIGGER refuse_dead ON inbox"))
+            await s.execute(text("DROP FUNCTION refuse_dead()"))
+    await eventually(lambda: bed.effects(after.payload().tenant_id), what="the message after")  # type: ignore[attr-defined]
+    await eventually(lambda: bed.inbox_outcome(poison.id), what="the poison's inbox row")
+    assert await bed.inbox_outcome(poison.id) == "dead_lettered"
+    assert await bed.effects(after.payload().tenant_id) == 1  # type: ignore[attr-defined]
+
+
+async def test_dlq_headers_carry_no_statement_parameters(bed: Bed, producer: AIOKafkaProducer) -> None:
+    secret = "s3cret-" + uuid4().hex
+
+    async def hook(uow: UnitOfWork, e: TenantCreated) -> None:
+        if e.slug == "leaky":
+            await uow.session.execute(
+                text("SELECT 1 / 0 WHERE length(CAST(:secret AS text)) > 0"), {"secret": secret}
+            )
+
+    bed.fault = hook
+    await _send(producer, bed, tenant_event("leaky"))
+    dead = await eventually(lambda: _dead(bed), what="the failing event in the DLQ")
+    headers = dict(dead[0].headers)
+    assert b"division by zero" in headers["x-dlq-error"]
+    assert b"division by zero" in headers["x-dlq-traceback"]
+    assert all(secret.encode() not in value for value in headers.values())
+
+
+def _incidentctl(bed: Bed, *args: str) -> list[dict[str, Any]]:
+    """Run `incidentctl <args>` against the bed's topics; its JSON lines."""
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": bed.stack.kafka_bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": bed.prefix,
+        "DATABASE_URL": bed.stack.database_url,
+    }
+    result = CliRunner().invoke(cli.app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+async def test_replayed_dead_letter_is_handled_once(bed: Bed, producer: AIOKafkaProducer) -> None:
+    """An event dead-lettered by a bug is handled after the fix when replayed from the DLQ,
+    once however often it is replayed; another service's replay is not handled here."""
+    event = tenant_event("fixable")
+    bed.broken.add("fixable")
+    await _send(producer, bed, event)
+    await eventually(lambda: _dead(bed), what="the event in the DLQ")
+    assert await bed.inbox_outcome(event.id) == "dead_lettered"
+
+    listed = await asyncio.to_thread(_incidentctl, bed, "dlq", "list", SERVICE)
+    assert [(d["event_id"], d["event_type"], d["error_type"], d["attempts"]) for d in listed] == [
+        (str(event.id), TenantCreated.event_type, "ValueError", 3)
+    ]
+    offset = listed[0]["offset"]
+
+    bed.broken.discard("fixable")  # the fix is deployed
+    calls = bed.calls["fixable"]
+    replayed = await asyncio.to_thread(_incidentctl, bed, "dlq", "replay", SERVICE, "--offset", str(offset))
+    assert replayed == [
+        {"replayed": offset, "event_id": str(event.id), "to": bed.topic(Topic.DIRECTORY_EVENTS)}
+    ]
+    await eventually(lambda: bed.effects(event.payload().tenant_id), what="the replay handled")  # type: ignore[attr-defined]
+    assert await bed.inbox_outcome(event.id) == "handled"
+
+    # Replayed again (and a stranger's replay of an event this service never had): no effect.
+    await asyncio.to_thread(_incidentctl, bed, "dlq", "replay", SERVICE, "--all")
+    stranger = tenant_event("strangers-replay", event.payload().tenant_id)  # type: ignore[attr-defined]
+    await _send(producer, bed, stranger, headers=[("x-dlq-replay-for", b"triage")])
+    marker = tenant_event("after-replays", event.payload().tenant_id)  # type: ignore[attr-defined]
+    await _send(producer, bed, marker)  # same key, same partition: read after the replays
+    await eventually(lambda: asyncio.sleep(0, "after-replays" in bed.calls), what="the marker handled")
+    assert bed.calls["fixable"] == calls + 1
+    assert "strangers-replay" not in bed.calls
+    assert await bed.effects(event.payload().tenant_id) == 1 + 1  # type: ignore[attr-defined]  # + the marker's
