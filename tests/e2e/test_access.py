@@ -33,7 +33,9 @@ async def platform(stack: Stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
         clients = {}
         for name in SERVICES:
             settings = importlib.import_module(f"{name}.config").Settings
-            app = importlib.import_module(f"{name}.main").create(stack.settings(settings))
+            # The channel procedure references HOOK_SECRET: one the operator lets tenants use.
+            extra = {"secret_ref_allow": "HOOK_SECRET"} if name == "notifications" else {}
+            app = importlib.import_module(f"{name}.main").create(stack.settings(settings, **extra))
             clients[name] = await exits.enter_async_context(serving(app))
         yield clients
 

@@ -1,9 +1,10 @@
 """Settings of the notifications service, read from environment variables (see docs/configuration.md)."""
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from backbone.settings import ServiceSettings
+from notifications.domain import egress
 
 
 class Settings(ServiceSettings):
@@ -18,6 +19,39 @@ class Settings(ServiceSettings):
         description="Fernet key(s) encrypting channel secrets, comma-separated (newest first) to rotate. "
         'Without one, channels can only reference secrets (`{"secret_ref": "env:NAME"}`).',
     )
+    secret_ref_allow: str = Field(
+        default="",
+        description="Environment variables any tenant's channel may reference "
+        '(`{"secret_ref": "env:NAME"}`), comma-separated. Besides these, a tenant may only reference '
+        "`NOTIFY_<its tenant id: 32 upper-case hex digits>_<NAME>` (docs/notifications.md).",
+    )
+
+    # Where deliveries may go (docs/notifications.md, "Destinations").
+    egress_allow: str = Field(
+        default="",
+        description="IP ranges (CIDR, comma-separated) deliveries may reach although they are loopback, "
+        "link-local, private or unique-local, on any port; e.g. `127.0.0.1/32,::1/128` to test "
+        "against local receivers. Empty: only public addresses.",
+    )
+    egress_http_ports: str = Field(
+        default="80,443",
+        description="Ports webhooks and Slack webhooks may use on public addresses (comma-separated).",
+    )
+    egress_smtp_ports: str = Field(
+        default="25,465,587", description="Ports SMTP servers may use on public addresses (comma-separated)."
+    )
+
+    # Tenants' templates run in a separate process, bounded (docs/notifications.md, "Templates").
+    template_timeout_s: float = Field(
+        default=2.0, description="Longest a tenant's template may render; then the process is stopped."
+    )
+    template_max_output: int = Field(
+        default=100_000, description="Most characters a tenant's template may produce (per part)."
+    )
+    template_memory_mb: int = Field(
+        default=512, description="Address-space limit (MiB) of the process rendering tenants' templates."
+    )
+    template_workers: int = Field(default=1, description="Processes rendering tenants' templates.")
 
     # Delivery workers.
     delivery_poll_s: float = Field(default=0.5, description="How often idle workers look for due deliveries.")
@@ -51,5 +85,27 @@ class Settings(ServiceSettings):
         description="Link put in messages; `{incident_id}` is replaced.",
     )
     slack_api_url: str = Field(
-        default="https://slack.com/api/", description="Base URL of Slack's Web API (chat.postMessage)."
+        default="https://slack.com/api/",
+        description="Base URL of Slack's Web API (chat.postMessage) for bot-token channels; a deployment "
+        "setting (a proxy, or a stand-in in tests), never a tenant's.",
     )
+
+    @field_validator("egress_allow")
+    @classmethod
+    def _ranges(cls, value: str) -> str:
+        egress.parse_networks(value)
+        return value
+
+    @field_validator("egress_http_ports", "egress_smtp_ports")
+    @classmethod
+    def _ports(cls, value: str) -> str:
+        egress.parse_ports(value)
+        return value
+
+    def egress_policy(self) -> egress.EgressPolicy:
+        return egress.EgressPolicy.from_settings(
+            self.egress_allow, self.egress_http_ports, self.egress_smtp_ports
+        )
+
+    def secret_refs(self) -> frozenset[str]:
+        return frozenset(n.strip() for n in self.secret_ref_allow.split(",") if n.strip())

@@ -594,10 +594,17 @@ def _announce_channel(uow: UnitOfWork, caller: Principal, view: Mapping[str, Any
 
 
 def _seal(
-    box: SecretBox, kind: ChannelKind, config: Mapping[str, Any], stored: Mapping[str, str] | None = None
+    box: SecretBox,
+    checks: channel_config.Checks,
+    caller: Principal,
+    kind: ChannelKind,
+    config: Mapping[str, Any],
+    stored: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     try:
-        public, secrets = channel_config.split(kind, config, stored)
+        public, secrets = channel_config.split(
+            kind, config, stored, refs=checks.refs(caller.tenant_id), policy=checks.policy
+        )
     except channel_config.InvalidConfig as exc:
         raise Unprocessable(str(exc), field=f"config.{exc.field}" if exc.field else "config") from None
     try:
@@ -614,10 +621,22 @@ async def _name_free(uow: UnitOfWork, tenant_id: UUID, name: str, except_id: UUI
         raise Conflict(f"a channel named {name!r} exists already")
 
 
+async def _own_client(uow: UnitOfWork, caller: Principal, client_id: UUID | None) -> None:
+    """A client id must be one of the caller's tenant's clients (as replicated from directory)."""
+    if client_id is None:
+        return
+    known = await uow.session.scalar(
+        select(clients.c.id).where(clients.c.id == client_id, clients.c.tenant_id == caller.tenant_id)
+    )
+    if known is None:
+        raise Unprocessable(f"client_id: no client {client_id}", field="client_id")
+
+
 async def create_channel(
     uow: UnitOfWork,
     caller: Principal,
     box: SecretBox,
+    checks: channel_config.Checks,
     *,
     kind: ChannelKind,
     name: str,
@@ -625,7 +644,8 @@ async def create_channel(
     client_id: UUID | None,
     enabled: bool,
 ) -> dict[str, Any]:
-    public, sealed = _seal(box, kind, config)
+    public, sealed = _seal(box, checks, caller, kind, config)
+    await _own_client(uow, caller, client_id)
     await _name_free(uow, caller.tenant_id, name)
     row = (
         await uow.session.execute(
@@ -659,7 +679,12 @@ async def _channel_row(uow: UnitOfWork, caller: Principal, channel_id: UUID, *, 
 
 
 async def update_channel(
-    uow: UnitOfWork, caller: Principal, box: SecretBox, channel_id: UUID, changes: Mapping[str, Any]
+    uow: UnitOfWork,
+    caller: Principal,
+    box: SecretBox,
+    checks: channel_config.Checks,
+    channel_id: UUID,
+    changes: Mapping[str, Any],
 ) -> dict[str, Any]:
     row = await _channel_row(uow, caller, channel_id, lock=True)
     kind = ChannelKind(row.kind)
@@ -670,13 +695,16 @@ async def update_channel(
     if "enabled" in changes:
         values["enabled"] = changes["enabled"]
     if "client_id" in changes:
+        await _own_client(uow, caller, changes["client_id"])
         values["client_id"] = changes["client_id"]
     if "config" in changes:
         try:
             stored = box.open(row.secrets_encrypted) if row.secrets_encrypted else {}
         except SecretsUnavailable as exc:
             raise Unprocessable(str(exc), field="config") from None
-        values["config"], values["secrets_encrypted"] = _seal(box, kind, changes["config"], stored)
+        values["config"], values["secrets_encrypted"] = _seal(
+            box, checks, caller, kind, changes["config"], stored
+        )
     updated = (
         await uow.session.execute(
             update(channels).where(channels.c.id == channel_id).values(values).returning(channels)
@@ -775,6 +803,7 @@ def _announce_rule(uow: UnitOfWork, caller: Principal, out: Mapping[str, Any]) -
 
 async def create_rule(uow: UnitOfWork, caller: Principal, values: Mapping[str, Any]) -> dict[str, Any]:
     await _check_rule(uow, caller, values)
+    await _own_client(uow, caller, values.get("client_id"))
     row = (
         await uow.session.execute(
             insert(routing_rules)
@@ -809,6 +838,8 @@ async def update_rule(
     elif isinstance(merged.get("min_severity"), str):
         merged["min_severity"] = Severity(merged["min_severity"])
     await _check_rule(uow, caller, merged)
+    if "client_id" in changes:
+        await _own_client(uow, caller, changes["client_id"])
     row = (
         await uow.session.execute(
             update(routing_rules)
@@ -1143,20 +1174,25 @@ async def claim(uow: UnitOfWork, channel_id: UUID, now: datetime, lease_s: float
 
 
 async def channel_for_sending(
-    uow: UnitOfWork, channel_id: UUID, box: SecretBox, slack_api_url: str
+    uow: UnitOfWork, channel_id: UUID, box: SecretBox, checks: channel_config.Checks
 ) -> dict[str, Any]:
-    """The channel's full config (secrets decrypted, references read from the environment);
-    raises SendFailed (permanent) when the channel cannot be used."""
+    """The channel's full config (secrets decrypted, references read from the environment, if
+    the tenant may read them); raises SendFailed (permanent) when the channel cannot be used."""
     row = (await uow.session.execute(select(channels).where(channels.c.id == channel_id))).first()
     if row is None:
         raise SendFailed("the channel no longer exists", transient=False)
     if not row.enabled:
         raise SendFailed("the channel is disabled", transient=False)
     try:
-        config = channel_config.resolve(row.config, box.open(row.secrets_encrypted), os.environ)
-    except Exception as exc:  # a missing key or environment variable: a person must fix it
+        config = channel_config.resolve(
+            row.config, box.open(row.secrets_encrypted), os.environ, checks.refs(row.tenant_id)
+        )
+    except (SecretsUnavailable, channel_config.MissingSecret) as exc:  # a person must fix it
         raise SendFailed(str(exc), transient=False) from None
-    config.setdefault("_slack_api_url", slack_api_url)
+    except Exception as exc:  # never echo what a stored value may hold
+        raise SendFailed(
+            f"the channel's config cannot be read: {type(exc).__name__}", transient=False
+        ) from None
     return config
 
 

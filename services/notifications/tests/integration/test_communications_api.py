@@ -135,7 +135,12 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
     await producer.start()
     db = Database.connect(stack.database_url, "notifications", pool_size=2)
-    settings = stack.settings(Settings, secret_key=Fernet.generate_key().decode(), delivery_poll_s=0.1)
+    settings = stack.settings(
+        Settings,
+        secret_key=Fernet.generate_key().decode(),
+        delivery_poll_s=0.1,
+        egress_allow="127.0.0.1/32",  # the test's receivers, opened as an operator would
+    )
     smtp = SmtpSink()
     try:
         async with (

@@ -42,8 +42,17 @@ pytestmark = pytest.mark.integration
 HOOK_SECRET = "whsec-" + uuid.uuid4().hex
 
 
+LOCAL = "127.0.0.1/32"  # the receivers below: opened as an operator would (NOTIFICATIONS_EGRESS_ALLOW)
+
+
 @pytest.fixture
-async def platform(stack: Stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+def slack_port() -> int:
+    """Where the Slack Web API stand-in listens (NOTIFICATIONS_SLACK_API_URL)."""
+    return testing.free_port()
+
+
+@pytest.fixture
+async def platform(stack: Stack, slack_port: int) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     apps = {
         "directory": create_directory(stack.settings(DirectorySettings)),
         "intake": create_intake(stack.settings(IntakeSettings)),
@@ -54,6 +63,8 @@ async def platform(stack: Stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
                 secret_key=Fernet.generate_key().decode(),
                 delivery_poll_s=0.1,
                 incident_url="https://ops.example/incidents/{incident_id}",
+                slack_api_url=f"http://127.0.0.1:{slack_port}/api/",
+                egress_allow=LOCAL,
             )
         ),
     }
@@ -110,7 +121,7 @@ def check_block_kit(blocks: list[dict[str, Any]], *, reference: str, client: str
 
 
 async def test_p1_incident_reaches_email_slack_and_signed_webhook(
-    platform: dict[str, httpx.AsyncClient], operator_key: str, stack: Stack
+    platform: dict[str, httpx.AsyncClient], operator_key: str, stack: Stack, slack_port: int
 ) -> None:
     directory, intake, triage, notifications = (
         platform[k] for k in ("directory", "intake", "triage", "notifications")
@@ -178,7 +189,7 @@ async def test_p1_incident_reaches_email_slack_and_signed_webhook(
     )
     assert integration.status_code == 201, integration.text
 
-    async with HttpReceiver().running() as slack, HttpReceiver().running() as hook:
+    async with HttpReceiver(port=slack_port).running() as slack, HttpReceiver().running() as hook:
         with SmtpSink().running() as smtp:
             channels = {}
             for kind, config in (
@@ -193,7 +204,7 @@ async def test_p1_incident_reaches_email_slack_and_signed_webhook(
                 ),
                 (
                     "slack",
-                    {"bot_token": "xoxb-test-token", "channel": "#incidents", "api_url": slack.url + "/api/"},
+                    {"bot_token": "xoxb-test-token", "channel": "#incidents"},
                 ),
                 ("webhook", {"url": hook.url + "/events", "secret": HOOK_SECRET}),
             ):
@@ -329,7 +340,10 @@ async def test_communications_and_reminders_are_delivered_directly(stack: Stack)
     user through the tenant's channel of their method, and the outcome names the communication
     or reminder. Methods nothing can send (sms) fail at once, with a clear error."""
     settings = stack.settings(
-        NotificationsSettings, secret_key=Fernet.generate_key().decode(), delivery_poll_s=0.05
+        NotificationsSettings,
+        secret_key=Fernet.generate_key().decode(),
+        delivery_poll_s=0.05,
+        egress_allow=LOCAL,
     )
     tenant = uuid.uuid4()
     auth = stack.auth(tenant_id=tenant, role="incident_manager")

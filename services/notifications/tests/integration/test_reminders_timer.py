@@ -136,7 +136,11 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
     # An hour between polls: only moving the clock makes the loops look, so nothing fires by
     # the passing of real time during the test.
     settings = stack.settings(
-        Settings, reminder_poll_s=3600, secret_key=Fernet.generate_key().decode(), delivery_poll_s=0.1
+        Settings,
+        reminder_poll_s=3600,
+        secret_key=Fernet.generate_key().decode(),
+        delivery_poll_s=0.1,
+        egress_allow="127.0.0.1/32",  # the test's receivers, opened as an operator would
     )
     smtp = SmtpSink()
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)

@@ -62,6 +62,7 @@ def service_process(stack: Stack, port: int, secret_key: str, log: Path) -> Iter
         "NOTIFICATIONS_SEND_TIMEOUT_S": "2",
         "NOTIFICATIONS_RATE_PER_MINUTE": "100000",
         "NOTIFICATIONS_DB_POOL_SIZE": "4",
+        "NOTIFICATIONS_EGRESS_ALLOW": "127.0.0.1/32",  # the test's receivers
     }
     with log.open("ab") as out:
         process = subprocess.Popen(

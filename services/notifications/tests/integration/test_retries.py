@@ -94,6 +94,7 @@ async def test_transient_failures_retry_permanent_ones_fail_and_channels_stay_in
         retry_initial_s=0.3,
         retry_jitter_s=0.05,
         send_timeout_s=10,
+        egress_allow="127.0.0.1/32",  # the test's receivers, opened as an operator would
     )
     tenant = uuid.uuid4()
     auth = stack.auth(tenant_id=tenant, role="system_administrator")
@@ -190,7 +191,9 @@ async def test_transient_failures_retry_permanent_ones_fail_and_channels_stay_in
 
 
 async def test_rules_filter_by_severity_and_client(stack: Stack, producer: AIOKafkaProducer) -> None:
-    settings = stack.settings(Settings, secret_key=Fernet.generate_key().decode(), delivery_poll_s=0.05)
+    settings = stack.settings(
+        Settings, secret_key=Fernet.generate_key().decode(), delivery_poll_s=0.05, egress_allow="127.0.0.1/32"
+    )
     tenant = uuid.uuid4()
     auth = stack.auth(tenant_id=tenant, role="system_administrator")
     async with serving(create(settings)) as api, HttpReceiver().running() as rx:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 from cryptography.fernet import Fernet
@@ -11,26 +12,98 @@ from contracts.enums import ChannelKind
 from notifications.adapters.secrets import SecretBox, SecretsUnavailable
 from notifications.domain import channels, signing
 from notifications.domain.delivery import RetryPolicy, SendFailed, http_failure
+from notifications.domain.egress import EgressPolicy, Protocol
+
+TENANT = uuid.UUID("0f3a0000-0000-4000-8000-0000000000ab")
+OWN = f"NOTIFY_{TENANT.hex.upper()}_HOOK"
+RULE = channels.RefRule(TENANT, frozenset({"SHARED_SMTP_PASSWORD"}))
+
+
+def split(kind: ChannelKind, config: dict[str, object], **kwargs: object) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    return channels.split(kind, config, refs=RULE, policy=EgressPolicy(), **kwargs)  # type: ignore[arg-type]
 
 
 def test_secrets_are_split_off_and_redacted() -> None:
-    public, secrets = channels.split(
+    public, secrets = split(
         ChannelKind.EMAIL, {"host": "smtp", "from_address": "a@b.c", "username": "u", "password": "pw"}
     )
     assert "password" not in public and secrets == {"password": "pw"}
     assert channels.redact(ChannelKind.EMAIL, public, set(secrets))["password"] == "***"
     # "***" keeps the stored secret; a reference stays in the public config.
-    public, secrets = channels.split(
+    public, secrets = split(
         ChannelKind.WEBHOOK, {"url": "https://x", "secret": "***"}, stored_secrets={"secret": "old"}
     )
     assert secrets == {"secret": "old"}
-    public, secrets = channels.split(
-        ChannelKind.WEBHOOK, {"url": "https://x", "secret": {"secret_ref": "env:HOOK"}}
-    )
-    assert secrets == {} and public["secret"] == {"secret_ref": "env:HOOK"}
-    assert channels.resolve(public, secrets, {"HOOK": "s"})["secret"] == "s"
+    public, secrets = split(ChannelKind.WEBHOOK, {"url": "https://x", "secret": {"secret_ref": f"env:{OWN}"}})
+    assert secrets == {} and public["secret"] == {"secret_ref": f"env:{OWN}"}
+    assert channels.resolve(public, secrets, {OWN: "s"}, RULE)["secret"] == "s"
     with pytest.raises(channels.MissingSecret):
-        channels.resolve(public, secrets, {})
+        channels.resolve(public, secrets, {}, RULE)
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "NOTIFICATIONS_SECRET_KEY", "NOTIFY_", "HOOK"])
+def test_a_tenant_references_only_its_own_or_listed_variables(name: str) -> None:
+    other_tenant = f"NOTIFY_{uuid.uuid4().hex.upper()}_HOOK"
+    for refused in (name, other_tenant, f"NOTIFY_{TENANT.hex.upper()}_"):
+        with pytest.raises(channels.InvalidConfig, match="NOTIFICATIONS_SECRET_REF_ALLOW"):
+            split(ChannelKind.WEBHOOK, {"url": "https://x", "secret": {"secret_ref": f"env:{refused}"}})
+        # A row saved before the rule existed cannot read it at send time either.
+        with pytest.raises(channels.MissingSecret, match="may not be referenced"):
+            channels.resolve({"secret": {"secret_ref": f"env:{refused}"}}, {}, {refused: "leak"}, RULE)
+    listed = {"host": "smtp", "from_address": "a@b.c", "password": {"secret_ref": "env:SHARED_SMTP_PASSWORD"}}
+    public, _ = split(ChannelKind.EMAIL, listed)
+    assert channels.resolve(public, {}, {"SHARED_SMTP_PASSWORD": "pw"}, RULE)["password"] == "pw"
+
+
+def test_slack_api_url_is_not_channel_config() -> None:
+    with pytest.raises(channels.InvalidConfig, match="NOTIFICATIONS_SLACK_API_URL"):
+        split(ChannelKind.SLACK, {"bot_token": "x", "channel": "#c", "api_url": "http://169.254.169.254/"})
+    # One saved before: ignored when sending.
+    saved = {"bot_token": "x", "channel": "#c", "api_url": "http://10.0.0.1/"}
+    assert "api_url" not in channels.resolve(saved, {}, {}, RULE)
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "field"),
+    [
+        (ChannelKind.WEBHOOK, {"url": "http://127.0.0.1:8080/x", "secret": "s"}, "url"),
+        (ChannelKind.WEBHOOK, {"url": "http://169.254.169.254/latest/meta-data", "secret": "s"}, "url"),
+        (ChannelKind.WEBHOOK, {"url": "https://10.0.0.1/x", "secret": "s"}, "url"),
+        (ChannelKind.WEBHOOK, {"url": "http://[::1]/x", "secret": "s"}, "url"),
+        (ChannelKind.WEBHOOK, {"url": "http://[fd00::1]/x", "secret": "s"}, "url"),
+        (ChannelKind.WEBHOOK, {"url": "http://[::ffff:127.0.0.1]/x", "secret": "s"}, "url"),
+        (ChannelKind.WEBHOOK, {"url": "http://8.8.8.8:6379/x", "secret": "s"}, "url"),
+        (ChannelKind.SLACK, {"webhook_url": "http://192.168.1.1/hook"}, "webhook_url"),
+        (ChannelKind.EMAIL, {"host": "127.0.0.1", "from_address": "a@b.c"}, "host"),
+        (ChannelKind.EMAIL, {"host": "100.64.0.1", "port": 25, "from_address": "a@b.c"}, "host"),
+    ],
+)
+def test_literal_refused_destinations_are_refused_when_saved(
+    kind: ChannelKind, config: dict[str, object], field: str
+) -> None:
+    with pytest.raises(channels.InvalidConfig, match="refused destination") as refused:
+        split(kind, config)
+    assert refused.value.field == field
+    # Opened by the operator: accepted, on any port.
+    opened = EgressPolicy.from_settings("0.0.0.0/0,::/0", "80,443", "25")
+    channels.split(kind, config, refs=RULE, policy=opened)
+
+
+def test_egress_policy() -> None:
+    policy = EgressPolicy.from_settings("127.0.0.1/32", "443", "587")
+    assert policy.refusal("127.0.0.1", 9999, Protocol.HTTP) is None
+    assert policy.refusal("::ffff:127.0.0.1", 9999, Protocol.HTTP) is None  # the same address
+    assert "loopback" in (policy.refusal("::1", 443, Protocol.HTTP) or "")
+    assert "link-local" in (policy.refusal("169.254.169.254", 80, Protocol.HTTP) or "")
+    assert "loopback" in (
+        EgressPolicy().refusal("2002:7f00:1::1", 443, Protocol.HTTP) or ""
+    )  # 6to4, 127.0.0.1
+    assert policy.refusal("93.184.215.14", 443, Protocol.HTTP) is None
+    assert "port 80" in (policy.refusal("93.184.215.14", 80, Protocol.HTTP) or "")
+    assert policy.refusal("93.184.215.14", 587, Protocol.SMTP) is None
+    assert policy.refusal_of_any(["93.184.215.14", "10.1.2.3"], 443, Protocol.HTTP)
+    with pytest.raises(ValueError, match="not an IP"):
+        EgressPolicy.from_settings("10.0.0.0/33", "", "")
 
 
 @pytest.mark.parametrize(
@@ -47,7 +120,7 @@ def test_secrets_are_split_off_and_redacted() -> None:
 )
 def test_invalid_configs(kind: ChannelKind, config: dict[str, object]) -> None:
     with pytest.raises(channels.InvalidConfig):
-        channels.split(kind, config)
+        split(kind, config)
 
 
 def test_secret_box_round_trip_and_rotation() -> None:
@@ -81,6 +154,9 @@ def test_retry_policy() -> None:
     assert not policy.gives_up(3, transient) and policy.gives_up(4, transient)
     assert policy.gives_up(1, permanent)
     assert http_failure(503).transient and http_failure(429).transient and not http_failure(404).transient
+    assert (
+        http_failure(500).error == "HTTP 500 Internal Server Error" and http_failure(599).error == "HTTP 599"
+    )
 
 
 async def test_token_bucket_lets_a_burst_through_then_spaces_sends() -> None:

@@ -3,17 +3,23 @@
 A channel's config is validated per kind. Secret fields (an SMTP password, a Slack webhook URL
 or bot token, a webhook's signing secret) are split off: literal values are stored encrypted
 and never shown again ("***" in answers and events); a value may instead be a reference,
-``{"secret_ref": "env:NAME"}``, read from the environment when sending.
+``{"secret_ref": "env:NAME"}``, read from the environment when sending. A tenant may only
+reference its own variables (``NOTIFY_<tenant id>_…``) or those the operator lists: the
+service's environment also holds its own credentials (docs/notifications.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contracts.enums import ChannelKind
+from notifications.domain.egress import EgressPolicy, Protocol
 
 REDACTED = "***"
 
@@ -25,6 +31,43 @@ class SecretRef(BaseModel):
 
 
 Secret = str | SecretRef
+
+REF_PREFIX = "NOTIFY_"
+REF_ALLOW_SETTING = "NOTIFICATIONS_SECRET_REF_ALLOW"
+
+
+def tenant_ref_prefix(tenant_id: UUID) -> str:
+    """The names a tenant's references may use: ``NOTIFY_<32 upper-case hex digits>_``."""
+    return f"{REF_PREFIX}{tenant_id.hex.upper()}_"
+
+
+@dataclass(frozen=True)
+class RefRule:
+    """Which environment variables one tenant's channels may reference."""
+
+    tenant_id: UUID
+    allowed: frozenset[str] = frozenset()
+
+    def refusal(self, name: str) -> str | None:
+        prefix = tenant_ref_prefix(self.tenant_id)
+        if name in self.allowed or (name.startswith(prefix) and len(name) > len(prefix)):
+            return None
+        return (
+            f"env:{name} may not be referenced: a reference names {prefix}<NAME> "
+            f"or a variable listed in {REF_ALLOW_SETTING}"
+        )
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What a saved config must pass beyond its shape: the operator's egress policy and the
+    variables every tenant may reference (from settings)."""
+
+    policy: EgressPolicy = field(default_factory=EgressPolicy)
+    allowed_refs: frozenset[str] = frozenset()
+
+    def refs(self, tenant_id: UUID) -> RefRule:
+        return RefRule(tenant_id, self.allowed_refs)
 
 
 class _Config(BaseModel):
@@ -50,7 +93,16 @@ class SlackConfig(_Config):
     webhook_url: Secret | None = None
     bot_token: Secret | None = None
     channel: str | None = Field(default=None, max_length=100)
-    api_url: str | None = Field(default=None, description="Slack Web API base URL (a proxy, or tests).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_api_url(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "api_url" in data:
+            raise ValueError(
+                "api_url: Slack's Web API address is a deployment setting "
+                "(NOTIFICATIONS_SLACK_API_URL), not channel config"
+            )
+        return data
 
     @model_validator(mode="after")
     def _one_way(self) -> SlackConfig:
@@ -86,7 +138,8 @@ class InvalidConfig(ValueError):
 
 
 class MissingSecret(RuntimeError):
-    """A referenced secret is not in the environment: the send cannot succeed (a permanent failure)."""
+    """A referenced secret is not in the environment, or not one the tenant may reference: the
+    send cannot succeed (a permanent failure)."""
 
 
 def _first_error(exc: ValidationError) -> InvalidConfig:
@@ -95,11 +148,39 @@ def _first_error(exc: ValidationError) -> InvalidConfig:
     return InvalidConfig(f"config.{where}: {err.get('msg', 'invalid')}" if where else err["msg"], where)
 
 
+def _destination_refusal(kind: ChannelKind, model: _Config, policy: EgressPolicy) -> tuple[str, str] | None:
+    """(field, reason) when the destination is written as an address the policy refuses (a
+    host name is checked when it is resolved, at every connect)."""
+    urls: list[tuple[str, Any]] = []
+    if isinstance(model, WebhookConfig):
+        urls.append(("url", model.url))
+    if isinstance(model, SlackConfig) and isinstance(model.webhook_url, str):
+        urls.append(("webhook_url", model.webhook_url))
+    for name, url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return name, "not an http(s) URL with a host"
+        if (reason := policy.url_refusal(url)) is not None:
+            return name, reason
+    if isinstance(model, EmailConfig):
+        reason = policy.literal_refusal(model.host, model.port, Protocol.SMTP)
+        if reason is not None:
+            return "host", reason
+    return None
+
+
 def split(
-    kind: ChannelKind, config: Mapping[str, Any], stored_secrets: Mapping[str, str] | None = None
+    kind: ChannelKind,
+    config: Mapping[str, Any],
+    stored_secrets: Mapping[str, str] | None = None,
+    *,
+    refs: RefRule,
+    policy: EgressPolicy,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate ``config`` and split it into (public config, literal secrets). A secret field
-    sent as "***" (what reads show) keeps the stored value, so a read-modify-write works."""
+    sent as "***" (what reads show) keeps the stored value, so a read-modify-write works.
+    References must be ones the tenant may use, and a destination written as an IP address
+    must be one the egress policy allows."""
     stored = dict(stored_secrets or {})
     given = dict(config)
     for name in SECRET_FIELDS[kind]:
@@ -111,6 +192,12 @@ def split(
         model = MODELS[kind].model_validate(given)
     except ValidationError as exc:
         raise _first_error(exc) from None
+    for name in SECRET_FIELDS[kind]:
+        value = getattr(model, name, None)
+        if isinstance(value, SecretRef) and (reason := refs.refusal(_ref_name(value.secret_ref))):
+            raise InvalidConfig(f"config.{name}: {reason}", name)
+    if (refused := _destination_refusal(kind, model, policy)) is not None:
+        raise InvalidConfig(f"config.{refused[0]}: {refused[1]}", refused[0])
     public = model.model_dump(mode="json", exclude_none=True)
     secrets: dict[str, str] = {}
     for name in SECRET_FIELDS[kind]:
@@ -130,12 +217,22 @@ def redact(kind: ChannelKind, public: Mapping[str, Any], secret_names: set[str])
     return shown
 
 
-def resolve(public: Mapping[str, Any], secrets: Mapping[str, str], env: Mapping[str, str]) -> dict[str, Any]:
-    """The full config to send with: literal secrets merged in, references read from ``env``."""
+def _ref_name(ref: str) -> str:
+    return ref.removeprefix("env:")
+
+
+def resolve(
+    public: Mapping[str, Any], secrets: Mapping[str, str], env: Mapping[str, str], refs: RefRule
+) -> dict[str, Any]:
+    """The full config to send with: literal secrets merged in, references read from ``env``,
+    each checked again (a channel saved before the rule existed must not read others' names)."""
     full = dict(public) | dict(secrets)
+    full.pop("api_url", None)  # saved before it was refused; the setting decides
     for name, value in list(full.items()):
         if isinstance(value, dict) and "secret_ref" in value:
-            var = str(value["secret_ref"]).removeprefix("env:")
+            var = _ref_name(str(value["secret_ref"]))
+            if (reason := refs.refusal(var)) is not None:
+                raise MissingSecret(f"{name}: {reason}")
             if var not in env:
                 raise MissingSecret(f"{name}: the environment variable {var} is not set")
             full[name] = env[var]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from http import HTTPStatus
 
 from tenacity import RetryCallState, wait_exponential_jitter
 
@@ -47,7 +48,13 @@ class RetryPolicy:
         return not failure.transient or attempt >= self.max_attempts
 
 
-def http_failure(status: int, detail: str = "") -> SendFailed:
-    """An HTTP answer that is not 2xx: 408, 425, 429 and 5xx are worth retrying."""
+def http_failure(status: int) -> SendFailed:
+    """An HTTP answer that is not 2xx: 408, 425, 429 and 5xx are worth retrying. Only the status
+    and its standard phrase are kept, never the receiver's body (a tenant must not be able to
+    read what a destination it chose answers)."""
     transient = status in (408, 425, 429) or status >= 500
-    return SendFailed(f"HTTP {status}{': ' + detail[:300] if detail else ''}", transient=transient)
+    try:
+        phrase = f" {HTTPStatus(status).phrase}"
+    except ValueError:
+        phrase = ""
+    return SendFailed(f"HTTP {status}{phrase}", transient=transient)

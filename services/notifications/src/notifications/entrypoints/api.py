@@ -21,12 +21,13 @@ from pydantic import BaseModel, Field
 
 from backbone.app import Strict, UowDep
 from backbone.auth import Caller, Principal, requires
-from backbone.idempotency import respond_once
+from backbone.idempotency import respond_once, user_scope
 from backbone.problems import Forbidden, Unprocessable
 from contracts.enums import ChannelKind, Role, Severity
 from contracts.permissions import Permission
 from notifications import handlers
 from notifications.adapters.secrets import SecretBox
+from notifications.domain.channels import Checks
 
 router = APIRouter(prefix="/v1")
 
@@ -36,6 +37,11 @@ Manager = Annotated[Principal, requires(Permission.NOTIFICATIONS_MANAGE)]
 def _box(request: Request) -> SecretBox:
     box: SecretBox = request.app.state.secret_box
     return box
+
+
+def _checks(request: Request) -> Checks:
+    checks: Checks = request.app.state.delivery_workers.checks
+    return checks
 
 
 def _settings(request: Request) -> Any:
@@ -52,7 +58,8 @@ class ChannelIn(Strict):
         description="Per kind (docs/notifications.md). email: host, port, security "
         "(starttls|tls|none), username, password, from_address, to. slack: webhook_url, or "
         "bot_token and channel. webhook: url, secret. Any secret may be "
-        '{"secret_ref": "env:NAME"} instead of its value.'
+        '{"secret_ref": "env:NOTIFY_<tenant id>_NAME"} instead of its value. Destinations '
+        "must be public addresses unless the operator opened a range."
     )
     client_id: UUID | None = Field(default=None, description="Only this client's events use the channel.")
     enabled: bool = True
@@ -89,6 +96,7 @@ async def create_channel(body: ChannelIn, request: Request, uow: UowDep, caller:
             uow,
             caller,
             _box(request),
+            _checks(request),
             kind=body.kind,
             name=body.name,
             config=body.config,
@@ -97,7 +105,7 @@ async def create_channel(body: ChannelIn, request: Request, uow: UowDep, caller:
         )
         return 201, ChannelOut.model_validate(row)
 
-    return await respond_once(request, uow, f"{caller.tenant_id}/channels", work)
+    return await respond_once(request, uow, user_scope(caller), work)
 
 
 @router.get("/channels", response_model=list[ChannelOut], tags=["channels"])
@@ -120,7 +128,7 @@ async def update_channel(
     for name in ("name", "config", "enabled"):
         if name in changes and changes[name] is None:
             raise Unprocessable(f"{name}: may not be null", field=name)
-    row = await handlers.update_channel(uow, caller, _box(request), channel_id, changes)
+    row = await handlers.update_channel(uow, caller, _box(request), _checks(request), channel_id, changes)
     await uow.commit()
     return row
 
@@ -258,7 +266,7 @@ async def create_rule(body: RuleIn, request: Request, uow: UowDep, caller: Manag
         row = await handlers.create_rule(uow, caller, _rule_values(body, unset=False))
         return 201, RuleOut.model_validate(row)
 
-    return await respond_once(request, uow, f"{caller.tenant_id}/rules", work)
+    return await respond_once(request, uow, user_scope(caller), work)
 
 
 @router.get("/rules", response_model=list[RuleOut], tags=["rules"])

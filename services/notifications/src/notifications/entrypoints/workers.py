@@ -27,6 +27,7 @@ from notifications import handlers
 from notifications.adapters.secrets import SecretBox
 from notifications.adapters.senders import Outgoing, Senders, with_timeout
 from notifications.config import Settings
+from notifications.domain.channels import Checks
 from notifications.domain.delivery import RetryPolicy, SendFailed
 
 if TYPE_CHECKING:
@@ -73,7 +74,8 @@ class TokenBucket:
 class DeliveryWorkers:
     def __init__(self, settings: Settings, senders: Senders | None = None) -> None:
         self.settings = settings
-        self.senders = senders or Senders()
+        self.checks = Checks(settings.egress_policy(), settings.secret_refs())
+        self.senders = senders or Senders(self.checks.policy, settings.slack_api_url)
         self.box = SecretBox(settings.secret_key)
         self.policy = RetryPolicy(
             max_attempts=settings.max_attempts,
@@ -145,7 +147,7 @@ class DeliveryWorkers:
                 bucket.give_back()
                 return False
             try:
-                config = await handlers.channel_for_sending(uow, channel_id, self.box, settings.slack_api_url)
+                config = await handlers.channel_for_sending(uow, channel_id, self.box, self.checks)
             except SendFailed as exc:
                 failure = exc
             await uow.commit()  # the attempt is on record before anything is sent
@@ -170,7 +172,7 @@ class DeliveryWorkers:
                 raise  # stopping (or crashing): the lease hands the delivery to the next worker
             except Exception as exc:  # a sender bug: retried like a transient fault, then failed
                 log.exception("sender failed unexpectedly", delivery_id=str(claimed.id))
-                failure = SendFailed(f"{type(exc).__name__}: {exc}"[:500], transient=True)
+                failure = SendFailed(f"unexpected error: {type(exc).__name__}", transient=True)
         async with runtime.uow() as uow:
             now = utcnow()
             if failure is None:
