@@ -10,8 +10,10 @@ import hashlib
 import hmac
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -224,6 +226,47 @@ def address_key(secret: bytes, tenant_id: UUID, address: str) -> str:
     """The rate-limit key of a client address: keyed, so addresses (personal data, and easy to
     enumerate) are never stored or reversible from the table."""
     return hmac.new(secret, f"{tenant_id}|{address}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+# The key of the tenant's own counter (all addresses together) beside the per-address ones;
+# address keys are 40 hex digits, so they never collide with it.
+TENANT_BUDGET_KEY = "tenant"
+
+
+def client_address(peer: str, forwarded_for: list[str], trusted: Sequence[IPv4Network | IPv6Network]) -> str:
+    """The address a submission is counted against. X-Forwarded-For is believed only when the
+    peer is a trusted proxy, and then only as far as trusted proxies vouch for it: the client
+    is the right-most hop that is not a trusted proxy (anything left of it, the client could
+    have written itself)."""
+    if not _within(peer, trusted):
+        return peer
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _within(address: str, networks: Sequence[IPv4Network | IPv6Network]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def rate_subject(address: str) -> str:
+    """What one counter covers: an IPv4 address, or an IPv6 /64 (one subscriber's usual
+    allocation, so rotating through it buys nothing)."""
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def window_start(now: datetime, window: timedelta) -> datetime:

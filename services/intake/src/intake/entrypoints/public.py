@@ -5,7 +5,8 @@ The submission endpoint takes the form (``application/x-www-form-urlencoded``, a
 HTML: a redirect to the confirmation page, or the form again with its errors) and JSON
 (``application/json``, answered with JSON). Anti-abuse, in this order: an unknown tenant is the
 same 404 as any unknown page; requests another site's page sent are refused (Origin,
-Sec-Fetch-Site); submissions are rate limited per tenant and client address; the body is
+Sec-Fetch-Site); submissions are rate limited per tenant and client address (X-Forwarded-For
+only from INTAKE_TRUSTED_PROXIES), and per tenant in all; the body is
 capped; the form must carry its anti-forgery token and cookie; a filled honeypot is answered
 like a success and nothing is written.
 """
@@ -237,7 +238,7 @@ def _single_values(body: bytes) -> dict[str, str]:
         303: {"description": "Form submitted: to the confirmation page."},
         413: {"description": "The body exceeds 512 KB."},
         415: {"description": "Neither JSON nor the form's encoding."},
-        429: {"description": "Too many submissions from this address; see Retry-After."},
+        429: {"description": "Too many submissions from this address, or to this tenant; see Retry-After."},
     },
 )
 async def submit_report(tenant_slug: Slug, request: Request, uow: UowDep) -> Response:
@@ -276,15 +277,26 @@ async def _submit(
 
     now = datetime.now(UTC)
     window = timedelta(seconds=settings.public_rate_window_s)
-    address = request.client.host if request.client else "unknown"
-    client_key = rules.address_key(_secret(request), tenant.id, address)
+    peer = request.client.host if request.client else "unknown"
+    address = rules.client_address(
+        peer, request.headers.getlist("x-forwarded-for"), settings.trusted_networks
+    )
+    client_key = rules.address_key(_secret(request), tenant.id, rules.rate_subject(address))
     hits = await handlers.count_public_submission(uow, tenant.id, client_key, now, window)
+    # The tenant's budget counts only what its address's limit lets through, so one noisy
+    # address cannot spend it for everyone else.
+    tenant_hits = 0
+    if hits <= settings.public_rate_limit:
+        tenant_hits = await handlers.count_public_submission(
+            uow, tenant.id, rules.TENANT_BUDGET_KEY, now, window
+        )
     # Counted in its own transaction: refused and invalid attempts count too.
     await uow.commit()
-    if hits > settings.public_rate_limit:
+    if hits > settings.public_rate_limit or tenant_hits > settings.public_rate_limit_tenant:
         wait = rules.retry_after(now, window)
         headers = {"Retry-After": str(wait)}
-        message = f"too many reports from this address; try again in {wait} seconds"
+        whom = "this address" if hits > settings.public_rate_limit else "anyone right now"
+        message = f"too many reports from {whom}; try again in {wait} seconds"
         if is_form:
             raise _Reject(429, message[0].upper() + message[1:] + ".", headers)
         refused = problem_response(429, "Too many requests", message, request.url.path)
