@@ -3,6 +3,8 @@ broker and database with every service running:
 
 - every role against every procedure that has an endpoint: allowed → 2xx, not allowed → 403,
   exactly as the permission matrix in contracts.permissions says;
+- every role minting an API key for a user of every role: only for users whose role the
+  caller could grant (a table written out by hand);
 - a user deactivated in directory is refused by every service within 5 seconds.
 """
 
@@ -456,6 +458,75 @@ async def test_every_role_against_the_procedure(
         expected[role.value] = "2xx" if role in GRANTS[procedure.permission] else "403"
     got = {r: ("2xx" if 200 <= s < 300 else str(s)) for r, s in outcomes.items()}
     assert got == expected, f"{procedure.permission.value}: {outcomes}"
+
+
+# Who may mint an API key for whom, written out from the rule "a caller mints keys only for
+# users whose role they could grant" (system administrators grant every role, incident managers
+# every role but system_administrator, no other role registers users), independently of the
+# code. Rows: the caller's role; columns: the target's role, in this order. Everyone may mint
+# for themselves (the last test below).
+MINT_TARGETS = (
+    Role.INCIDENT_MANAGER,
+    Role.TECHNICAL_SUPPORT,
+    Role.ACCOUNT_MANAGER,
+    Role.EXECUTIVE,
+    Role.VENDOR_CONTACT,
+    Role.SYSTEM_ADMINISTRATOR,
+    Role.CLIENT_CONTACT,
+)
+MINTING = {
+    #                          IM     TS     AM     EX     VC     SA     CC
+    Role.INCIDENT_MANAGER: ("201", "201", "201", "201", "201", "403", "201"),
+    Role.TECHNICAL_SUPPORT: ("403", "403", "403", "403", "403", "403", "403"),
+    Role.ACCOUNT_MANAGER: ("403", "403", "403", "403", "403", "403", "403"),
+    Role.EXECUTIVE: ("403", "403", "403", "403", "403", "403", "403"),
+    Role.VENDOR_CONTACT: ("403", "403", "403", "403", "403", "403", "403"),
+    Role.SYSTEM_ADMINISTRATOR: ("201", "201", "201", "201", "201", "201", "201"),
+    Role.CLIENT_CONTACT: ("403", "403", "403", "403", "403", "403", "403"),
+}
+
+
+@pytest.fixture(scope="module")
+async def mint_targets(platform: dict[str, httpx.AsyncClient], world: World) -> dict[Role, str]:
+    """One user of each role that none of the callers is."""
+    d = platform["directory"]
+    links = {
+        Role.CLIENT_CONTACT: {"client_id": world.client_id},
+        Role.VENDOR_CONTACT: {"vendor_id": world.vendor_id},
+    }
+    targets = {}
+    for role in MINT_TARGETS:
+        body = {
+            "name": role.value,
+            "email": f"mt-{_n()}@example.com",
+            "role": role.value,
+            **links.get(role, {}),
+        }
+        targets[role] = str((await _ok(await d.post("/v1/users", json=body, headers=world.admin)))["id"])
+    return targets
+
+
+@pytest.mark.parametrize("caller", list(MINTING), ids=lambda r: r.value)
+async def test_key_minting_across_roles(
+    platform: dict[str, httpx.AsyncClient], world: World, mint_targets: dict[Role, str], caller: Role
+) -> None:
+    d = platform["directory"]
+    got = []
+    for target in MINT_TARGETS:
+        response = await d.post(f"/v1/users/{mint_targets[target]}/api-keys", headers=world.headers[caller])
+        got.append(str(response.status_code))
+        if response.status_code == 201:
+            # The key signs in as the target's role: never above what the caller could grant.
+            signed = await sign_in(d, response.json()["api_key"])
+            assert (await _ok(await d.get("/v1/me", headers=signed)))["role"] == target.value
+    assert tuple(got) == MINTING[caller], dict(zip((t.value for t in MINT_TARGETS), got, strict=True))
+
+
+async def test_every_role_mints_its_own_keys(platform: dict[str, httpx.AsyncClient], world: World) -> None:
+    d = platform["directory"]
+    for role, user_id in world.users.items():
+        response = await d.post(f"/v1/users/{user_id}/api-keys", headers=world.headers[role])
+        assert response.status_code == 201, (role, response.text)
 
 
 async def test_deactivated_user_is_refused_by_every_service_within_5s(
