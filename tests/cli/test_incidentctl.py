@@ -312,6 +312,32 @@ async def test_admin_commands_set_up_a_tenant(directory_url: str, stack: Stack, 
         {"label": "outage", "values": ["total"], "fact": "degradation", "to": "complete_outage"},
     ]
 
+    # The integration changed, given a new token, deleted.
+    changed = answer(
+        await cli(
+            "integrations", "update", integration["id"], "--no-auto-resolve", "--name", "prod-am", env=env
+        )
+    )
+    assert changed["name"] == "prod-am" and changed["auto_resolve"] is False
+    assert changed["grouping_labels"] == ["alertname", "instance"]  # untouched
+    rotated = answer(await cli("integrations", "rotate", integration["id"], env=env))
+    assert rotated["id"] == integration["id"] and rotated["token"] not in ("", integration["token"])
+    assert answer(await cli("integrations", "delete", integration["id"], env=env)) is None
+    gone = await cli("integrations", "delete", integration["id"], env=env)
+    assert gone.exit_code == 1 and gone.stderr.startswith("error 404: ")
+
+    # The incident manager's keys: listed, rotated (the old key stops working), revoked.
+    im_id = users[Role.INCIDENT_MANAGER]["id"]
+    keys = answer(await cli("api-keys", "list", im_id, env=env))
+    assert issued["id"] in {k["id"] for k in keys} and all("api_key" not in k for k in keys)
+    fresh = answer(await cli("api-keys", "rotate", im_id, issued["id"], env=env))
+    assert fresh["api_key"].startswith(f"ipk_{fresh['prefix']}_")
+    old = await cli("token", env={**env, "INCIDENTCTL_API_KEY": issued["api_key"]})
+    assert old.exit_code == 1 and old.stderr.startswith("error 401: ")
+    revoked = answer(await cli("api-keys", "revoke", im_id, fresh["id"], env=env))
+    assert revoked["id"] == fresh["id"] and revoked["revoked_at"]
+    assert (await cli("token", env={**env, "INCIDENTCTL_API_KEY": fresh["api_key"]})).exit_code == 1
+
     # A second client with the same registration number: directory's 409, on stderr, exit 1.
     duplicate = await cli(
         "clients",

@@ -1,6 +1,7 @@
 """incidentctl: the one command for operating the platform (topics, migrations, serving,
 bootstrap, waiting for health, signing keys) and for administering it through directory's API
-(tenants, clients, users, vendors, components, integrations: see backbone.admin)."""
+(tenants, clients, users, vendors, components, integrations, API keys: see backbone.admin and
+backbone.admin_credentials)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from backbone import admin, dlq, roles
+from backbone import admin, admin_credentials, dlq, roles
 from backbone.settings import ServiceSettings
 from contracts.topics import SERVICES
 
@@ -182,6 +183,7 @@ app.add_typer(keys, name="keys")
 app.add_typer(dlq.commands, name="dlq")
 app.add_typer(roles.commands, name="db")
 admin.register(app)
+admin_credentials.register(app)
 
 
 def main() -> None:
