@@ -413,7 +413,7 @@ def test_k8s_service_gets_the_keys(service: str) -> None:
     signing = {
         e["name"]: e["valueFrom"]["secretKeyRef"]
         for e in container.get("env", [])
-        if "secretKeyRef" in e.get("valueFrom", {})
+        if "secretKeyRef" in e.get("valueFrom", {}) and e["name"] != "DATABASE_PASSWORD"
     }
     if service != "directory":
         assert not signing, f"{service} must not read the signing key"
@@ -435,6 +435,48 @@ def test_k8s_init_job_reads_no_signing_key() -> None:
 def test_k8s_config_map_carries_the_shared_env() -> None:
     config_map = _k8s_object("ConfigMap", "incident-platform-config")
     assert config_map["data"]["KAFKA_BOOTSTRAP_SERVERS"]
+    assert config_map["data"]["DATABASE_ADDRESS"] and config_map["data"]["DATABASE_ROLE_PREFIX"]
     secret = _k8s_object("Secret", "incident-platform-secrets")
-    assert "DATABASE_URL" in secret["stringData"]
+    assert "DATABASE_URL" not in secret["stringData"], "the administrator's URL is the init Job's alone"
     assert all("CHANGE-ME" in value for value in secret["stringData"].values()), "placeholders only"
+
+
+def _secret_env(container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Variables a container reads from Secrets: name → (Secret, key)."""
+    return {
+        e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for e in container.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+
+
+@services
+def test_k8s_service_connects_as_its_own_database_role(service: str) -> None:
+    """docs/adr/0008-database-roles.md: the password from the service's own Secret, the URL naming
+    the service's role; the password is defined before the URL that expands it."""
+    (container,) = _k8s_object("Deployment", service)["spec"]["template"]["spec"]["containers"]
+    names = [e["name"] for e in container["env"]]
+    assert names.index("DATABASE_PASSWORD") < names.index("DATABASE_URL")
+    url = next(e["value"] for e in container["env"] if e["name"] == "DATABASE_URL")
+    assert url == (
+        f"postgresql+asyncpg://$(DATABASE_ROLE_PREFIX){service}:$(DATABASE_PASSWORD)@$(DATABASE_ADDRESS)"
+    )
+    secrets = _secret_env(container)
+    assert secrets["DATABASE_PASSWORD"] == (f"incident-platform-db-{service}", "password")
+    assert not {name for name, _ in secrets.values()} & (
+        {f"incident-platform-db-{other}" for other in SERVICE_PORTS if other != service}
+        | {"incident-platform-db-admin"}
+    )
+    assert _k8s_object("Secret", f"incident-platform-db-{service}")["stringData"]["password"] == "CHANGE-ME"
+
+
+def test_k8s_init_job_creates_the_database_roles_as_the_administrator() -> None:
+    (job,) = [d for d in _k8s_documents() if d.get("kind") == "Job"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    command = " ".join(container["command"])
+    assert command.index("incidentctl migrate") < command.index("incidentctl db roles")
+    secrets = _secret_env(container)
+    assert secrets["DATABASE_URL"] == ("incident-platform-db-admin", "DATABASE_URL")
+    for service in SERVICE_PORTS:
+        password = secrets[f"{service.upper()}_DATABASE_PASSWORD"]
+        assert password == (f"incident-platform-db-{service}", "password")
