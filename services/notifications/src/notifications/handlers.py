@@ -64,6 +64,7 @@ from notifications.adapters.orm import (
     template_overrides,
 )
 from notifications.adapters.secrets import SecretBox, SecretsUnavailable
+from notifications.adapters.templates import TemplateRunner
 from notifications.domain import channels as channel_config
 from notifications.domain import templates
 from notifications.domain.delivery import DeliveryState, RetryPolicy, SendFailed
@@ -240,19 +241,22 @@ def _override(data: _TenantData, event_type: str, kind: ChannelKind) -> template
     return data.overrides.get((event_type, kind.value)) or data.overrides.get(("*", kind.value))
 
 
-def _message(
+async def _message(
     target: Target,
     envelope: Envelope,
     data: _TenantData,
+    runner: TemplateRunner,
     *,
     link_template: str,
     client_name: str | None,
     headline: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """What the delivery will send, rendered now so every retry sends the same thing."""
+    """What the delivery will send (``message``), rendered now so every retry sends the same
+    thing, or why it cannot be (``error``: a tenant's template that failed; that delivery
+    fails, every other goes on)."""
     kind = target.channel.kind
     if kind is ChannelKind.WEBHOOK:
-        return {"envelope": envelope.model_dump(mode="json")}
+        return {"message": {"envelope": envelope.model_dump(mode="json")}}
     ctx = templates.context(
         envelope.type,
         envelope.data,
@@ -262,11 +266,13 @@ def _message(
         headline=headline,
         mentions=target.mentions,
     )
+    override = _override(data, envelope.type, kind)
+    if override is None:
+        return {"message": templates.render(kind, envelope.type, ctx)}  # ours: rendered here
     try:
-        return templates.render(kind, envelope.type, ctx, _override(data, envelope.type, kind))
-    except templates.TemplateError:
-        # A tenant's override broke at render time: the default still tells people what happened.
-        return templates.render(kind, envelope.type, ctx, None)
+        return {"message": await runner.render(kind, envelope.type, ctx, override)}
+    except templates.TemplateError as exc:
+        return {"error": f"the tenant's {kind.value} template failed: {exc}"[:500]}
 
 
 def _row(
@@ -352,7 +358,7 @@ def _delivery_fields(row: Mapping[str, Any], *, attempts: int) -> dict[str, Any]
 # --------------------------------------------------------------------------- consumers
 
 
-def router(link_template: str) -> Batched:
+def router(link_template: str, runner: TemplateRunner) -> Batched:
     """The consumer of routable events: each event × matching rule → delivery rows."""
 
     async def route(uow: UnitOfWork, batch: list[tuple[Envelope, EventData]]) -> None:
@@ -391,15 +397,16 @@ def router(link_template: str) -> Batched:
                         user_id=target.user.user_id if target.user else None,
                         address=target.address,
                         incident_id=facts.incident_id,
-                        message=_message(
+                        now=now,
+                        **await _message(
                             target,
                             envelope,
                             data,
+                            runner,
                             link_template=link_template,
                             client_name=names.get(facts.client_id) if facts.client_id else None,
                             headline=heads.get(facts.incident_id) if facts.incident_id else None,
                         ),
-                        now=now,
                     )
                 )
         await _insert(uow, rows)
@@ -429,7 +436,7 @@ def _direct_target(
     return direct_target(channel, person) or f"no {method} address for this recipient"
 
 
-def direct(link_template: str) -> Batched:
+def direct(link_template: str, runner: TemplateRunner) -> Batched:
     """Recorded communications and dispatched reminders go to the named people through the
     tenant's (the recipient's client's, if it has one) channel of the method, without rules."""
 
@@ -484,10 +491,11 @@ def direct(link_template: str) -> Batched:
                         target.channel.kind.value,
                         key,
                         address=target.address,
-                        message=_message(
+                        **await _message(
                             target,
                             envelope,
                             data,
+                            runner,
                             link_template=link_template,
                             client_name=client_name,
                             headline=head,
@@ -540,12 +548,12 @@ async def replicate_clients(
     )
 
 
-def delivery_handlers(link_template: str) -> dict[str, Handler]:
+def delivery_handlers(link_template: str, runner: TemplateRunner) -> dict[str, Handler]:
     """This module's consumers by event type (main.py adds the communications' ones)."""
-    routed = router(link_template)
+    routed = router(link_template, runner)
     users = batched(replicate_recipients)
     client_replica = batched(replicate_clients)
-    directly = direct(link_template)
+    directly = direct(link_template, runner)
     result: dict[str, Handler] = {t: routed for t in ROUTABLE_TYPES}
     result |= {UserRegistered.event_type: users, UserUpdated.event_type: users}
     result |= {ClientOnboarded.event_type: client_replica, ClientUpdated.event_type: client_replica}
@@ -875,7 +883,13 @@ async def get_rule(uow: UnitOfWork, caller: Principal, rule_id: UUID) -> dict[st
 
 
 async def put_template(
-    uow: UnitOfWork, caller: Principal, event_type: str, kind: ChannelKind, subject: str | None, body: str
+    uow: UnitOfWork,
+    caller: Principal,
+    runner: TemplateRunner,
+    event_type: str,
+    kind: ChannelKind,
+    subject: str | None,
+    body: str,
 ) -> dict[str, Any]:
     if kind is ChannelKind.WEBHOOK:
         raise Unprocessable("webhooks send the event envelope; they have no template", field="kind")
@@ -883,7 +897,7 @@ async def put_template(
     if event_type not in known:
         raise Unprocessable(f"event_type: {event_type} is not one notifications sends", field="event_type")
     try:
-        templates.check(kind, subject, body)
+        await runner.check(kind, subject, body)
     except templates.TemplateError as exc:
         raise Unprocessable(f"template: {exc}", field="body") from None
     stmt = insert(template_overrides).values(

@@ -21,6 +21,7 @@ from contracts.events import (
 from contracts.topics import Topic
 from notifications import communication_handlers, handlers
 from notifications.adapters.senders import Senders
+from notifications.adapters.templates import TemplateRunner
 from notifications.config import Settings
 from notifications.entrypoints import api as delivery_api
 from notifications.entrypoints import communications as communications_api
@@ -35,6 +36,13 @@ def create(
     settings = settings or Settings()
     # One delivery worker per channel with due deliveries; tests may pass their own senders.
     workers = DeliveryWorkers(settings, senders)
+    # Tenants' templates render in separate processes, bounded in time, memory and output.
+    runner = TemplateRunner(
+        timeout_s=settings.template_timeout_s,
+        max_output=settings.template_max_output,
+        memory_mb=settings.template_memory_mb,
+        workers=settings.template_workers,
+    )
     app = create_app(
         Service(
             settings=settings,
@@ -44,7 +52,7 @@ def create(
             # Communications add the incident replica (every incident event) and delivery
             # outcomes (notification.sent/failed) to whatever else handles those types.
             handlers=communication_handlers.with_communication_handlers(
-                handlers.delivery_handlers(settings.incident_url)
+                handlers.delivery_handlers(settings.incident_url, runner)
             ),
             subscribes=[
                 Topic.INCIDENT_EVENTS,
@@ -65,10 +73,11 @@ def create(
                 ReminderDispatched,
                 ReminderCancelled,
             ],
-            background=[reminder_loop(settings, clock), workers],
+            background=[reminder_loop(settings, clock), workers, runner],
         )
     )
     app.state.delivery_workers = workers
     app.state.secret_box = workers.box
+    app.state.template_runner = runner
     app.state.clock = clock  # what endpoints read the time from (tests move a ManualClock)
     return app

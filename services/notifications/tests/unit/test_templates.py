@@ -87,3 +87,20 @@ def test_communications_and_reminders_have_their_own_defaults() -> None:
     assert templates.render(ChannelKind.SLACK, "reminder.dispatched.v1", r)["text"].startswith(
         "*Reminder: follow_up*"
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("{{ 1/0 }}", "ZeroDivisionError"),
+        ("{{ event.nope.x() }}", "UndefinedError"),
+        ("{{ 'x' * 1000000000 }}", "longer than"),
+        ("{{ [1, 2] * 1000000000 }}", "longer than"),
+        ("{{ 2 ** 100000000 }}", "exponent"),
+        ("{% for i in range(10**9) %}{% endfor %}", "range"),
+        ("{% for i in range(100000) %}xx{% endfor %}", "output longer than 1000"),
+    ],
+)
+def test_every_rendering_error_is_a_template_error(body: str, reason: str) -> None:
+    with pytest.raises(templates.TemplateError, match=reason):
+        templates.check(ChannelKind.EMAIL, None, body, max_output=1000)

@@ -3,12 +3,15 @@
 One context per (event, recipient) feeds every part: an email's subject and body, a Slack
 message's text and its Block Kit blocks. Defaults live in ``notifications/templates/`` as
 ``<event type>/<kind>/<part>.j2`` with ``default/<kind>/<part>.j2`` behind them; a tenant may
-override any (event type or ``*``, kind) pair. Templates run sandboxed, since tenants write them.
+override any (event type or ``*``, kind) pair. Templates run sandboxed, since tenants write them,
+with limits on what one expression may build and on the output; a tenant's template also runs
+in a separate process with a time and memory limit (adapters/templates.py).
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +74,35 @@ def slack_escape(value: Any) -> Any:
     return value
 
 
+MAX_OUTPUT = 100_000  # characters per part, unless the caller says otherwise
+MAX_SEQUENCE = 100_000  # longest string or list one `*` may build
+MAX_EXPONENT = 1_000  # `**` beyond this is refused (9**9**9 would run for hours)
+
+
+class _Limited(SandboxedEnvironment):
+    """Jinja2's sandbox (no attribute access to internals, ranges up to 100,000) plus limits on
+    the operators that build huge values from small templates."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "**":
+            if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+                raise TemplateError(f"exponent larger than {MAX_EXPONENT}")
+            return operator.pow(left, right)
+        if operator_ == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE:
+                    raise TemplateError(f"a value longer than {MAX_SEQUENCE} would be built")
+            return operator.mul(left, right)
+        return super().call_binop(context, operator_, left, right)
+
+
 def _env(finalize: Any = None) -> SandboxedEnvironment:
     kwargs: dict[str, Any] = {}
     if finalize is not None:
         kwargs["finalize"] = finalize
-    return SandboxedEnvironment(
+    return _Limited(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=False,  # plain-text email and Slack mrkdwn; Slack values are escaped by finalize
         undefined=jinja2.ChainableUndefined,
@@ -94,6 +121,8 @@ def _compiled(kind: ChannelKind, source: str) -> jinja2.Template:
         return _ENVS[kind].from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"line {exc.lineno}: {exc.message}") from exc
+    except Exception as exc:  # e.g. nesting deep enough to exhaust the compiler's recursion
+        raise TemplateError(f"{type(exc).__name__}"[:300]) from None
 
 
 def _default(kind: ChannelKind, event_type: str, part: str) -> jinja2.Template:
@@ -152,11 +181,22 @@ def context(
     }
 
 
-def _render(kind: ChannelKind, template: jinja2.Template, ctx: Mapping[str, Any]) -> str:
+def _render(template: jinja2.Template, ctx: Mapping[str, Any], max_output: int) -> str:
+    """Render, stopping as soon as the output passes ``max_output``. Any error a template can
+    raise (``{{ 1/0 }}``, a filter on the wrong type, a sandbox refusal) is a TemplateError."""
+    out: list[str] = []
+    size = 0
     try:
-        return template.render(ctx).strip()
-    except jinja2.TemplateError as exc:
-        raise TemplateError(str(exc)) from exc
+        for chunk in template.generate(ctx):
+            size += len(chunk)
+            if size > max_output:
+                raise TemplateError(f"output longer than {max_output} characters")
+            out.append(chunk)
+    except TemplateError:
+        raise
+    except Exception as exc:
+        raise TemplateError(f"{type(exc).__name__}: {exc}"[:300]) from None
+    return "".join(out).strip()
 
 
 def render(
@@ -164,6 +204,8 @@ def render(
     event_type: str,
     ctx: Mapping[str, Any],
     override: Override | None = None,
+    *,
+    max_output: int = MAX_OUTPUT,
 ) -> dict[str, Any]:
     """The message of one kind: email {subject, text}, Slack {text, blocks}."""
     if kind is ChannelKind.EMAIL:
@@ -173,18 +215,28 @@ def render(
             else _default(kind, event_type, "subject")
         )
         body_t = _compiled(kind, override.body) if override else _default(kind, event_type, "body")
-        subject = " ".join(_render(kind, subject_t, ctx).split())  # one line, as headers need
-        return {"subject": subject[:900], "text": _render(kind, body_t, ctx)}
+        subject = " ".join(_render(subject_t, ctx, max_output).split())  # one line, as headers need
+        return {"subject": subject[:900], "text": _render(body_t, ctx, max_output)}
     if kind is ChannelKind.SLACK:
         text_t = _compiled(kind, override.body) if override else _default(kind, event_type, "text")
-        text = _render(kind, text_t, ctx)
+        text = _render(text_t, ctx, max_output)
         return {"text": text, "blocks": blocks(ctx, text)}
     raise ValueError(f"{kind} messages are not templated")
 
 
-def check(kind: ChannelKind, subject: str | None, body: str) -> None:
-    """Compile and try a tenant's template on sample data; TemplateError if it fails."""
-    sample = context(
+def compile_check(kind: ChannelKind, subject: str | None, body: str) -> None:
+    """TemplateError if a part does not compile (cheap: no rendering)."""
+    for source in (subject, body):
+        if source:
+            _compiled(kind, source)
+
+
+SAMPLE_EVENT = "incident.created.v1"
+
+
+def sample() -> dict[str, Any]:
+    """The data a tenant's template is tried on before it is saved."""
+    return context(
         "incident.created.v1",
         {
             "incident_id": "00000000-0000-0000-0000-000000000000",
@@ -197,7 +249,12 @@ def check(kind: ChannelKind, subject: str | None, body: str) -> None:
         recipient="Sample User",
         link_template="http://example.invalid/{incident_id}",
     )
-    render(kind, "incident.created.v1", sample, Override(subject, body))
+
+
+def check(kind: ChannelKind, subject: str | None, body: str, *, max_output: int = MAX_OUTPUT) -> None:
+    """Compile and try a tenant's template on sample data; TemplateError if it fails (in this
+    process: unbounded in time, for trusted callers; the service uses adapters/templates.py)."""
+    render(kind, SAMPLE_EVENT, sample(), Override(subject, body), max_output=max_output)
 
 
 def _plain(value: Any, limit: int = 150) -> str:

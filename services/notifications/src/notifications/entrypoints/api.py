@@ -323,11 +323,14 @@ async def list_templates(uow: UowDep, caller: Manager) -> Any:
 
 @router.put("/templates/{event_type}/{kind}", response_model=TemplateOut, tags=["templates"])
 async def put_template(
-    event_type: str, kind: ChannelKind, body: TemplateIn, uow: UowDep, caller: Manager
+    event_type: str, kind: ChannelKind, body: TemplateIn, request: Request, uow: UowDep, caller: Manager
 ) -> Any:
     """Override the Jinja2 template of one event type (or `*`) on one channel kind (email,
-    slack). Checked on sample data first: a template that does not render is refused (422)."""
-    row = await handlers.put_template(uow, caller, event_type, kind, body.subject, body.body)
+    slack). Checked on sample data first, with the limits of sending (time, memory, output): a
+    template that does not render within them is refused (422)."""
+    row = await handlers.put_template(
+        uow, caller, request.app.state.template_runner, event_type, kind, body.subject, body.body
+    )
     await uow.commit()
     return row
 
