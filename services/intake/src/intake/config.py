@@ -49,6 +49,16 @@ class Settings(ServiceSettings):
     )
     public_rate_window_s: int = Field(default=600, ge=1, description="The rate-limit window, in seconds.")
 
+    # Retention (docs/retention.md).
+    alert_retention_days: float = Field(
+        default=30,
+        gt=0,
+        description="Alerts (labels and times) of incidents no longer open are deleted after this.",
+    )
+    dedup_key_retention_days: float = Field(
+        default=30, gt=0, description="Closed or resolved dedup keys are deleted this long after they closed."
+    )
+
     # Alerts (docs/intake.md).
     alert_rate_per_s: float = Field(
         default=100.0,

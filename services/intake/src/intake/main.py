@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from backbone.app import Service, create_app
 from backbone.consumer import batched
+from backbone.retention import Rule
 from contracts.events import (
     AlertAcknowledged,
     AlertRepeated,
@@ -26,6 +27,7 @@ from contracts.events import (
 )
 from contracts.topics import Topic
 from intake import alerts, handlers
+from intake.adapters import retention
 from intake.config import Settings
 from intake.entrypoints import public, reports
 from intake.entrypoints.api import router
@@ -60,5 +62,13 @@ def create(settings: Settings | None = None) -> FastAPI:
             subscribes=[Topic.DIRECTORY_EVENTS, Topic.INCIDENT_EVENTS],
             publishes=[IncidentReported, AlertRepeated, AlertAcknowledged, AlertsResolved, SilenceChanged],
             background=[repeats],
+            retention=[
+                Rule("alerts", retention.ALERTS, timedelta(days=settings.alert_retention_days)),
+                Rule(
+                    "dedup_keys",
+                    retention.CLOSED_DEDUP_KEYS,
+                    timedelta(days=settings.dedup_key_retention_days),
+                ),
+            ],
         )
     )

@@ -53,6 +53,12 @@ class Settings(ServiceSettings):
     )
     template_workers: int = Field(default=1, description="Processes rendering tenants' templates.")
 
+    delivery_retention_days: float = Field(
+        default=30,
+        gt=0,
+        description="Sent or failed deliveries (rendered messages, addresses) are deleted after this.",
+    )
+
     # Delivery workers.
     delivery_poll_s: float = Field(default=0.5, description="How often idle workers look for due deliveries.")
     delivery_lease_s: float = Field(

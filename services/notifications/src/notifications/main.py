@@ -1,9 +1,12 @@
 """Notifications service: channels (email, Slack, webhook), routing rules, templates,
 deliveries, recorded communications and reminders. Entry: `incidentctl serve notifications`."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from backbone.app import Service, create_app
+from backbone.retention import Rule
 from backbone.timers import SYSTEM_CLOCK, Clock
 from contracts.events import (
     ChannelChanged,
@@ -20,6 +23,7 @@ from contracts.events import (
 )
 from contracts.topics import Topic
 from notifications import communication_handlers, handlers
+from notifications.adapters.retention import FINISHED_DELIVERIES
 from notifications.adapters.senders import Senders
 from notifications.adapters.templates import TemplateRunner
 from notifications.config import Settings
@@ -74,6 +78,9 @@ def create(
                 ReminderCancelled,
             ],
             background=[reminder_loop(settings, clock), workers, runner],
+            retention=[
+                Rule("deliveries", FINISHED_DELIVERIES, timedelta(days=settings.delivery_retention_days))
+            ],
         )
     )
     app.state.delivery_workers = workers

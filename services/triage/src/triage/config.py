@@ -31,6 +31,12 @@ class Settings(ServiceSettings):
         default=".local/attachments", description="Where attachment content is kept."
     )
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="Largest attachment.")
+    deleted_attachment_retention_days: float = Field(
+        default=7,
+        ge=0,
+        description="Attachments (rows and files) of a deleted incident are removed this long after its "
+        "deletion (docs/retention.md).",
+    )
     attachment_mime_types: list[str] = Field(
         default=[
             "text/plain",

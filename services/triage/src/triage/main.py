@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from backbone.app import Service, create_app
 from backbone.consumer import batched
+from backbone.retention import Rule
 from backbone.timers import SYSTEM_CLOCK, Clock
 from contracts.events import (
     AlertAcknowledged,
@@ -22,6 +23,7 @@ from contracts.events import (
 )
 from contracts.topics import Topic
 from triage import escalation_handlers, handlers
+from triage.adapters import retention
 from triage.config import Settings
 from triage.entrypoints import attachments
 from triage.entrypoints.api import catalog_router, router
@@ -58,5 +60,13 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
             subscribes=[Topic.INTAKE_EVENTS, Topic.DIRECTORY_EVENTS, Topic.INCIDENT_EVENTS, Topic.SLA_EVENTS],
             publishes=[*incident_event_types(), CatalogItemChanged, EscalationPolicyChanged],
             background=[escalation_loop(settings, escalations)],
+            retention=[
+                Rule(
+                    "deleted_incident_attachments",
+                    retention.DELETED_INCIDENT_ATTACHMENTS,
+                    timedelta(days=settings.deleted_attachment_retention_days),
+                    after=retention.remove_unreferenced_files(settings.attachments_dir),
+                )
+            ],
         )
     )

@@ -34,6 +34,21 @@ class ContentStore:
         """An upload written as it streams in (see ContentWriter)."""
         return ContentWriter(self, max_bytes)
 
+    def _remove(self, key: str, written_before: float) -> bool:
+        path = self.path(key)
+        try:
+            if path.stat().st_mtime >= written_before:
+                return False  # (re)written just now: an upload of the same content may be committing
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    async def remove(self, key: str, written_before: float) -> bool:
+        """Delete the content of ``key`` unless it was written at or after ``written_before``
+        (a POSIX timestamp); whether it was deleted."""
+        return await asyncio.to_thread(self._remove, key, written_before)
+
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self.path(key).is_file)
 
