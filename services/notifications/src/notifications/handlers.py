@@ -1144,20 +1144,24 @@ async def list_deliveries(
 # --------------------------------------------------------------------------- the workers' steps
 
 
-async def due_channels(uow: UnitOfWork, now: datetime) -> list[UUID]:
+# Leases and retry times are read and written with the database's clock, never a replica's:
+# replicas whose clocks disagree would otherwise take each other's leased deliveries early.
+
+
+async def due_channels(uow: UnitOfWork) -> list[UUID]:
     """Channels with deliveries due now (pending, or claimed by a sender whose lease ran out)."""
     rows = await uow.session.scalars(
         select(deliveries.c.channel_id)
         .where(
             deliveries.c.status.in_((DeliveryState.PENDING.value, DeliveryState.SENDING.value)),
-            deliveries.c.next_attempt_at <= now,
+            deliveries.c.next_attempt_at <= func.now(),
         )
         .distinct()
     )
     return list(rows)
 
 
-async def claim(uow: UnitOfWork, channel_id: UUID, now: datetime, lease_s: float) -> Any:
+async def claim(uow: UnitOfWork, channel_id: UUID, lease_s: float) -> Any:
     """Take the channel's next due delivery: counted as an attempt and leased before it is sent
     (record-then-send), so a crash leaves it for another worker after the lease, never lost."""
     next_due = (
@@ -1165,7 +1169,7 @@ async def claim(uow: UnitOfWork, channel_id: UUID, now: datetime, lease_s: float
         .where(
             deliveries.c.channel_id == channel_id,
             deliveries.c.status.in_((DeliveryState.PENDING.value, DeliveryState.SENDING.value)),
-            deliveries.c.next_attempt_at <= now,
+            deliveries.c.next_attempt_at <= func.now(),
         )
         .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
         .limit(1)
@@ -1179,8 +1183,8 @@ async def claim(uow: UnitOfWork, channel_id: UUID, now: datetime, lease_s: float
             .values(
                 status=DeliveryState.SENDING.value,
                 attempts=deliveries.c.attempts + 1,
-                next_attempt_at=now + timedelta(seconds=lease_s),
-                updated_at=now,
+                next_attempt_at=func.now() + timedelta(seconds=lease_s),
+                updated_at=func.now(),
             )
             .returning(deliveries)
         )
@@ -1210,20 +1214,20 @@ async def channel_for_sending(
     return config
 
 
-async def mark_sent(uow: UnitOfWork, claimed: Any, now: datetime) -> bool:
+async def mark_sent(uow: UnitOfWork, claimed: Any) -> bool:
     """Record the send; only the claim that is still current may (a late worker whose lease was
     taken over records nothing)."""
-    done = await uow.session.scalar(
+    now = await uow.session.scalar(
         update(deliveries)
         .where(
             deliveries.c.id == claimed.id,
             deliveries.c.status == DeliveryState.SENDING.value,
             deliveries.c.attempts == claimed.attempts,
         )
-        .values(status=DeliveryState.SENT.value, sent_at=now, last_error=None, updated_at=now)
-        .returning(deliveries.c.id)
+        .values(status=DeliveryState.SENT.value, sent_at=func.now(), last_error=None, updated_at=func.now())
+        .returning(deliveries.c.sent_at)
     )
-    if done is None:
+    if now is None:
         return False
     uow.emit(
         NotificationSent(**_delivery_fields(claimed._mapping, attempts=claimed.attempts), sent_at=now),
@@ -1233,9 +1237,7 @@ async def mark_sent(uow: UnitOfWork, claimed: Any, now: datetime) -> bool:
     return True
 
 
-async def mark_failed(
-    uow: UnitOfWork, claimed: Any, failure: SendFailed, policy: RetryPolicy, now: datetime
-) -> str:
+async def mark_failed(uow: UnitOfWork, claimed: Any, failure: SendFailed, policy: RetryPolicy) -> str:
     """A failed try: schedule the next (backoff with jitter), or give up and announce it."""
     current = and_(
         deliveries.c.id == claimed.id,
@@ -1249,19 +1251,21 @@ async def mark_failed(
             .where(current)
             .values(
                 status=DeliveryState.PENDING.value,
-                next_attempt_at=now + timedelta(seconds=policy.delay_s(claimed.attempts)),
+                next_attempt_at=func.now() + timedelta(seconds=policy.delay_s(claimed.attempts)),
                 last_error=error,
-                updated_at=now,
+                updated_at=func.now(),
             )
         )
         return DeliveryState.PENDING.value
-    done = await uow.session.scalar(
+    now = await uow.session.scalar(
         update(deliveries)
         .where(current)
-        .values(status=DeliveryState.FAILED.value, failed_at=now, last_error=error, updated_at=now)
-        .returning(deliveries.c.id)
+        .values(
+            status=DeliveryState.FAILED.value, failed_at=func.now(), last_error=error, updated_at=func.now()
+        )
+        .returning(deliveries.c.failed_at)
     )
-    if done is not None:
+    if now is not None:
         uow.emit(
             NotificationFailed(
                 **_delivery_fields(claimed._mapping, attempts=claimed.attempts), failed_at=now, error=error

@@ -14,13 +14,13 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from backbone.db import Database
 from backbone.testing import Stack, eventually, publish, serving
 from contracts.enums import Role
 from contracts.events import UserRegistered
-from notifications.adapters.orm import channels, outbox
+from notifications.adapters.orm import channels, clients, outbox
 from notifications.config import Settings
 from notifications.main import create
 from notifications.testing import HttpReceiver
@@ -305,3 +305,51 @@ async def test_a_user_s_preferences_are_kept_and_announced(
             "slack_handle": "U024BE7LH",
         }
     ]
+
+
+async def test_client_ids_must_be_the_tenant_s_and_idempotency_keys_are_per_user(
+    api: httpx.AsyncClient, stack: Stack, db: Database
+) -> None:
+    tenant, other = uuid.uuid4(), uuid.uuid4()
+    own_client, foreign_client = uuid.uuid4(), uuid.uuid4()
+    async with db.sessions() as s, s.begin():  # as directory's client.onboarded.v1 leaves them
+        await s.execute(
+            insert(clients).values(
+                [
+                    {"id": own_client, "tenant_id": tenant, "name": "Ours"},
+                    {"id": foreign_client, "tenant_id": other, "name": "Theirs"},
+                ]
+            )
+        )
+    auth = admin(stack, tenant)
+    hook = {"kind": "webhook", "config": {"url": "http://127.0.0.1:9/x", "secret": "s"}}
+    foreign = await api.post(
+        "/v1/channels", json={**hook, "name": "theirs", "client_id": str(foreign_client)}, headers=auth
+    )
+    assert foreign.status_code == 422 and foreign.json()["field"] == "client_id", foreign.text
+    mine = await api.post(
+        "/v1/channels", json={**hook, "name": "ours", "client_id": str(own_client)}, headers=auth
+    )
+    assert mine.status_code == 201, mine.text
+    moved = await api.patch(
+        f"/v1/channels/{mine.json()['id']}", json={"client_id": str(foreign_client)}, headers=auth
+    )
+    assert moved.status_code == 422, moved.text
+    rule = {"event_types": ["*"], "channel_ids": [mine.json()["id"]], "client_id": str(foreign_client)}
+    assert (await api.post("/v1/rules", json=rule, headers=auth)).status_code == 422
+
+    # Two users of one tenant sending the same Idempotency-Key each get their own channel.
+    key = {"Idempotency-Key": "create-ops-hook"}
+    first = await api.post(
+        "/v1/channels",
+        json={**hook, "name": "same"},
+        headers=stack.auth(tenant_id=tenant, role="system_administrator", user_id=uuid.uuid4()) | key,
+    )
+    second = await api.post(
+        "/v1/channels",
+        json={**hook, "name": "same"},
+        headers=stack.auth(tenant_id=tenant, role="incident_manager", user_id=uuid.uuid4()) | key,
+    )
+    assert first.status_code == 201, first.text
+    assert second.status_code == 409, second.text  # its own request ran: the name is taken
+    assert "Idempotent-Replayed" not in second.headers

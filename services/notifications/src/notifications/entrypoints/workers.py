@@ -20,9 +20,10 @@ from uuid import UUID
 
 import structlog
 from prometheus_client import Counter
+from tenacity import AsyncRetrying, retry_if_exception, wait_exponential_jitter
 
+from backbone.consumer import is_transient
 from contracts.enums import ChannelKind
-from contracts.envelope import utcnow
 from notifications import handlers
 from notifications.adapters.secrets import SecretBox
 from notifications.adapters.senders import Outgoing, Senders, with_timeout
@@ -116,7 +117,7 @@ class DeliveryWorkers:
 
     async def _start_due(self, runtime: Runtime) -> None:
         async with runtime.uow() as uow:
-            due = await handlers.due_channels(uow, utcnow())
+            due = await handlers.due_channels(uow)
         for channel_id in due:
             task = self._workers.get(channel_id)
             if task is None or task.done():
@@ -141,8 +142,9 @@ class DeliveryWorkers:
         bucket = self._buckets.get(channel_id) or TokenBucket(settings.rate_per_minute)
         # Wait for the rate limit before claiming, so the lease never runs out while waiting.
         await bucket.take()
+        leased_until = time.monotonic() + self.lease_s
         async with runtime.uow() as uow:
-            claimed = await handlers.claim(uow, channel_id, utcnow(), self.lease_s)
+            claimed = await handlers.claim(uow, channel_id, self.lease_s)
             if claimed is None:
                 bucket.give_back()
                 return False
@@ -173,14 +175,7 @@ class DeliveryWorkers:
             except Exception as exc:  # a sender bug: retried like a transient fault, then failed
                 log.exception("sender failed unexpectedly", delivery_id=str(claimed.id))
                 failure = SendFailed(f"unexpected error: {type(exc).__name__}", transient=True)
-        async with runtime.uow() as uow:
-            now = utcnow()
-            if failure is None:
-                await handlers.mark_sent(uow, claimed, now)
-                outcome = "sent"
-            else:
-                outcome = await handlers.mark_failed(uow, claimed, failure, self.policy, now)
-            await uow.commit()
+        outcome = await self._record(runtime, claimed, failure, leased_until)
         ATTEMPTS.labels(claimed.channel_kind, outcome).inc()
         log.info(
             "delivery attempt",
@@ -191,3 +186,35 @@ class DeliveryWorkers:
             error=failure.error if failure else None,
         )
         return True
+
+    async def _record(
+        self, runtime: Runtime, claimed: Any, failure: SendFailed | None, leased_until: float
+    ) -> str:
+        """Record the outcome, retrying a database fault (a failover, a dropped connection) with
+        backoff for as long as the lease holds: a sent message whose record is lost would be
+        sent again by the next worker. Past the lease another worker may own the delivery, and
+        the record (fenced by the attempt) would change nothing."""
+
+        async def write() -> str:
+            async with runtime.uow() as uow:
+                if failure is None:
+                    await handlers.mark_sent(uow, claimed)
+                    outcome = "sent"
+                else:
+                    outcome = await handlers.mark_failed(uow, claimed, failure, self.policy)
+                await uow.commit()
+            return outcome
+
+        margin_s = 1.0
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_transient),
+            wait=wait_exponential_jitter(initial=0.05, max=2.0, jitter=0.05),
+            stop=lambda state: time.monotonic() + margin_s >= leased_until,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    log.warning("recording a delivery outcome again", delivery_id=str(claimed.id))
+                return await write()
+        raise AssertionError("unreachable")  # AsyncRetrying returns or raises
