@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from backbone.app import Strict, UowDep
 from backbone.auth import Principal, requires
@@ -31,6 +32,8 @@ from triage.adapters.incidents import SORTS, IncidentFilters
 from triage.domain.lifecycle import ACKNOWLEDGED, CLOSED, RESOLVED
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
+INT4_MAX = 2**31 - 1
+Int4 = Annotated[int, Field(ge=-(2**31), le=INT4_MAX)]  # what an Integer column holds
 catalog_router = APIRouter(prefix="/v1", tags=["catalogs"])
 
 Viewer = Annotated[Principal, requires(Permission.INCIDENTS_VIEW)]
@@ -596,7 +599,7 @@ class NewTask(Strict):
     description: str | None = Field(default=None, max_length=20000)
     assignee_id: UUID | None = None
     due_at: datetime | None = None
-    sort_order: int | None = None
+    sort_order: Int4 | None = None
 
 
 class TaskPatch(Strict):
@@ -605,7 +608,7 @@ class TaskPatch(Strict):
     status: IncidentTaskStatus | None = None
     assignee_id: UUID | None = None
     due_at: datetime | None = None
-    sort_order: int | None = None
+    sort_order: Int4 | None = None
 
 
 @router.post("/incidents/{incident_id}/tasks", response_model=TaskOut, status_code=201)
@@ -648,47 +651,62 @@ async def list_tasks(incident_id: UUID, caller: Viewer, uow: UowDep) -> list[Tas
 
 # --------------------------------------------------------------------------- catalogs
 
-Slug = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+SLUG_PATTERN = r"^[a-z][a-z0-9_]*$"
+# Each limit is its column's (triage.adapters.orm; tests/fuzz/test_column_limits.py holds them).
+Slug = Annotated[str, Field(min_length=1, max_length=40, pattern=SLUG_PATTERN)]
+CategorySlug = Annotated[str, Field(min_length=1, max_length=100, pattern=SLUG_PATTERN)]
+# An optional field whose column is NOT NULL: omitted keeps (or defaults) it, null is refused
+# (422), so the schema offers no null.
+NotNull = SkipJsonSchema[None]
 
 
 class StatusIn(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    sort_order: int | None = None
-    is_terminal: bool | None = None
-    is_default: bool | None = None
-    next_statuses: list[Slug] | None = None
-    is_active: bool | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] | NotNull = None
+    sort_order: Int4 | NotNull = None
+    is_terminal: bool | NotNull = None
+    is_default: bool | NotNull = None
+    next_statuses: list[Slug] | None = Field(default=None, description="null: any later status.")
+    is_active: bool | NotNull = None
 
 
 class NewStatus(StatusIn):
     slug: Slug
     name: str = Field(min_length=1, max_length=100)
-    sort_order: int
+    sort_order: Int4
 
 
 class CategoryIn(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
-    is_active: bool | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)] | NotNull = None
+    description: Annotated[str, Field(max_length=2000)] | NotNull = None
+    is_active: bool | NotNull = None
 
 
 class NewCategory(CategoryIn):
-    slug: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
+    slug: CategorySlug
     name: str = Field(min_length=1, max_length=200)
 
 
 class PriorityIn(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    level: int | None = Field(default=None, ge=1, le=100)
-    response_time_minutes: int | None = Field(default=None, ge=1)
-    resolution_time_minutes: int | None = Field(default=None, ge=1)
-    is_active: bool | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] | NotNull = None
+    level: Annotated[int, Field(ge=1, le=100)] | NotNull = None
+    response_time_minutes: Annotated[int, Field(ge=1, le=INT4_MAX)] | NotNull = None
+    resolution_time_minutes: Annotated[int, Field(ge=1, le=INT4_MAX)] | NotNull = None
+    is_active: bool | NotNull = None
 
 
 class NewPriority(PriorityIn):
     slug: Slug
     name: str = Field(min_length=1, max_length=100)
     level: int = Field(ge=1, le=100)
+
+
+def _without_nulls(body: BaseModel) -> dict[str, Any]:
+    """The fields sent; a null where the column holds none is refused here, not by the database."""
+    values = body.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None and name != "next_statuses":
+            raise Unprocessable(f"{name}: may not be null", field=name)
+    return values
 
 
 CatalogName = Literal["statuses", "categories", "priorities"]
@@ -702,6 +720,7 @@ CATALOGS: dict[CatalogName, tuple[Permission, type[Strict], type[Strict]]] = {
 
 def _catalog_routes(catalog: CatalogName) -> None:
     permission, create_model, change_model = CATALOGS[catalog]
+    slug_length = 100 if catalog == "categories" else 40
     Manager = Annotated[Principal, requires(permission)]
 
     async def list_items(caller: Viewer, uow: UowDep) -> Any:
@@ -710,7 +729,7 @@ def _catalog_routes(catalog: CatalogName) -> None:
         return JSONResponse(jsonable(items))
 
     async def create_item(body: create_model, request: Request, caller: Manager, uow: UowDep) -> Any:  # type: ignore[valid-type]
-        values = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        values = _without_nulls(body)
         slug = values.pop("slug")
 
         async def work() -> Any:
@@ -719,16 +738,13 @@ def _catalog_routes(catalog: CatalogName) -> None:
         return await _once(request, uow, caller, 201, work)
 
     async def change_item(
-        slug: str,
+        slug: Annotated[str, Path(max_length=slug_length, pattern=SLUG_PATTERN)],
         body: change_model,  # type: ignore[valid-type]
         request: Request,
         caller: Manager,
         uow: UowDep,
     ) -> Any:
-        values = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
-        for name, value in values.items():
-            if value is None and name != "next_statuses":
-                raise Unprocessable(f"{name}: may not be null", field=name)
+        values = _without_nulls(body)
 
         async def work() -> Any:
             return jsonable(await handlers.put_catalog_item(uow, caller, catalog, slug, values, create=False))
