@@ -162,7 +162,12 @@ class DeliveryOut(BaseModel):
     created_at: datetime
 
 
-@router.post("/channels/{channel_id}/test", tags=["channels"], response_model=DeliveryOut)
+@router.post(
+    "/channels/{channel_id}/test",
+    tags=["channels"],
+    response_model=DeliveryOut,
+    responses={202: {"model": DeliveryOut, "description": "The delivery, still pending after `wait`."}},
+)
 async def test_channel(
     channel_id: UUID,
     request: Request,
