@@ -27,6 +27,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ SERVICE_SETTINGS: dict[str, dict[str, str]] = {
         "RATE_PER_MINUTE": "600000",
         "RETRY_INITIAL_S": "0.5",
         "RETRY_MAX_S": "5",
+        "REMINDER_POLL_S": "0.5",
     }
 }
 
@@ -361,7 +363,7 @@ def restart_kafka() -> Fault:
     return Fault("restart Kafka broker", inject)
 
 
-def statement_timeout(value: str = "5ms", hold_s: float = 4) -> Fault:
+def statement_timeout(value: str = "1ms", hold_s: float = 4) -> Fault:
     async def inject(p: Platform) -> str:
         async with faults.statement_timeout(await p.su(), value):
             await asyncio.sleep(hold_s)
@@ -624,3 +626,34 @@ async def test_a_poison_outbox_row_does_not_stop_the_others(platform: Platform) 
         f"\npoison outbox row: {len(p.receiver.by_pair) - before} of {10 * len(CHANNELS)} deliveries after it"
     )
     assert len(p.receiver.by_pair) - before == 10 * len(CHANNELS)
+
+
+@pytest.mark.timeout(300)
+async def test_a_poison_timer_row_does_not_stop_the_others(platform: Platform) -> None:
+    """Reminders are timer rows (backbone.timers) fired by both notifications replicas. One
+    that can never fire (a channel no code knows), due first, must not keep the reminder due
+    after it from firing."""
+    p = platform
+    su = await p.su()
+    incident = await su.fetchval("SELECT id FROM triage.incidents WHERE tenant_id = $1 LIMIT 1", p.tenant_id)
+    healthy = uuid.uuid4()
+    insert = (
+        "INSERT INTO notifications.reminders (id, tenant_id, incident_id, reminder_type, scheduled_for, "
+        "channel, status) VALUES ($1, $2, $3, 'follow_up', now() - $4::interval, $5, 'scheduled')"
+    )
+
+    async def fired(reminder: uuid.UUID) -> bool:
+        return bool(await su.fetchval("SELECT fired_at FROM notifications.reminders WHERE id = $1", reminder))
+
+    # Control: alone, such a reminder fires (an SMS reminder as "unsupported": no provider).
+    control = uuid.uuid4()
+    await su.execute(insert, control, p.tenant_id, incident, timedelta(seconds=1), "sms")
+    await _until(lambda: fired(control), 60, "a reminder with no poison row before it")
+
+    await su.execute(insert, uuid.uuid4(), p.tenant_id, incident, timedelta(minutes=1), "pigeon")
+    await su.execute(insert, healthy, p.tenant_id, incident, timedelta(seconds=1), "sms")
+    with contextlib.suppress(AssertionError):
+        await _until(lambda: fired(healthy), 60, "the reminder due after the poison row")
+    status = await su.fetchval("SELECT status FROM notifications.reminders WHERE id = $1", healthy)
+    print(f"\npoison timer row: the reminder due after it is {status!r}")
+    assert status == "unsupported", status
