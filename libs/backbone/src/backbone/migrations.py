@@ -153,6 +153,34 @@ def drop_delivery_tables_v1(schema: str) -> None:
         op.drop_table(table, schema=schema)
 
 
+def add_delivery_parking_v2(schema: str) -> None:
+    """Counting and parking of outbox rows and timer rows that keep failing (backbone/tables.py)."""
+    op.add_column(
+        "outbox", sa.Column("attempts", sa.Integer(), server_default="0", nullable=False), schema=schema
+    )
+    op.add_column("outbox", sa.Column("last_error", sa.Text(), nullable=True), schema=schema)
+    op.add_column("outbox", sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True), schema=schema)
+    now = sa.text("now()")
+    op.create_table(
+        "timer_failures",
+        sa.Column("timer", sa.String(length=200), nullable=False),
+        sa.Column("row_key", sa.String(length=200), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("first_failed_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
+        sa.Column("last_failed_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
+        sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("timer", "row_key", name="pk_timer_failures"),
+        schema=schema,
+    )
+
+
+def drop_delivery_parking_v2(schema: str) -> None:
+    op.drop_table("timer_failures", schema=schema)
+    for column in ("parked_at", "last_error", "attempts"):
+        op.drop_column("outbox", column, schema=schema)
+
+
 def create_principals_table_v1(schema: str) -> None:
     """The users replica every service but directory keeps (backbone/tables.py principals)."""
     op.create_table(

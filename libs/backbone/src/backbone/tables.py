@@ -1,4 +1,5 @@
-"""The delivery tables every service has in its own schema: outbox, inbox, idempotency keys."""
+"""The delivery tables every service has in its own schema: outbox, inbox, idempotency keys, and
+the failures of its timer rows (docs/adr/0008-fault-classification-replay-and-parking.md)."""
 
 from sqlalchemy import (
     BigInteger,
@@ -32,6 +33,11 @@ def delivery_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True)),
+        # Failed publications the broker will never take (e.g. too large): counted, and after
+        # outbox_max_attempts the row is parked (skipped) so the rows after it go out.
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_error", Text),
+        Column("parked_at", DateTime(timezone=True)),
         Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
     )
     inbox = Table(
@@ -53,7 +59,24 @@ def delivery_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         Column("body", Text, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+    timer_failures_table(metadata)  # every service's schema has it (reached as TIMER_FAILURES)
     return outbox, inbox, idempotency
+
+
+def timer_failures_table(metadata: MetaData) -> Table:
+    """Firings of a timer row that failed (backbone.timers): counted per row, and the row is
+    parked (no longer claimed) after timer_max_attempts, so one bad row never stops its loop."""
+    return Table(
+        "timer_failures",
+        metadata,
+        Column("timer", String(200), primary_key=True),  # the timer table's name
+        Column("row_key", String(200), primary_key=True),  # the row's primary key, as text
+        Column("attempts", Integer, nullable=False),
+        Column("last_error", Text, nullable=False),
+        Column("first_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("last_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("parked_at", DateTime(timezone=True)),
+    )
 
 
 def principals_table(metadata: MetaData) -> Table:
@@ -73,5 +96,7 @@ def principals_table(metadata: MetaData) -> Table:
 
 # Schema-less copies used by the backbone's own queries: every connection's search_path is
 # the service's schema (see db.Database.connect), so these resolve to that service's tables.
-OUTBOX, INBOX, IDEMPOTENCY = delivery_tables(MetaData())
+_DELIVERY = MetaData()
+OUTBOX, INBOX, IDEMPOTENCY = delivery_tables(_DELIVERY)
+TIMER_FAILURES = _DELIVERY.tables["timer_failures"]
 PRINCIPALS = principals_table(MetaData())

@@ -12,6 +12,7 @@ from opentelemetry import propagate
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backbone.outbox import WRITE_LOCK
 from backbone.tables import OUTBOX
 from contracts.envelope import SYSTEM, Actor, Envelope, EventData
 
@@ -68,6 +69,9 @@ class UnitOfWork:
     async def flush_events(self) -> None:
         if not self._pending:
             return
+        # Held until this transaction ends: the relay never passes the ids taken here before
+        # they are committed or rolled back (outbox.py).
+        await self.session.execute(WRITE_LOCK)
         headers: dict[str, str] = {}
         propagate.inject(headers)  # W3C traceparent of the span that caused the change
         await self.session.execute(
