@@ -1,6 +1,8 @@
-"""Timers as rows (DESIGN §4) over the real database: concurrent claimers never take the same
-row, a crash before commit leaves the row for the next claim, and a manual clock wakes the loop
-without waiting for its poll interval."""
+"""Timers as rows over the real database: concurrent claimers
+never take the same row, a crash before commit leaves the row for the next claim, a manual clock
+wakes the loop without waiting for its poll interval, a row that keeps failing is parked while
+the others fire (docs/adr/0008-fault-classification-replay-and-parking.md), and the system
+clock is the database's."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select, text, update
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select, text, update
 from sqlalchemy.dialects.postgresql import UUID
 
 from backbone.db import Database
+from backbone.tables import TIMER_FAILURES
 from backbone.testing import Stack, eventually, unique
 from backbone.timers import ManualClock, TimerLoop, claim_due
 from backbone.uow import UnitOfWork
@@ -50,6 +53,7 @@ async def bed(stack: Stack) -> AsyncIterator[tuple[Database, Table]]:
     finally:
         async with db.sessions() as s, s.begin():
             await s.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            await s.execute(TIMER_FAILURES.delete())
         await db.dispose()
 
 
@@ -129,3 +133,79 @@ async def test_manual_clock_wakes_the_loop_without_waiting_for_the_poll(bed: tup
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+def _runtime(db: Database, *, max_attempts: int = 2) -> Any:
+    return SimpleNamespace(
+        uow=lambda: UnitOfWork(db.sessions, source="test"),
+        settings=SimpleNamespace(timer_max_attempts=max_attempts),
+    )
+
+
+async def test_a_row_that_keeps_failing_is_parked_and_the_others_fire(bed: tuple[Database, Table]) -> None:
+    """A timer row whose firing always fails (here: t2) must not stop the loop: the others fire
+    in the same tick, the bad row is counted each tick and parked after timer_max_attempts."""
+    db, table = bed
+    await _add(db, table, *(T0 - timedelta(minutes=5 - i) for i in range(5)))
+    fired: list[str] = []
+    good = _fire(table, "loop", fired)
+
+    async def fire(uow: UnitOfWork, now: datetime) -> int:
+        start = len(fired)
+        n = await good(uow, now)
+        if "t2" in fired[start:]:
+            del fired[start:]  # rolled back with the transaction
+            raise ValueError("t2 cannot fire")
+        return n
+
+    loop = TimerLoop("poison", fire, clock=ManualClock(T0), interval_s=3600)
+    runtime = _runtime(db, max_attempts=2)
+
+    assert await loop.tick(runtime) == 4
+    assert sorted(fired) == ["t0", "t1", "t3", "t4"]
+    assert await _failures(db) == [("timers", 1, False)]
+
+    await _add(db, table, T0)  # a new due row, t0 again by name: fired despite the bad one
+    assert await loop.tick(runtime) == 1
+    assert await _failures(db) == [("timers", 2, True)]  # parked
+    assert await loop.tick(runtime) == 0  # the parked row is no longer claimed
+    async with db.sessions() as s:
+        unfired = (await s.execute(select(table.c.name).where(table.c.fired_at.is_(None)))).scalars().all()
+    assert unfired == ["t2"]
+
+
+async def _failures(db: Database) -> list[tuple[str, int, bool]]:
+    async with db.sessions() as s:
+        rows = (await s.execute(select(TIMER_FAILURES))).all()
+    return [(r.timer, r.attempts, r.parked_at is not None) for r in rows]
+
+
+async def test_a_database_fault_is_not_counted_against_the_row(bed: tuple[Database, Table]) -> None:
+    db, table = bed
+    await _add(db, table, T0)
+
+    async def fire(uow: UnitOfWork, now: datetime) -> int:
+        await claim_due(uow.session, table, now=now, pending=[table.c.fired_at.is_(None)])
+        await uow.session.execute(text("SET LOCAL statement_timeout = 1"))
+        await uow.session.execute(text("SELECT pg_sleep(1)"))  # 57014: the database's fault
+        return 1
+
+    loop = TimerLoop("fault", fire, clock=ManualClock(T0), interval_s=3600)
+    for _ in range(3):
+        with pytest.raises(Exception, match="canceling statement"):
+            await loop.tick(_runtime(db, max_attempts=1))
+    assert await _failures(db) == []
+
+
+async def test_the_system_clock_is_the_databases(bed: tuple[Database, Table]) -> None:
+    """Without a clock given, due times are compared with the database's now() (one clock for
+    every replica), not the replica's own."""
+    db, _ = bed
+    seen: list[tuple[datetime, datetime]] = []
+
+    async def fire(uow: UnitOfWork, now: datetime) -> int:
+        seen.append((now, await uow.session.scalar(select(func.now()))))
+        return 0
+
+    await TimerLoop("clock", fire).tick(_runtime(db))
+    assert len(seen) == 1 and seen[0][0] == seen[0][1]
