@@ -325,12 +325,15 @@ class Fault:
     inject: Callable[[Platform], Awaitable[str]]
 
 
-def kill(name: str) -> Fault:
-    async def inject(p: Platform) -> str:
-        await p.fleet.restart(p.fleet.processes[name])
-        return "killed (SIGKILL), restarted"
+def kill(service: str) -> Fault:
+    """The replica of ``service`` killed least so far (after a lock holder's kill, the other)."""
 
-    return Fault(f"kill -9 {name}", inject)
+    async def inject(p: Platform) -> str:
+        victim = min(p.fleet.replicas(service), key=lambda r: r.kills)
+        await p.fleet.restart(victim)
+        return f"{victim.name} killed (SIGKILL), restarted"
+
+    return Fault(f"kill -9 {service}", inject)
 
 
 def kill_relay_holder(service: str) -> Fault:
@@ -385,23 +388,23 @@ def schedule() -> list[Fault]:
     if not FULL:
         return [
             kill_relay_holder("intake"),
-            kill("notifications-1"),
+            kill("notifications"),
             statement_timeout(),
             exhaust_connections(),
             restart_postgres(),
             restart_kafka(),
         ]
     return [
-        kill("directory-1"),
+        kill("directory"),
         kill_relay_holder("intake"),
-        kill("intake-2"),
+        kill("intake"),
         kill_relay_holder("triage"),
-        kill("triage-2"),
-        kill("sla-1"),
-        kill("changes-1"),
+        kill("triage"),
+        kill("sla"),
+        kill("changes"),
         kill_relay_holder("notifications"),
-        kill("notifications-2"),
-        kill("audit-1"),
+        kill("notifications"),
+        kill("audit"),
         restart_kafka(),
         restart_postgres(),
         statement_timeout(),
