@@ -1,5 +1,5 @@
 """Consuming events exactly once in effect (docs/adr/0002-outbox.md; faults, replay and the
-DLQ: docs/adr/0008-fault-classification-replay-and-parking.md).
+DLQ: docs/adr/0009-fault-classification-replay-and-parking.md).
 
 A batch of records is handled in one transaction: the inbox rows (event ids), the effects and
 the outbox rows of all of it commit together, and only then are the Kafka offsets committed

@@ -68,7 +68,7 @@ def sqlstate(exc: DBAPIError) -> str | None:
 # connections, disk full, out of memory), 57 operator intervention (statement timeout, query
 # cancelled, shutdown), 58 system error (I/O), XX internal error; and 55P03 lock not available
 # (lock_timeout). Retrying later can succeed; dead-lettering would lose the event
-# (docs/adr/0008-fault-classification-replay-and-parking.md).
+# (docs/adr/0009-fault-classification-replay-and-parking.md).
 TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58", "XX"})
 TRANSIENT_SQLSTATES = frozenset({"55P03"})
 

@@ -5,7 +5,7 @@ republishes messages to the topic they came from, with their key and original he
 header ``x-dlq-replay-for: <service>``: that service handles the event again even though its
 inbox says ``dead_lettered`` (an event it handled meanwhile is still skipped), and every other
 service on the topic skips it, having had it already. Replaying twice has one effect. See
-docs/adr/0008-fault-classification-replay-and-parking.md.
+docs/adr/0009-fault-classification-replay-and-parking.md.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ round publishes only those and never passes a lower id still in flight.
 A row the broker will never take (too large, invalid) is counted (``attempts``) and parked
 after ``outbox_max_attempts`` (``parked_at``; metric ``outbox_parked_total``): the rows after
 it go on. A fault of the broker or the network is not the row's: nothing is counted and the
-round is retried with backoff. See docs/adr/0008-fault-classification-replay-and-parking.md.
+round is retried with backoff. See docs/adr/0009-fault-classification-replay-and-parking.md.
 """
 
 from __future__ import annotations

@@ -64,14 +64,6 @@ class ServiceSettings(BaseSettings):
     consumer_rewind_backoff_max_s: float = Field(
         default=30.0, description="Longest pause between retries of a rewound batch."
     )
-    consumer_rewind_backoff_s: float = Field(
-        default=1.0,
-        description="Pause after a batch is rewound for a fault of the database or broker (never "
-        "dead-lettered); doubles while the fault lasts, back to this after a success.",
-    )
-    consumer_rewind_backoff_max_s: float = Field(
-        default=30.0, description="Longest pause between retries of a rewound batch."
-    )
 
     # Outbox relay tuning.
     outbox_batch_size: int = 500
@@ -79,20 +71,6 @@ class ServiceSettings(BaseSettings):
         default=0.5, description="Idle poll; commits in this process wake the relay at once."
     )
     outbox_retention_hours: int = Field(default=24, description="Published outbox rows are kept this long.")
-    outbox_max_attempts: int = Field(
-        default=5,
-        description="Failed publications of one outbox row (rejected by the broker, e.g. too large) "
-        "before it is parked and the relay goes on with the rows after it.",
-    )
-    outbox_barrier_timeout_s: float = Field(
-        default=5.0,
-        description="Longest wait of the relay for transactions still writing outbox rows, so it never "
-        "passes a lower id committed later; the round is retried after it.",
-    )
-    timer_max_attempts: int = Field(
-        default=5,
-        description="Failed firings of one timer row before it is parked and its loop goes on with the others.",
-    )
     outbox_max_attempts: int = Field(
         default=5,
         description="Failed publications of one outbox row (rejected by the broker, e.g. too large) "

@@ -1,5 +1,5 @@
 """The delivery tables every service has in its own schema: outbox, inbox, idempotency keys, and
-the failures of its timer rows (docs/adr/0008-fault-classification-replay-and-parking.md)."""
+the failures of its timer rows (docs/adr/0009-fault-classification-replay-and-parking.md)."""
 
 from sqlalchemy import (
     BigInteger,

@@ -10,7 +10,7 @@ transaction), so every replica compares due times against one clock whatever its
 tests pass a ``ManualClock`` and move it instead of sleeping. The loop sleeps until the next
 poll, or until the clock is moved or ``TimerLoop.wake`` is called.
 
-A row that keeps failing must not stop its loop (docs/adr/0008-fault-classification-replay-and-parking.md):
+A row that keeps failing must not stop its loop (docs/adr/0009-fault-classification-replay-and-parking.md):
 when a batch fails for a reason that is not a fault of the database, the loop fires the due rows
 one at a time; the row that fails alone is counted in ``timer_failures`` and skipped for the
 rest of the tick, and after ``timer_max_attempts`` failures it is parked (``claim_due`` no

@@ -402,7 +402,7 @@ async def test_outbox_survives_crash_between_commit_and_publish(stack: Stack) ->
 
 
 # -- faults of the infrastructure, the DLQ and its replay ----------------------------------------
-# (docs/adr/0008-fault-classification-replay-and-parking.md)
+# (docs/adr/0009-fault-classification-replay-and-parking.md)
 
 
 async def _send(producer: AIOKafkaProducer, bed: Bed, *events: Envelope, headers: Any = None) -> None:

@@ -1,5 +1,5 @@
 """The outbox relay over the real broker and database (docs/adr/0002-outbox.md,
-docs/adr/0008-fault-classification-replay-and-parking.md): a row the broker refuses is parked
+docs/adr/0009-fault-classification-replay-and-parking.md): a row the broker refuses is parked
 after outbox_max_attempts and the rows after it still go out; the relay never passes a lower
 id that a transaction still in flight commits later."""
 

@@ -1,7 +1,7 @@
 """Timers as rows over the real database: concurrent claimers
 never take the same row, a crash before commit leaves the row for the next claim, a manual clock
 wakes the loop without waiting for its poll interval, a row that keeps failing is parked while
-the others fire (docs/adr/0008-fault-classification-replay-and-parking.md), and the system
+the others fire (docs/adr/0009-fault-classification-replay-and-parking.md), and the system
 clock is the database's."""
 
 from __future__ import annotations
