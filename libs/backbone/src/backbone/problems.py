@@ -15,7 +15,6 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from backbone.db import sqlstate
 from backbone.openapi import document_problems
-from backbone.openapi import document_problems
 
 log = structlog.get_logger(__name__)
 
@@ -84,8 +83,6 @@ def content_too_large(limit: int | None, instance: str | None = None) -> JSONRes
     response.headers["Connection"] = "close"
     return response
 
-
-    document_problems(app)  # the OpenAPI document says what the handlers below answer
 
 def install(app: FastAPI) -> None:
     document_problems(app)  # the OpenAPI document says what the handlers below answer
