@@ -28,20 +28,17 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
-from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 
-from backbone.db import is_transient_sqlstate, sqlstate
+from backbone.db import is_transient
 from backbone.settings import ServiceSettings
 from backbone.tables import INBOX
 from backbone.uow import UnitOfWork
@@ -81,41 +78,10 @@ REWINDS = Counter(
 BATCH_SECONDS = Histogram("event_batch_seconds", "Time to handle one batch", ["service"])
 
 
-class TransientError(Exception):
-    """Raised by a handler for a fault worth retrying without dead-lettering."""
-
-
 # Headers of a message republished from a DLQ (backbone.dlq): the service whose DLQ it came
 # from, and its offset there.
 REPLAY_FOR = "x-dlq-replay-for"
 REPLAY_OF = "x-dlq-replay-of"
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Faults of the infrastructure, not of the message: retry later, never DLQ. Looks through
-    explicit causes (``raise ... from``), so a handler's wrapping keeps the classification."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if _transient_itself(seen):
-            return True
-        seen = seen.__cause__
-    return False
-
-
-def _transient_itself(exc: BaseException) -> bool:
-    if isinstance(exc, TransientError | KafkaError | ConnectionError | TimeoutError | OSError):
-        return True
-    if isinstance(exc, asyncpg.PostgresError):  # raised by asyncpg directly (or the cause below)
-        return is_transient_sqlstate(exc.sqlstate)
-    if isinstance(exc, sa_exc.DBAPIError):
-        # asyncpg's errors arrive as a plain DBAPIError (not OperationalError) whatever the
-        # SQLSTATE: the code decides, not the class.
-        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
-            return True
-        return is_transient_sqlstate(sqlstate(exc))
-    return isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError)
 
 
 # SQLAlchemy renders statement parameters into an error's text ("[parameters: ...]"); engines

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import asyncpg
+from aiokafka.errors import KafkaError
 from sqlalchemy import MetaData, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -75,3 +78,34 @@ TRANSIENT_SQLSTATES = frozenset({"55P03"})
 
 def is_transient_sqlstate(code: str | None) -> bool:
     return code is not None and (code[:2] in TRANSIENT_SQLSTATE_CLASSES or code in TRANSIENT_SQLSTATES)
+
+
+class TransientError(Exception):
+    """Raised by a handler for a fault worth retrying without dead-lettering."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Faults of the infrastructure, not of the message: retry later, never DLQ. Looks through
+    explicit causes (``raise ... from``), so a handler's wrapping keeps the classification."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if _transient_itself(seen):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _transient_itself(exc: BaseException) -> bool:
+    if isinstance(exc, TransientError | KafkaError | ConnectionError | TimeoutError | OSError):
+        return True
+    if isinstance(exc, asyncpg.PostgresError):  # raised by asyncpg directly (or the cause below)
+        return is_transient_sqlstate(exc.sqlstate)
+    if isinstance(exc, sa_exc.DBAPIError):
+        # asyncpg's errors arrive as a plain DBAPIError (not OperationalError) whatever the
+        # SQLSTATE: the code decides, not the class.
+        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return True
+        return is_transient_sqlstate(sqlstate(exc))
+    return isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
-from backbone.db import sqlstate
+from backbone.db import is_transient, sqlstate
 from backbone.openapi import document_problems
 
 log = structlog.get_logger(__name__)
@@ -144,7 +144,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # A bug or a fault of the infrastructure; logged with its trace id, answered as retryable.
+        if is_transient(exc):
+            # The database or broker is briefly unavailable (connection lost, timeout, too many
+            # connections): 503 with Retry-After tells a sender such as Alertmanager to resend.
+            log.warning("transient fault", path=request.url.path, error=type(exc).__name__)
+            response = problem_response(
+                503,
+                "Service unavailable",
+                "A database or broker fault interrupted the request; it changed nothing. Retry shortly.",
+                request.url.path,
+            )
+            response.headers["Retry-After"] = "1"
+            return response
+        # A bug; logged with its trace id, answered as retryable.
         log.exception("unhandled error", path=request.url.path)
         return problem_response(
             500,

@@ -83,7 +83,7 @@ class ServiceSettings(BaseSettings):
     )
     timer_max_attempts: int = Field(
         default=5,
-        description="Failed firings of one timer row before it is parked and its loop goes on with the others.",
+        description="Failed firings of one timer row before it is parked; its loop goes on with the others.",
     )
     inbox_retention_days: int = Field(default=14, description="Longer than Kafka's retention of 7 days.")
 

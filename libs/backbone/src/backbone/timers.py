@@ -32,7 +32,7 @@ from prometheus_client import Counter
 from sqlalchemy import ColumnElement, Row, String, Table, and_, case, cast, delete, exists, func, not_, select
 from sqlalchemy.dialects.postgresql import insert
 
-from backbone.consumer import is_transient
+from backbone.db import is_transient
 from backbone.tables import TIMER_FAILURES
 from backbone.uow import UnitOfWork
 

@@ -7,7 +7,8 @@ import asyncpg
 import pytest
 from sqlalchemy import exc as sa_exc
 
-from backbone.consumer import EventConsumer, TransientError, _scrub, is_transient
+from backbone.consumer import EventConsumer, _scrub
+from backbone.db import TransientError, is_transient
 from backbone.settings import ServiceSettings
 
 

@@ -22,7 +22,7 @@ import structlog
 from prometheus_client import Counter
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential_jitter
 
-from backbone.consumer import is_transient
+from backbone.db import is_transient
 from contracts.enums import ChannelKind
 from notifications import handlers
 from notifications.adapters.secrets import SecretBox
