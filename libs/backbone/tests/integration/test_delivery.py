@@ -26,8 +26,7 @@ from typer.testing import CliRunner
 
 from backbone import cli
 from backbone.app import Service, create_app
-from backbone.consumer import TransientError
-from backbone.db import Database
+from backbone.db import Database, TransientError
 from backbone.outbox import OutboxRelay, make_producer
 from backbone.tables import INBOX, OUTBOX
 from backbone.testing import Stack, eventually, serving, unique
