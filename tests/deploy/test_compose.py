@@ -380,6 +380,16 @@ def test_k8s_deployment(service: str) -> None:
     assert sources == {"incident-platform-config", "incident-platform-secrets"}
 
 
+def test_k8s_intake_knows_its_replica_count() -> None:
+    # Above one replica intake refuses to start without a shared public-form secret.
+    deployment = _k8s_object("Deployment", "intake")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["INTAKE_REPLICAS"] == str(deployment["spec"]["replicas"])
+    secrets = yaml.safe_load_all((K8S_DIR / "secret.example.yaml").read_text())
+    assert any("INTAKE_PUBLIC_FORM_SECRET" in (d or {}).get("stringData", {}) for d in secrets)
+
+
 @services
 def test_k8s_service(service: str) -> None:
     k8s_service = _k8s_object("Service", service)
