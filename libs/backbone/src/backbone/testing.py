@@ -276,3 +276,15 @@ async def new_tenant(directory: httpx.AsyncClient, operator_key: str, slug: str 
     assert response.status_code == 201, response.text
     body = response.json()
     return TenantAdmin(body["tenant_id"], slug, body["api_key"])
+
+
+def assert_problem(response: httpx.Response, status: int, mentions: str | None = None) -> dict[str, Any]:
+    """The answer is an RFC 9457 problem with this status and a detail (naming ``mentions``, in
+    the detail or as its field, when given); returns the problem document."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["detail"]
+    if mentions is not None:
+        assert mentions in body["detail"] or mentions == body.get("field"), body
+    return body

@@ -19,7 +19,7 @@ from audit.adapters.orm import audit_log
 from audit.config import Settings as AuditSettings
 from audit.main import create as create_audit
 from backbone.db import Database
-from backbone.testing import Stack, eventually, publish, serving
+from backbone.testing import Stack, assert_problem, eventually, publish, serving
 from contracts.enums import IncidentSource, VendorType
 from contracts.envelope import EventData, new_id
 from contracts.events import IncidentReported, VendorRegistered
@@ -100,12 +100,6 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
     finally:
         await producer.stop()
         await db.dispose()
-
-
-def assert_problem(response: httpx.Response, status: int) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    assert response.json()["status"] == status
 
 
 def paths(env: Env) -> list[str]:

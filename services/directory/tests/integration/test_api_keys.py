@@ -14,17 +14,9 @@ from sqlalchemy import func, select
 
 from backbone.db import Database
 from backbone.tables import OUTBOX
-from backbone.testing import Stack, TenantAdmin, new_tenant, serving, sign_in, unique
-from directory.config import Settings
-from directory.main import create
+from backbone.testing import Stack, assert_problem, new_tenant, sign_in, unique
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def directory(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(create(stack.settings(Settings))) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
@@ -32,24 +24,6 @@ async def outbox(stack: Stack) -> AsyncIterator[Database]:
     db = Database.connect(stack.database_url, "directory", pool_size=1)
     yield db
     await db.dispose()
-
-
-@pytest.fixture
-async def admin(directory: httpx.AsyncClient, operator_key: str) -> TenantAdmin:
-    return await new_tenant(directory, operator_key)
-
-
-@pytest.fixture
-async def auth(directory: httpx.AsyncClient, admin: TenantAdmin) -> dict[str, str]:
-    return await sign_in(directory, admin.api_key)
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["detail"]
-    return body
 
 
 async def me(directory: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:

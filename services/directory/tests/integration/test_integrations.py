@@ -5,7 +5,6 @@ given a new token, deleted; each change one event carrying the whole state and a
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
@@ -15,36 +14,10 @@ from sqlalchemy import select
 
 from backbone.db import Database
 from backbone.tables import OUTBOX
-from backbone.testing import Stack, TenantAdmin, new_tenant, serving, sign_in, unique
+from backbone.testing import Stack, assert_problem, new_tenant, sign_in, unique
 from contracts.events import token_sha256
-from directory.config import Settings
-from directory.main import create
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def directory(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(create(stack.settings(Settings))) as client:
-        yield client
-
-
-@pytest.fixture
-async def admin(directory: httpx.AsyncClient, operator_key: str) -> TenantAdmin:
-    return await new_tenant(directory, operator_key)
-
-
-@pytest.fixture
-async def auth(directory: httpx.AsyncClient, admin: TenantAdmin) -> dict[str, str]:
-    return await sign_in(directory, admin.api_key)
-
-
-def assert_problem(response: httpx.Response, status: int, field: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    if field is not None:
-        body = response.json()
-        assert body.get("field") == field or field in body["detail"], body
 
 
 async def events(stack: Stack, integration_id: str) -> list[tuple[str, dict[str, Any]]]:

@@ -4,7 +4,6 @@ rules and halt conditions, plus token exchange, tenants and isolation."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
@@ -16,28 +15,10 @@ from sqlalchemy import func, select
 from backbone.auth import TokenSigner, TokenVerifier, generate_keypair
 from backbone.db import Database
 from backbone.tables import OUTBOX
-from backbone.testing import Stack, TenantAdmin, new_tenant, serving, sign_in, unique
+from backbone.testing import Stack, TenantAdmin, assert_problem, new_tenant, sign_in, unique
 from contracts.enums import Role
-from directory.config import Settings
-from directory.main import create
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def directory(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(create(stack.settings(Settings))) as client:
-        yield client
-
-
-@pytest.fixture
-async def admin(directory: httpx.AsyncClient, operator_key: str) -> TenantAdmin:
-    return await new_tenant(directory, operator_key)
-
-
-@pytest.fixture
-async def auth(directory: httpx.AsyncClient, admin: TenantAdmin) -> dict[str, str]:
-    return await sign_in(directory, admin.api_key)
 
 
 def client_body(**over: Any) -> dict[str, Any]:
@@ -64,16 +45,6 @@ def vendor_body(**over: Any) -> dict[str, Any]:
 
 def user_body(role: str = "technical_support", **over: Any) -> dict[str, Any]:
     return {"name": "Pat Doe", "email": f"{unique('u')}@example.com", "role": role, **over}
-
-
-def assert_problem(response: httpx.Response, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["detail"]
-    if field is not None:
-        assert body.get("field") == field or field in body["detail"], body
-    return body
 
 
 async def make_user(

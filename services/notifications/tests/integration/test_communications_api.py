@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, publish, serving
+from backbone.testing import Stack, assert_problem, eventually, publish, serving
 from contracts.enums import ChannelKind, IncidentSource, Role, Severity, UserStatus
 from contracts.envelope import Envelope, EventData, new_id
 from contracts.events import (
@@ -209,16 +209,6 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
     finally:
         await producer.stop()
         await db.dispose()
-
-
-def assert_problem(response: httpx.Response, status: int, mentions: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["detail"]
-    if mentions is not None:
-        assert mentions in body["detail"] or mentions == body.get("field"), body
-    return body
 
 
 def valid(env: Env, incident: str = "a1", **overrides: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, publish, serving
+from backbone.testing import Stack, assert_problem, eventually, publish, serving
 from backbone.timers import ManualClock
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource, Role, Severity, UserStatus
@@ -199,14 +199,6 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
         await producer.stop()
         await db.dispose()
         await other_db.dispose()
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["detail"]
-    return body
 
 
 async def _all_leave_scheduled(env: Env, incident_id: UUID, count: int) -> dict[str, dict[str, Any]]:

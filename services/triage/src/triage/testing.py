@@ -16,7 +16,11 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, publish
+from backbone.testing import (
+    Stack,
+    eventually,
+    publish,
+)
 from contracts.enums import IncidentSource, Role
 from contracts.envelope import Envelope, EventData, new_id
 from contracts.events import IncidentReported, UserRegistered
@@ -142,11 +146,3 @@ class Tenant:
 
     async def patch(self, path: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
         return await self.client.patch(path, json=body, headers=headers or self.auth())
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["detail"]
-    return body

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from backbone.auth import ALGORITHM, AUDIENCE, ISSUER, TokenSigner, generate_keypair
 from backbone.db import Database
-from backbone.testing import Stack, eventually, publish, serving
+from backbone.testing import Stack, assert_problem, eventually, publish, serving
 from contracts.enums import Degradation, IncidentSource, Role, UserStatus
 from contracts.envelope import EventData, new_id
 from contracts.events import ComponentRegistered, IncidentReported, UserRegistered, UserUpdated
@@ -178,13 +178,6 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
     finally:
         await producer.stop()
         await db.dispose()
-
-
-def assert_problem(response: httpx.Response, status: int) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body = response.json()
-    assert body["status"] == status and body["detail"]
 
 
 # --------------------------------------------------------------------------- authentication

@@ -9,12 +9,12 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import select
 
-from backbone.testing import eventually
+from backbone.testing import assert_problem, eventually
 from contracts.enums import Role, Scope, UserStatus
 from contracts.events import UserUpdated
 from contracts.events.intake import ImpactFacts
 from triage.adapters.orm import principals
-from triage.testing import Tenant, assert_problem
+from triage.testing import Tenant
 
 pytestmark = pytest.mark.integration
 

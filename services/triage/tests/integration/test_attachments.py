@@ -9,8 +9,9 @@ from uuid import uuid4
 
 import pytest
 
+from backbone.testing import assert_problem
 from contracts.enums import Role
-from triage.testing import Tenant, assert_problem
+from triage.testing import Tenant
 
 pytestmark = pytest.mark.integration
 

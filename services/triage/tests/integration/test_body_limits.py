@@ -11,9 +11,10 @@ from uuid import uuid4
 
 import pytest
 
+from backbone.testing import assert_problem
 from contracts.enums import Role
 from triage.entrypoints.attachments import clean_filename, content_disposition
-from triage.testing import Tenant, Triage, assert_problem
+from triage.testing import Tenant, Triage
 
 pytestmark = pytest.mark.integration
 

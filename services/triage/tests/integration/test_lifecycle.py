@@ -11,11 +11,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from backbone.testing import eventually
+from backbone.testing import assert_problem, eventually
 from contracts.enums import Degradation, Role, Scope, SubscriptionTier
 from contracts.events import AlertAcknowledged, AlertsResolved, SubscriptionChanged
 from contracts.events.intake import ImpactFacts
-from triage.testing import Tenant, assert_problem
+from triage.testing import Tenant
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from backbone.testing import assert_problem
 from contracts.enums import Role, Scope
 from contracts.events.intake import ImpactFacts
-from triage.testing import Tenant, assert_problem
+from triage.testing import Tenant
 
 pytestmark = pytest.mark.integration
 
