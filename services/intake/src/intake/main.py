@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from backbone.app import Service, create_app
 from backbone.consumer import batched
 from backbone.retention import Rule
+from backbone.timers import SYSTEM_CLOCK, Clock
 from contracts.events import (
     AlertAcknowledged,
     AlertRepeated,
@@ -34,11 +35,12 @@ from intake.entrypoints.api import router
 from intake.entrypoints.silences import router as silences_router
 
 
-def create(settings: Settings | None = None) -> FastAPI:
+def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or Settings()
     # One object for both event types, so a run of them is one batch (one statement).
     close_keys = batched(alerts.close_dedup_keys)
-    repeats = alerts.repeat_announcer(timedelta(seconds=settings.alert_repeat_event_interval_s))
+    # Tests pass a ManualClock to move the repeat announcer instead of sleeping.
+    repeats = alerts.repeat_announcer(timedelta(seconds=settings.alert_repeat_event_interval_s), clock)
     clients = batched(handlers.record_clients)
     return create_app(
         Service(

@@ -3,7 +3,6 @@ acknowledge and resolve, dedup keys generated and reused, dedup after resolve, 2
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -261,25 +260,3 @@ async def test_a_replayed_idempotency_key_gives_the_same_answer(alerting: Alerti
     assert first.json() == again.json() and again.headers.get("idempotent-replayed") == "true"
     assert len(await alerting.events(IncidentReported.event_type, integration.tenant_id)) == 1
     assert isinstance(first.json()["dedup_key"], str) and UUID(first.json()["dedup_key"])
-
-
-async def test_repeats_are_announced_at_most_once_per_interval_and_none_is_lost(
-    alerting: Alerting, stack: Stack
-) -> None:
-    token, integration = await alerting.integration(IntegrationKind.EVENTS_V2)
-    tenant = integration.tenant_id
-    app = create(stack.settings(Settings, log_level="WARNING", alert_repeat_event_interval_s=3))
-    async with serving(app) as replica:
-        started = time.monotonic()
-        for _ in range(5):  # the report, then four repeats within the interval
-            assert (await replica.post(URL, json=trigger(token, "k"))).status_code == 202
-        quick = time.monotonic() - started < 3
-
-        async def counts() -> list[int]:
-            found = [e.payload() for e in await alerting.events(AlertRepeated.event_type, tenant)]
-            told = [r.alert_count for r in found if isinstance(r, AlertRepeated)]
-            return told if told and told[-1] == 5 else []
-
-        told = await eventually(counts, within=30, what="the repeats to be announced")
-    # All four together, once the interval after the report is over.
-    assert told == [5] if quick else told == sorted(told)

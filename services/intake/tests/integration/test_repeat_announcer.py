@@ -1,0 +1,90 @@
+"""Repeats of an open key are announced at most once per interval, by intake's repeat announcer
+(a timer loop) moved by a ManualClock. Its own intake in its own module: the other modules'
+intakes announce every repeat (interval 0) and would race this one for the same rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from backbone.app import Runtime
+from backbone.db import Database
+from backbone.testing import Stack, eventually, serving
+from backbone.timers import ManualClock
+from contracts.enums import IntegrationKind
+from contracts.events import AlertRepeated
+from intake import alerts
+from intake.config import Settings
+from intake.main import create
+
+from .conftest import Alerting
+from .test_events_v2 import URL, trigger
+
+pytestmark = pytest.mark.integration
+
+# Long enough that no request of the test announces a repeat itself: only the clock decides.
+INTERVAL = timedelta(hours=1)
+
+
+@dataclass
+class Announcing:
+    alerting: Alerting
+    clock: ManualClock
+    runtime: Runtime
+
+
+@pytest.fixture(scope="module")
+async def announcing(stack: Stack) -> AsyncIterator[Announcing]:
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
+    await producer.start()
+    db = Database.connect(stack.database_url, "intake", pool_size=2)
+    clock = ManualClock()
+    settings = stack.settings(
+        Settings, log_level="WARNING", alert_repeat_event_interval_s=INTERVAL.total_seconds()
+    )
+    app = create(settings, clock=clock)
+    try:
+        async with serving(app) as client:
+            yield Announcing(Alerting(stack, client, producer, db), clock, app.state.runtime)
+    finally:
+        await db.dispose()
+        await producer.stop()
+
+
+async def test_repeats_are_announced_once_after_the_interval_with_the_final_count(
+    announcing: Announcing,
+) -> None:
+    alerting, clock = announcing.alerting, announcing.clock
+    token, integration = await alerting.integration(IntegrationKind.EVENTS_V2)
+    tenant = integration.tenant_id
+    for _ in range(5):  # the report, then four repeats
+        assert (await alerting.client.post(URL, json=trigger(token, "k"))).status_code == 202
+    (key,) = await alerting.keys(tenant)
+    assert key.alert_count == 5
+    reported_at = key.announced_at  # the report is the first announcement
+
+    # The same announcer intake runs in the background, ticked here so each check follows a tick.
+    announcer = alerts.repeat_announcer(INTERVAL, clock)
+
+    async def told() -> list[int]:
+        found = [e.payload() for e in await alerting.events(AlertRepeated.event_type, tenant)]
+        return [r.alert_count for r in found if isinstance(r, AlertRepeated)]
+
+    clock.current = reported_at + INTERVAL - timedelta(milliseconds=1)
+    clock.advance(seconds=0)  # wakes intake's own loop too
+    assert await announcer.tick(announcing.runtime) == 0
+    assert await told() == []
+
+    clock.advance(milliseconds=1)  # exactly the interval after the report: due
+    await announcer.tick(announcing.runtime)  # intake's loop may have claimed it first
+    assert await eventually(told, what="the repeats to be announced") == [5]
+    # Told once: a later tick finds nothing, and the key counts all five as announced.
+    clock.advance(INTERVAL * 2)
+    assert await announcer.tick(announcing.runtime) == 0
+    assert await told() == [5]
+    (key,) = await alerting.keys(tenant)
+    assert key.announced_count == 5
