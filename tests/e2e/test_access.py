@@ -2,7 +2,8 @@
 broker and database with every service running:
 
 - every role against every procedure that has an endpoint: allowed → 2xx, not allowed → 403,
-  exactly as the permission matrix in contracts.permissions says;
+  exactly as the permission matrix in contracts.permissions says (the matrix itself is
+  checked against the source documents' role lines in libs/contracts/tests/unit/test_permissions.py);
 - every role minting an API key for a user of every role: only for users whose role the
   caller could grant (a table written out by hand);
 - a user deactivated in directory is refused by every service within 5 seconds.
