@@ -17,6 +17,9 @@ uv run --frozen ruff check .
 uv run --frozen ruff format --check .
 echo "==> test: mypy"
 uv run --frozen mypy
+echo "==> test: import contracts"
+# Services independent, domain pure, layers one way ([tool.importlinter] in pyproject.toml).
+uv run --frozen lint-imports
 echo "==> test: pytest"
 # pytest exits 5 when it collected nothing; that fails here like any other non-zero code.
 exec uv run --frozen pytest "$@"
