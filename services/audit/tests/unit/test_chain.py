@@ -1,4 +1,7 @@
-from audit.domain.chain import GENESIS, entry_hash, mask, verify
+from datetime import UTC, datetime, timedelta, timezone
+from uuid import UUID
+
+from audit.domain.chain import GENESIS, canonical, entry_content, entry_hash, mask, verify
 
 
 def _chain(contents: list[dict[str, object]]) -> list[tuple[int, str, str, dict[str, object]]]:
@@ -135,3 +138,46 @@ def test_masked_data_chains_and_verifies() -> None:
     assert verify(entries) is None
     assert contents[0]["data"] == {"token_sha256": "***", "name": "am"}
     assert all(len(digest) == 64 and digest != "***" for _, _, digest, _ in entries)
+
+
+# Known answers, computed in a shell (not with Python's hashlib): each hash is
+#   printf '%s%s' "$PREVIOUS" "$CANONICAL_JSON" | openssl dgst -sha256
+# over the entry's canonical JSON (sorted keys, no spaces, UTF-8 kept as is), written out below.
+KNOWN_1 = (
+    '{"actor":"u-1","data":{"title":"Disk full"},"event_id":"00000000-0000-0000-0000-000000000001",'
+    '"event_type":"incident.reported.v1","occurred_at":"2025-01-01T10:00:00+00:00","source":"intake",'
+    '"subject":"i-1"}'
+)
+KNOWN_1_HASH = "a431c767d45ba09bd64142aa43778a8a3d6bf374d024d0682120f4e6d210046f"
+KNOWN_2 = (
+    '{"actor":null,"data":{"note":"café"},"event_id":"00000000-0000-0000-0000-000000000002",'
+    '"event_type":"incident.resolved.v1","occurred_at":"2025-01-01T11:00:00+00:00","source":"triage",'
+    '"subject":"i-1"}'
+)
+KNOWN_2_HASH = "7c23b839fce2556de541c9681bbf08345d40a8e161906e4c5f94166582bf9a61"
+
+
+def test_chain_hashes_match_known_answers() -> None:
+    first = entry_content(
+        event_id=UUID(int=1),
+        event_type="incident.reported.v1",
+        source="intake",
+        subject="i-1",
+        actor="u-1",
+        occurred_at=datetime(2025, 1, 1, 10, tzinfo=UTC),
+        data={"title": "Disk full"},
+    )
+    second = entry_content(
+        event_id=UUID(int=2),
+        event_type="incident.resolved.v1",
+        source="triage",
+        subject="i-1",
+        actor=None,
+        # 13:00 at UTC+2: the hash covers the instant in UTC.
+        occurred_at=datetime(2025, 1, 1, 13, tzinfo=timezone(timedelta(hours=2))),
+        data={"note": "café"},
+    )
+    assert canonical(first) == KNOWN_1 and canonical(second) == KNOWN_2
+    assert entry_hash(GENESIS, first) == KNOWN_1_HASH
+    assert entry_hash(KNOWN_1_HASH, second) == KNOWN_2_HASH
+    assert verify([(1, GENESIS, KNOWN_1_HASH, first), (2, KNOWN_1_HASH, KNOWN_2_HASH, second)]) is None

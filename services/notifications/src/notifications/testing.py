@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -105,11 +106,15 @@ class SmtpSink:
     """A real SMTP server (aiosmtpd) on a free local port, keeping every message it accepts."""
 
     messages: list[EmailMessage] = field(default_factory=list)
+    # The envelope recipients (RCPT TO) of each message, in the order of ``messages``: where the
+    # mail really goes, whatever its To header says (a Bcc or a stray RCPT shows only here).
+    recipients: list[list[str]] = field(default_factory=list)
     port: int = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
+        self.recipients.append(list(envelope.rcpt_tos))
         self.messages.append(parsed)
         return "250 OK"
 
@@ -124,3 +129,16 @@ class SmtpSink:
             yield self
         finally:
             controller.stop()
+
+
+def documented_receiver(doc: Path) -> Callable[[str, dict[str, str], bytes], bool]:
+    """The ``verify`` of the receiver snippet docs/notifications.md gives users (the first
+    Python block after "## Webhook signatures"), run as they would paste it."""
+    text = doc.read_text(encoding="utf-8")
+    section = text[text.index("## Webhook signatures") :]
+    start = section.index("```python\n") + len("```python\n")
+    code = section[start : section.index("```", start)]
+    scope: dict[str, Any] = {}
+    exec(compile(code, f"{doc}:webhook-receiver", "exec"), scope)  # the doc is ours, as users paste it
+    verify: Callable[[str, dict[str, str], bytes], bool] = scope["verify"]
+    return verify

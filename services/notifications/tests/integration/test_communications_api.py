@@ -433,7 +433,15 @@ async def test_status_follows_real_deliveries(env: Env) -> None:
         for h in hooks
         if h["data"].get("communication_id") == by_webhook["communication_id"]
     ]
-    assert any(m["To"] == "cc1@example.com" and "mailed" in m["Subject"] for m in env.smtp.messages)
+    mailed = [
+        (envelope, m)
+        for envelope, m in zip(env.smtp.recipients, env.smtp.messages, strict=True)
+        if "mailed" in m["Subject"]
+    ]
+    # To the recipient alone, by the header and by the envelope (RCPT TO) both.
+    assert mailed and all(
+        envelope == ["cc1@example.com"] and m["To"] == "cc1@example.com" for envelope, m in mailed
+    )
 
     changes = {
         (c["communication_id"], c["from_status"], c["to_status"])
