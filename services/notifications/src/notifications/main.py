@@ -22,14 +22,18 @@ from contracts.events import (
     TemplateOverrideChanged,
 )
 from contracts.topics import Topic
-from notifications import communication_handlers, handlers
 from notifications.adapters.retention import FINISHED_DELIVERIES
 from notifications.adapters.senders import Senders
 from notifications.adapters.templates import TemplateRunner
 from notifications.config import Settings
-from notifications.entrypoints import api as delivery_api
+from notifications.entrypoints import channels as channels_api
 from notifications.entrypoints import communications as communications_api
+from notifications.entrypoints import consumers
+from notifications.entrypoints import delivery as delivery_api
+from notifications.entrypoints import preferences as preferences_api
 from notifications.entrypoints import reminders as reminders_api
+from notifications.entrypoints import rules as rules_api
+from notifications.entrypoints import templates as templates_api
 from notifications.entrypoints.scheduler import reminder_loop
 from notifications.entrypoints.workers import DeliveryWorkers
 
@@ -52,11 +56,19 @@ def create(
             settings=settings,
             title="Notifications service",
             description=__doc__ or "",
-            api=[delivery_api.router, communications_api.router, reminders_api.router],
+            api=[
+                channels_api.router,
+                rules_api.router,
+                templates_api.router,
+                preferences_api.router,
+                delivery_api.router,
+                communications_api.router,
+                reminders_api.router,
+            ],
             # Communications add the incident replica (every incident event) and delivery
             # outcomes (notification.sent/failed) to whatever else handles those types.
-            handlers=communication_handlers.with_communication_handlers(
-                handlers.delivery_handlers(settings.incident_url, runner)
+            handlers=consumers.with_communication_handlers(
+                consumers.delivery_handlers(settings.incident_url, runner)
             ),
             subscribes=[
                 Topic.INCIDENT_EVENTS,

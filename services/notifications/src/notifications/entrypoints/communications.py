@@ -20,8 +20,9 @@ from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once, user_scope
 from contracts.enums import CommunicationType, DeliveryMethod, DeliveryStatus, RecipientType
 from contracts.permissions import Permission
-from notifications import communication_handlers as handlers
 from notifications.entrypoints.scheduler import ClockDep
+from notifications.handlers import communications as handlers
+from notifications.views import communications as views
 
 router = APIRouter(prefix="/v1", tags=["communications"])
 
@@ -112,7 +113,7 @@ async def record_communication(
 @router.get("/communications/{communication_id}", response_model=CommunicationOut)
 async def get_communication(communication_id: UUID, caller: Viewer, uow: UowDep) -> CommunicationOut:
     """One communication, with its current delivery status (404 if not visible to the caller)."""
-    return CommunicationOut.model_validate(await handlers.get_communication(uow, caller, communication_id))
+    return CommunicationOut.model_validate(await views.get_communication(uow, caller, communication_id))
 
 
 @router.get("/communications", response_model=list[CommunicationOut])
@@ -128,7 +129,7 @@ async def list_communications(
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
 ) -> list[CommunicationOut]:
     """Communications the caller may see, newest first; a full page carries a `Link: rel="next"`."""
-    rows = await handlers.list_communications(uow, caller, incident_id=incident_id, after=after, limit=limit)
+    rows = await views.list_communications(uow, caller, incident_id=incident_id, after=after, limit=limit)
     if len(rows) == limit:
         following = request.url.include_query_params(after=str(rows[-1]["id"]))
         response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'

@@ -19,9 +19,10 @@ from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once, user_scope
 from contracts.enums import ReminderChannel
 from contracts.permissions import Permission
-from notifications import communication_handlers as handlers
 from notifications.domain.reminders import ReminderStatus
 from notifications.entrypoints.scheduler import ClockDep
+from notifications.handlers import reminders as handlers
+from notifications.views import reminders as views
 
 router = APIRouter(prefix="/v1", tags=["reminders"])
 
@@ -93,7 +94,7 @@ async def schedule_reminder(
 @router.get("/incidents/{incident_id}/reminders", response_model=list[ReminderOut])
 async def list_reminders(incident_id: UUID, caller: Viewer, uow: UowDep) -> list[ReminderOut]:
     """The incident's reminders, in due order, with their status."""
-    return [ReminderOut.model_validate(r) for r in await handlers.list_reminders(uow, caller, incident_id)]
+    return [ReminderOut.model_validate(r) for r in await views.list_reminders(uow, caller, incident_id)]
 
 
 @router.delete(

@@ -1,4 +1,4 @@
-"""Timers of the notifications service (DESIGN §4): reminders, as rows claimed with FOR UPDATE
+"""Timers of the notifications service (docs/architecture.md): reminders, as rows claimed with FOR UPDATE
 SKIP LOCKED by whichever replica polls first, and the service's clock (injectable for tests)."""
 
 from __future__ import annotations
@@ -8,15 +8,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from backbone.timers import SYSTEM_CLOCK, Clock, TimerLoop
-from notifications import communication_handlers
 from notifications.config import Settings
+from notifications.handlers import reminders
 
 
 def reminder_loop(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> TimerLoop:
     """The background task firing due reminders (``Service.background``)."""
     return TimerLoop(
         "reminders",
-        communication_handlers.fire_due_reminders,
+        reminders.fire_due_reminders,
         clock=clock,
         interval_s=settings.reminder_poll_s,
     )

@@ -24,12 +24,12 @@ from tenacity import AsyncRetrying, retry_if_exception, wait_exponential_jitter
 
 from backbone.db import is_transient
 from contracts.enums import ChannelKind
-from notifications import handlers
 from notifications.adapters.secrets import SecretBox
 from notifications.adapters.senders import Outgoing, Senders, with_timeout
 from notifications.config import Settings
 from notifications.domain.channels import Checks
 from notifications.domain.delivery import RetryPolicy, SendFailed
+from notifications.handlers import delivery as handlers
 
 if TYPE_CHECKING:
     from backbone.app import Runtime
