@@ -1,4 +1,5 @@
-# The platform's commands (DESIGN §6). Everything runs on this machine without Docker;
+# The platform's commands (docs/architecture.md "The outside contract"). Everything runs on this
+# machine without Docker;
 # `docker compose up` does the same where a Docker engine exists.
 .PHONY: up down stop logs status restart test lint deps infra
 

@@ -1,9 +1,10 @@
 """Root fixtures shared by every test tree.
 
-Infrastructure is chosen in this order (DESIGN §9): environment variables (DATABASE_URL,
-KAFKA_BOOTSTRAP_SERVERS) → testcontainers when a Docker engine answers → the project's own
-scripts in deploy/local/. Each session gets its own database and its own topic prefix, so a
-test run never sees another's rows or messages, even on a broker `make up` is also using.
+Infrastructure is chosen in this order (docs/architecture.md "Running locally and testing"):
+environment variables (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS) → testcontainers when a Docker
+engine answers → the project's own scripts in deploy/local/. Each session gets its own database
+and its own topic prefix, so a test run never sees another's rows or messages, even on a broker
+`make up` is also using.
 """
 
 from __future__ import annotations

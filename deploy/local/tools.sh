@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Test tools from Debian's packages (DESIGN §9: no Docker engine): headless Chromium and its
+# Test tools from Debian's packages (no Docker engine: docs/architecture.md "Running locally and
+# testing"): headless Chromium and its
 # driver for the public report form, and Prometheus Alertmanager, which the intake tests and
 # bench/alert_storm.py drive as a real upstream. Installed only when missing.
 set -euo pipefail

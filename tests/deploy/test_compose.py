@@ -1,7 +1,8 @@
 """Static checks of the deployment files: docker-compose.yml, deploy/Dockerfile, deploy/k8s.
 
 No Docker engine is needed: the files are parsed, not run. SERVICE_PORTS is the one table of
-services and ports (DESIGN §2); every check is driven by it, so a service missing anywhere fails.
+services and ports (docs/architecture.md "Services and what each owns"); every check is driven
+by it, so a service missing anywhere fails.
 """
 
 import re

@@ -1,5 +1,5 @@
-"""Access control across the platform (issue: directory and access control), over the real
-broker and database with every service running:
+"""Access control across the platform, over the real broker and database with every service
+running:
 
 - every role against every procedure that has an endpoint: allowed → 2xx, not allowed → 403,
   exactly as the permission matrix in contracts.permissions says (the matrix itself is
@@ -418,7 +418,7 @@ PROCEDURES = [
     Procedure(Permission.AUDIT_VIEW, "audit", "GET", lambda w: "/v1/audit"),
 ]
 
-# Procedures of the sources whose endpoints arrive with later issues (intake reports, triage
+# Procedures of the sources whose endpoints are not built yet (intake reports, triage
 # workflow, sla, changes, notifications). Listed so that the table above must grow with them:
 # the test below fails if a permission is in neither list.
 PENDING = {

@@ -1,4 +1,4 @@
-"""The first end-to-end path over the real broker and database (issue: foundation):
+"""The first end-to-end path over the real broker and database:
 Alertmanager webhook → intake → intake.incident_reported.v1 → triage opens the incident →
 incident.created.v1 → audit records both in the tenant's hash chain."""
 

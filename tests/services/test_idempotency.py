@@ -1,4 +1,4 @@
-"""HTTP writes with an Idempotency-Key have their effect once (DESIGN §4)."""
+"""HTTP writes with an Idempotency-Key have their effect once (docs/architecture.md "Delivery guarantees")."""
 
 from __future__ import annotations
 

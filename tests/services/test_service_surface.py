@@ -1,5 +1,6 @@
-"""Every service serves the operational surface DESIGN §6 promises: /healthz, /readyz (DB and
-broker), /metrics, OpenAPI at /docs, and an AsyncAPI document generated from its code."""
+"""Every service serves the operational surface of docs/architecture.md "The outside contract":
+/healthz, /readyz (DB and broker), /metrics, OpenAPI at /docs, and an AsyncAPI document
+generated from its code."""
 
 from __future__ import annotations
 

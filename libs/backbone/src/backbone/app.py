@@ -1,7 +1,7 @@
-"""The service factory: every service is one process of FastAPI + FastStream subscribers +
-an outbox relay (DESIGN §2). A service describes itself with a ``Service``; ``create_app``
-gives it /healthz, /readyz, /metrics, /docs, /asyncapi, problem+json errors, JSON logs, a cap
-on every request body and the retention loop (docs/retention.md)."""
+"""The service factory: every service is one process of FastAPI + FastStream subscribers + an
+outbox relay (docs/architecture.md "What runs"). A service describes itself with a ``Service``;
+``create_app`` gives it /healthz, /readyz, /metrics, /docs, /asyncapi, problem+json errors, JSON
+logs, a cap on every request body and the retention loop (docs/retention.md)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,8 @@ class Service:
     background: Sequence[BackgroundTask] = ()
     # Rows the service deletes when old (docs/retention.md); idempotency keys are always added.
     retention: Sequence[Rule] = ()
-    # Every service but directory keeps a replica of users for access checks (DESIGN §5).
+    # Every service but directory keeps a replica of users for access checks
+    # (docs/adr/0004-directory-and-access.md).
     replicate_users: bool = True
     principal_lookup: PrincipalLookup = replica_lookup
 

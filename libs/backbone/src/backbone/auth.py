@@ -1,4 +1,4 @@
-"""Authentication and authorization for every service (DESIGN §5).
+"""Authentication and authorization for every service (docs/architecture.md "Security").
 
 Directory signs short-lived JWTs (EdDSA over Ed25519, via PyJWT) when a caller exchanges an API
 key; every service verifies them locally with directory's public key, then checks the user's

@@ -1,4 +1,5 @@
-"""Database engine per service: one schema per service (DESIGN §2), set as the search path."""
+"""Database engine per service: one schema per service, set as the search path
+(docs/adr/0008-database-roles.md)."""
 
 from __future__ import annotations
 

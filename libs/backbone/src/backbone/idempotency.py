@@ -1,4 +1,4 @@
-"""HTTP writes accept an ``Idempotency-Key`` header (DESIGN §4).
+"""HTTP writes accept an ``Idempotency-Key`` header (docs/architecture.md "Delivery guarantees").
 
 The first request with a key does its work and stores its response in the same transaction as
 its effects; a retry with the same key and the same request gets the stored response and

@@ -1,5 +1,5 @@
 """Alembic per service: each service's migrations live in services/<name>/migrations and keep
-their version table in the service's own schema (DESIGN §2)."""
+their version table in the service's own schema (docs/adr/0008-database-roles.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""RFC 9457 problem+json for every error (DESIGN §5): bad input never becomes a 500."""
+"""RFC 9457 problem+json for every error (docs/architecture.md "Conventions"): bad input never
+becomes a 500."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ class ServiceSettings(BaseSettings):
         default=None, validation_alias=_shared("OTEL_EXPORTER_OTLP_ENDPOINT")
     )
 
-    # Consumer tuning (DESIGN §4: batch on the hot path).
+    # Consumer tuning (docs/architecture.md "Delivery guarantees": batch on the hot path).
     consumer_max_records: int = Field(default=200, description="Most messages handled in one transaction.")
     consumer_batch_timeout_ms: int = Field(default=50, description="How long a fetch waits to fill a batch.")
     consumer_max_attempts: int = Field(default=3, description="Tries per message before it goes to the DLQ.")

@@ -1,4 +1,5 @@
-"""Tracing and JSON logs with trace ids (DESIGN §3: W3C traceparent travels in headers)."""
+"""Tracing and JSON logs with trace ids; W3C traceparent travels in message headers
+(docs/architecture.md "Messages")."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def _docker_engine_answers() -> bool:
 
 def discover_infra(stack: contextlib.ExitStack) -> Infra:
     """Environment variables first, then testcontainers (when a Docker engine answers), then
-    the project's own scripts (DESIGN §9)."""
+    the project's own scripts (docs/architecture.md "Running locally and testing")."""
     db, kafka = os.environ.get("DATABASE_URL"), os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if db and kafka:
         return Infra(db, kafka)

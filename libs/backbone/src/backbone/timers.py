@@ -1,4 +1,5 @@
-"""Timers as rows (DESIGN §4): SLA warnings and breaches, escalation steps, reminders.
+"""Timers as rows (docs/architecture.md "Delivery guarantees"): SLA warnings and breaches,
+escalation steps, reminders.
 
 A timer is a row with a due time. Any replica may fire it: ``claim_due`` locks due rows with
 ``FOR UPDATE SKIP LOCKED``, so two replicas never take the same row, and the firing handler

@@ -1,5 +1,6 @@
 """Unit of work: one database transaction holding a service's state changes and the events
-they cause (the transactional outbox, DESIGN §4). A fresh one per request or message batch."""
+they cause (the transactional outbox, docs/adr/0002-outbox.md). A fresh one per request or
+message batch."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Delivery guarantees over the real broker and database (DESIGN §4): the outbox survives a
-crash between commit and publish; a redelivered event has one effect; a poison message goes
-to the DLQ while later messages on the same partition are still handled; a transient fault is
-retried without dead-lettering."""
+"""Delivery guarantees over the real broker and database (docs/architecture.md "Delivery
+guarantees"): the outbox survives a crash between commit and publish; a redelivered event has
+one effect; a poison message goes to the DLQ while later messages on the same partition are
+still handled; a transient fault is retried without dead-lettering."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The contracts library: the only code services share (DESIGN §1, §3)."""
+"""The contracts library: the only code services share (docs/architecture.md, "What runs")."""
 
 from contracts import events
 from contracts.envelope import SYSTEM, Actor, Envelope, EventData, event_class, is_known, new_id, utcnow

@@ -1,7 +1,7 @@
 """Every enumeration of the domain, defined once.
 
-Sources are the documents in ``../shared/seeds/`` (cited by their number: 000 … 004) and
-``DESIGN.md`` (cited as DESIGN §n).  Values are lowercase snake_case exactly as the documents
+Sources are the source documents (cited by their number: 000 … 004) and
+``docs/architecture.md`` (cited by section).  Values are lowercase snake_case exactly as the documents
 spell them (spaces and hyphens normalised to underscores); ``Severity`` keeps the documents'
 ``P1``..``P4``.  Where a document calls something an enumeration but lists no values, the
 docstring says "values not listed in the source; chosen: …" and the set is a conventional one.
@@ -69,7 +69,7 @@ __all__ = [
 
 
 class Role(StrEnum):
-    """002 Authority and Access Controls / Role (also 000, 001, 003; DESIGN §5)."""
+    """002 Authority and Access Controls / Role (also 000, 001, 003; docs/architecture.md "Security")."""
 
     INCIDENT_MANAGER = "incident_manager"
     TECHNICAL_SUPPORT = "technical_support"
@@ -132,7 +132,7 @@ class SubscriptionTier(StrEnum):
 
 
 class IntegrationKind(StrEnum):
-    """DESIGN §6 POST /v1/integrations: the alert formats intake accepts."""
+    """docs/architecture.md "The outside contract" POST /v1/integrations: the alert formats intake accepts."""
 
     ALERTMANAGER = "alertmanager"
     EVENTS_V2 = "events_v2"
@@ -140,7 +140,7 @@ class IntegrationKind(StrEnum):
 
 
 class ChannelKind(StrEnum):
-    """DESIGN §6 POST /v1/channels: where notifications go (people on email/Slack, systems on webhooks)."""
+    """docs/architecture.md "The outside contract" POST /v1/channels: email, Slack, webhooks."""
 
     EMAIL = "email"
     SLACK = "slack"
@@ -158,11 +158,11 @@ class AuditAction(StrEnum):
     EXECUTE = "execute"
 
 
-# --------------------------------------------------------------------------- severity (DESIGN §7)
+# ------------------------------------------------ severity (docs/architecture.md "Severity policy")
 
 
 class Severity(StrEnum):
-    """001 Severity Classification Process (P1..P4; DESIGN §7); ``rank`` 1 = P1 = most severe."""
+    """001 Severity Classification Process (P1..P4); ``rank`` 1 = P1 = most severe."""
 
     P1 = "P1"
     P2 = "P2"
@@ -185,7 +185,7 @@ class Severity(StrEnum):
 
 
 class SeverityFlag(StrEnum):
-    """DESIGN §7 flag names for the 001 Severity Classification Process conditions."""
+    """docs/architecture.md "Severity policy" flag names for the 001 conditions."""
 
     P1_COMPLETE_OUTAGE = "p1_complete_outage"
     P1_WIDE_IMPACT = "p1_wide_impact"
@@ -204,7 +204,7 @@ class SeverityFlag(StrEnum):
 
 
 class Degradation(StrEnum):
-    """DESIGN §7 impact facts / degradation (001 P1-P3 evaluation wording)."""
+    """docs/architecture.md "Severity policy" impact facts / degradation (001 P1-P3 evaluation wording)."""
 
     COMPLETE_OUTAGE = "complete_outage"
     MAJOR = "major"
@@ -214,7 +214,7 @@ class Degradation(StrEnum):
 
 
 class Workaround(StrEnum):
-    """DESIGN §7 impact facts / workaround availability (001 P1-P3 evaluation wording)."""
+    """docs/architecture.md "Severity policy" impact facts / workaround (001 P1-P3 wording)."""
 
     NONE = "none"
     MINIMAL = "minimal"
@@ -222,7 +222,7 @@ class Workaround(StrEnum):
 
 
 class Scope(StrEnum):
-    """DESIGN §7 impact facts / scope (001 P1-P3 evaluation wording)."""
+    """docs/architecture.md "Severity policy" impact facts / scope (001 P1-P3 evaluation wording)."""
 
     ENTERPRISE = "enterprise"
     MULTIPLE_DEPARTMENTS = "multiple_departments"
@@ -238,8 +238,8 @@ class Scope(StrEnum):
 
 # 001 sets the initial status "open" and checks updates against "allowed enum values" without
 # listing them; 004 lists the catalog open, triaged, in-progress, resolved, closed.  The platform
-# uses "acknowledged" in place of 004's "triaged" (DESIGN §6 acknowledge action, §8 response clock
-# stops at the first acknowledgement).  In 004 the catalog is per tenant, so these are its seed.
+# uses "acknowledged" for 004's "triaged" (the acknowledge action; the response clock stops at the
+# first acknowledgement: docs/architecture.md "SLA policy"). 004's catalog is per tenant: this seeds it.
 class IncidentStatus(StrEnum):
     """001 Creating Incidents (open) + 004 IncidentStatus catalog; 004 "triaged" → acknowledged."""
 
@@ -251,10 +251,10 @@ class IncidentStatus(StrEnum):
 
 
 # 004 has `reported_via (internal|public)` and `source (email|web|api)`; the platform's sources are
-# the DESIGN §1/§6 intake paths instead: the three integration kinds, a signed-in user's manual
-# report (004 "internal") and the public form (004 "public").  Email intake is not part of DESIGN.
+# the intake paths of docs/architecture.md instead: the three integration kinds, a signed-in
+# user's manual report (004 "internal") and the public form (004 "public").  There is no email intake.
 class IncidentSource(StrEnum):
-    """DESIGN §6 intake paths (004 incidents.source/reported_via superseded; see comment)."""
+    """docs/architecture.md "The outside contract" intake paths (004's source/reported_via superseded)."""
 
     ALERTMANAGER = "alertmanager"
     EVENTS_V2 = "events_v2"
@@ -304,25 +304,25 @@ class ReminderChannel(StrEnum):
     SLACK = "slack"
 
 
-# --------------------------------------------------------------------------- SLA (DESIGN §8)
+# ------------------------------------------------------------- SLA (docs/architecture.md "SLA policy")
 
 
 class SlaCalendar(StrEnum):
-    """DESIGN §8 policy calendar (001 Support coverage: 24/7/365 vs business hours)."""
+    """docs/architecture.md "SLA policy" calendar (001 Support coverage: 24/7/365 or business hours)."""
 
     TWENTY_FOUR_SEVEN = "24x7"
     BUSINESS_HOURS = "business_hours"
 
 
 class SlaClockKind(StrEnum):
-    """DESIGN §8 clocks (001 Response times / Resolution times)."""
+    """docs/architecture.md "SLA policy" clocks (001 Response times / Resolution times)."""
 
     RESPONSE = "response"
     RESOLUTION = "resolution"
 
 
 class SlaClockStatus(StrEnum):
-    """DESIGN §8 clock lifecycle; values not listed in the source; chosen: running..breached."""
+    """docs/architecture.md "SLA policy" clock lifecycle; not in the source; chosen: running..breached."""
 
     RUNNING = "running"
     AT_RISK = "at_risk"
@@ -463,7 +463,7 @@ class RecipientType(StrEnum):
 
 
 class DeliveryMethod(StrEnum):
-    """000/001 Recording Communications / delivery method; values not listed; chosen (DESIGN §1 channels+)."""
+    """000/001 Recording Communications / delivery method; values not listed; chosen (channel kinds+)."""
 
     EMAIL = "email"
     SMS = "sms"

@@ -1,4 +1,4 @@
-"""The event envelope: CloudEvents attributes around a typed payload (DESIGN §3)."""
+"""The event envelope: CloudEvents attributes around a typed payload (docs/architecture.md "Messages")."""
 
 from __future__ import annotations
 

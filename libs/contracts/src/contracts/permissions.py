@@ -1,4 +1,4 @@
-"""The permission matrix, defined once for every service (DESIGN §5).
+"""The permission matrix, defined once for every service (docs/architecture.md "Security").
 
 Permission names are those of 004 (``incidents.view`` …) plus one per procedure of the other
 source documents. ``GRANTS`` maps each to the roles the sources name for it; where a source
@@ -164,7 +164,8 @@ def allows(role: Role | str, permission: Permission) -> bool:
     return Role(role) in GRANTS[permission]
 
 
-# Roles whose every read and write is narrowed to their own client or vendor (DESIGN §5).
+# Roles whose every read and write is narrowed to their own client or vendor
+# (docs/architecture.md "Security").
 CLIENT_SCOPED = frozenset({CC})
 VENDOR_SCOPED = frozenset({VC})
 

@@ -1,4 +1,5 @@
-"""Kafka topic names and their layout (DESIGN §3): one topic per owning aggregate family.
+"""Kafka topic names and their layout (docs/architecture.md "Messages"): one topic per owning
+aggregate family.
 
 Names here are logical; a deployment may prefix them all (``KAFKA_TOPIC_PREFIX``) so that
 several environments, or test runs, can share one broker.

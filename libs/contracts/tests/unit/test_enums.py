@@ -81,21 +81,21 @@ def test_member_names_match_values(enum_cls: type[StrEnum]) -> None:
 def test_each_class_has_a_one_line_docstring_citing_its_source(enum_cls: type[StrEnum]) -> None:
     doc = enum_cls.__doc__ or ""
     assert doc and "\n" not in doc.strip()
-    assert re.match(r"^(00[0-4]|DESIGN §\d)", doc), doc
+    assert re.match(r"^(00[0-4]|docs/architecture\.md)", doc), doc
 
 
-# --------------------------------------------------------------------------- DESIGN §5, §7, §8
+# ------------------------------------------------- docs/architecture.md: security, severity, SLA
 
 
-def test_roles_are_the_seven_of_design_section_5() -> None:
-    design_roles = (
+def test_roles_are_the_seven_of_the_security_model() -> None:
+    roles = (
         "incident_manager, technical_support, account_manager, executive, "
         "vendor_contact, system_administrator, client_contact"
     )
-    assert set(values(enums.Role)) == {r.strip() for r in design_roles.split(",")}
+    assert set(values(enums.Role)) == {r.strip() for r in roles.split(",")}
 
 
-def test_severity_flags_are_exactly_the_nine_design_names() -> None:
+def test_severity_flags_are_exactly_the_nine_policy_names() -> None:
     assert set(values(SeverityFlag)) == {
         "p1_complete_outage",
         "p1_wide_impact",
@@ -130,7 +130,7 @@ def test_severity_priority_labels_from_001() -> None:
     assert [s.priority for s in Severity] == [Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW]
 
 
-def test_impact_fact_enums_match_design_section_7() -> None:
+def test_impact_fact_enums_match_the_severity_policy() -> None:
     assert values(Degradation) == ["complete_outage", "major", "moderate", "minor", "none"]
     assert values(Workaround) == ["none", "minimal", "available"]
     assert set(values(Scope)) == {
@@ -144,7 +144,7 @@ def test_impact_fact_enums_match_design_section_7() -> None:
     }
 
 
-def test_sla_calendar_values_match_design_section_8() -> None:
+def test_sla_calendar_values_match_the_sla_policy() -> None:
     assert set(values(SlaCalendar)) == {"24x7", "business_hours"}
 
 

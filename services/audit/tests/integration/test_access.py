@@ -1,5 +1,5 @@
-"""Access control and tenant isolation of the audit API (DESIGN §5), over the real Kafka broker
-and PostgreSQL: events of two tenants arrive on intake.events and directory.events; each
+"""Access control and tenant isolation of the audit API (docs/architecture.md "Security"), over
+the real Kafka broker and PostgreSQL: events of two tenants arrive on intake.events and directory.events; each
 tenant's reviewers read, and verify, only their own tenant's chain."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""integrations: auto_resolve (issue 4)
+"""integrations: auto_resolve
 
 Revision ID: 0003
 Revises: 0002

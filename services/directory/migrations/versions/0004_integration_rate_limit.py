@@ -1,4 +1,4 @@
-"""integrations: their own rate limit (issue 4)
+"""integrations: their own rate limit
 
 Revision ID: 0004
 Revises: 0003

@@ -1,7 +1,7 @@
-"""Access control and tenant isolation of triage's incident queries (DESIGN §5), over the real
-Kafka broker and PostgreSQL: incidents arrive as intake.incident_reported.v1 envelopes, the
-component replica from component.registered.v1 on directory.events, users' status from
-user.updated.v1."""
+"""Access control and tenant isolation of triage's incident queries (docs/architecture.md
+"Security"), over the real Kafka broker and PostgreSQL: incidents arrive as
+intake.incident_reported.v1 envelopes, the component replica from component.registered.v1 on
+directory.events, users' status from user.updated.v1."""
 
 from __future__ import annotations
 

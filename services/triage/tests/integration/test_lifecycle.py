@@ -1,7 +1,8 @@
 """The incident lifecycle through the HTTP API over the real stack: allowed and refused moves,
 one update record per changed field, the events of each move, who may change an incident,
 severity re-evaluation, the manager's override, contractual P1 and recurrence, and the alert
-source's acknowledgements and resolutions (DESIGN §7, 001 "Updating Incident Status")."""
+source's acknowledgements and resolutions (docs/architecture.md "Severity policy", 001 "Updating
+Incident Status")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Severity per DESIGN §7: each flag, precedence, contractual P1 and recurrence. (The full
-table-driven suite comes with the triage issue; these pin the foundation's classifier.)"""
+"""Severity per docs/architecture.md "Severity policy": each flag, precedence, contractual P1 and
+recurrence. (The full table is in test_severity_table.py; these pin the first classifier.)"""
 
 import pytest
 

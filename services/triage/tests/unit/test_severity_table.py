@@ -1,6 +1,7 @@
-"""Severity per DESIGN §7 / 001 "Severity Classification Process", table-driven: every flag
-alone (and its near misses), combinations and the P1 > P2 > P3 > P4 precedence, contractual P1
-and recurrence, and the manager's override (the computed severity and the flags are kept)."""
+"""Severity per docs/architecture.md "Severity policy" / 001 "Severity Classification Process",
+table-driven: every flag alone (and its near misses), combinations and the P1 > P2 > P3 > P4
+precedence, contractual P1 and recurrence, and the manager's override (the computed severity and
+the flags are kept)."""
 
 from __future__ import annotations
 

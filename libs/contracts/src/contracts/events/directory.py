@@ -187,7 +187,7 @@ class IntegrationState(EventData):
     impact_rules: list[LabelRule] = []
     default_impact: ImpactFacts = ImpactFacts()
     grouping_labels: list[str] = []
-    # Resolve the incident once every alert of its dedup key has resolved (issue 4: default on).
+    # Resolve the incident once every alert of its dedup key has resolved (default on).
     auto_resolve: bool = True
     # Alerts per second PagerDuty-format and generic senders may send, and the burst allowed
     # above it (429 beyond); None: intake's defaults (INTAKE_ALERT_RATE_PER_S / _BURST).

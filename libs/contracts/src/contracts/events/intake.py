@@ -12,7 +12,7 @@ from contracts.topics import Topic
 
 
 class ImpactFacts(BaseModel):
-    """The facts severity is derived from (DESIGN §7); every one optional."""
+    """The facts severity is derived from (docs/architecture.md "Severity policy"); every one optional."""
 
     business_critical: bool | None = None
     degradation: Degradation | None = None
@@ -54,7 +54,7 @@ class IncidentReported(EventData):
     impact: ImpactFacts = ImpactFacts()
     labels: dict[str, str] = {}
     detected_at: datetime
-    # Added with issue 4; optional so earlier events still validate.
+    # Added after the first version; optional so earlier events still validate.
     reporter: Reporter | None = None
     category: str | None = None
     # The source's own severity word (PagerDuty critical|error|warning|info, Alertmanager's

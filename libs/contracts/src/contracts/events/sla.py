@@ -1,4 +1,4 @@
-"""Events of the SLA service (topic ``sla.events``), keyed by incident id (DESIGN §8).
+"""Events of the SLA service (topic ``sla.events``), keyed by incident id (docs/architecture.md "SLA policy").
 
 A clock warns (``sla.at_risk.v1``) at start + min(target, 80 % of deadline) and breaches
 (``sla.breached.v1``) at the deadline. Triage escalates on both; notifications routes them.
