@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,13 +34,14 @@ from notifications.adapters.orm import outbox, recipients
 from notifications.config import Settings as NotificationsSettings
 from notifications.domain import signing
 from notifications.main import create as create_notifications
-from notifications.testing import HttpReceiver, SmtpSink
+from notifications.testing import HttpReceiver, SmtpSink, documented_receiver
 from triage.config import Settings as TriageSettings
 from triage.main import create as create_triage
 
 pytestmark = pytest.mark.integration
 
 HOOK_SECRET = "whsec-" + uuid.uuid4().hex
+DOCS = Path(__file__).resolve().parents[4] / "docs"
 
 
 LOCAL = "127.0.0.1/32"  # the receivers below: opened as an operator would (NOTIFICATIONS_EGRESS_ALLOW)
@@ -123,6 +125,7 @@ def check_block_kit(blocks: list[dict[str, Any]], *, reference: str, client: str
 async def test_p1_incident_reaches_email_slack_and_signed_webhook(
     platform: dict[str, httpx.AsyncClient], operator_key: str, stack: Stack, slack_port: int
 ) -> None:
+    started = time.time()
     directory, intake, triage, notifications = (
         platform[k] for k in ("directory", "intake", "triage", "notifications")
     )
@@ -263,6 +266,8 @@ async def test_p1_incident_reaches_email_slack_and_signed_webhook(
             # Email: to the incident manager only, from the channel's address, about the incident.
             (mail,) = smtp.messages
             assert mail["To"] == manager_email and mail["From"] == "incidents@platform.example"
+            # Where it really went (RCPT TO): the manager alone, not the other client's contact.
+            assert smtp.recipients == [[manager_email]]
             assert mail["Subject"] == f"[P1] {reference} New incident: Payments API is down"
             text = mail.get_content()
             assert "Hello Ines Manager" in text and "Client:   Acme Payments" in text
@@ -285,13 +290,18 @@ async def test_p1_incident_reaches_email_slack_and_signed_webhook(
             # Webhook: the event envelope, signed over "<timestamp>.<body>" with the channel's secret.
             (call,) = hook.requests
             timestamp = int(call.headers[signing.TIMESTAMP_HEADER])
-            assert abs(time.time() - timestamp) < 120
+            assert int(started) <= timestamp <= time.time()  # signed when sent, not before the test
             assert signing.verify(
                 HOOK_SECRET, timestamp, call.body, call.headers[signing.SIGNATURE_HEADER], now=time.time()
             )
             assert not signing.verify(
                 "wrong", timestamp, call.body, call.headers[signing.SIGNATURE_HEADER], now=time.time()
             )
+            # The receiver docs/notifications.md gives users accepts it, and only with the secret.
+            documented = documented_receiver(DOCS / "notifications.md")
+            assert documented(HOOK_SECRET, call.headers, call.body)
+            assert not documented("wrong", call.headers, call.body)
+            assert not documented(HOOK_SECRET, call.headers, call.body + b" ")
             envelope = call.json()
             assert (
                 envelope["type"] == "incident.created.v1" and envelope["data"]["incident_id"] == incident_id
@@ -472,6 +482,7 @@ async def test_communications_and_reminders_are_delivered_directly(stack: Stack)
                     assert "sms cannot be sent" in event["data"]["error"]
                 (mail,) = smtp.messages
                 assert mail["To"] == address and mail["Subject"] == "Update: DB failover"
+                assert smtp.recipients == [[address]]  # the envelope, not only the header
                 assert mail.get_content().strip() == "Failover done, watching. (to Tess Tech)"
                 (post,) = slack.requests
                 assert post.path == "/hooks/T1/B1/abc"
