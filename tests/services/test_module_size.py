@@ -15,6 +15,7 @@ ALLOWED: dict[str, int] = {
     "services/triage/src/triage/escalation_handlers.py": 657,
     "services/triage/src/triage/entrypoints/api.py": 774,
     "libs/cli/src/incidentctl/admin.py": 510,
+    "libs/backbone/src/backbone/admin.py": 509,  # before its move to libs/cli
     "libs/contracts/src/contracts/enums.py": 559,
 }
 
