@@ -3,9 +3,9 @@ reports. Entry: `incidentctl serve audit`."""
 
 from fastapi import FastAPI
 
-from audit import handlers
 from audit.config import Settings
-from audit.entrypoints.api import router
+from audit.entrypoints.chain import router
+from audit.handlers import chain as handlers
 from backbone.app import Service, create_app
 from backbone.consumer import batched
 from contracts.envelope import known_event_types

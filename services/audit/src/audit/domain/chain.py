@@ -8,7 +8,9 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 GENESIS = "0" * 64
 
@@ -123,3 +125,25 @@ def verify(entries: Iterable[tuple[int, str, str, Mapping[str, Any]]], start: st
             return Broken(seq, "content does not match its hash")
         previous = stored
     return None
+
+
+def entry_content(
+    *,
+    event_id: UUID,
+    event_type: str,
+    source: str,
+    subject: str,
+    actor: Any,
+    occurred_at: datetime,
+    data: Any,
+) -> dict[str, Any]:
+    """What the hash covers: the event's identity, who, when (in UTC), and its masked data."""
+    return {
+        "event_id": str(event_id),
+        "event_type": event_type,
+        "source": source,
+        "subject": subject,
+        "actor": actor,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
+        "data": data,
+    }

@@ -1,10 +1,8 @@
-"""Audit: append every event to its tenant's chain; query and verify the chain."""
+"""Append every event to its tenant's hash chain (one batch at a time)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import insert, select, update
@@ -12,32 +10,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from audit.adapters.orm import audit_log, chain_heads
 from audit.domain import chain
+from audit.domain.chain import entry_content
 from backbone.uow import UnitOfWork
 from contracts.envelope import Envelope, EventData
 
 PLATFORM = UUID(int=0)
-
-
-def _content(
-    *,
-    event_id: UUID,
-    event_type: str,
-    source: str,
-    subject: str,
-    actor: Any,
-    occurred_at: datetime,
-    data: Any,
-) -> dict[str, Any]:
-    """What the hash covers: the event's identity, who, when (in UTC), and its masked data."""
-    return {
-        "event_id": str(event_id),
-        "event_type": event_type,
-        "source": source,
-        "subject": subject,
-        "actor": actor,
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
-        "data": data,
-    }
 
 
 async def record(uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> None:
@@ -63,7 +40,7 @@ async def record(uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> N
         for envelope in envelopes:
             data = chain.mask(envelope.data)
             actor = envelope.actor.model_dump(mode="json")
-            content = _content(
+            content = entry_content(
                 event_id=envelope.id,
                 event_type=envelope.type,
                 source=envelope.source,
@@ -98,60 +75,3 @@ async def record(uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> N
             .where(chain_heads.c.tenant_id == tenant_id)
             .values(seq=seqs[-1], hash=previous)
         )
-
-
-def _public(row: Any) -> dict[str, Any]:
-    return {
-        "seq": row.seq,
-        "event_id": row.event_id,
-        "event_type": row.event_type,
-        "source": row.source,
-        "subject": row.subject,
-        "actor": row.actor,
-        "occurred_at": row.occurred_at,
-        "recorded_at": row.recorded_at,
-        "data": row.data,
-        "hash": row.hash,
-    }
-
-
-async def search(
-    uow: UnitOfWork, *, tenant_id: UUID, subject: str | None, event_type: str | None, after: int, limit: int
-) -> list[dict[str, Any]]:
-    query = select(audit_log).where(audit_log.c.tenant_id == tenant_id, audit_log.c.seq > after)
-    if subject:
-        query = query.where(audit_log.c.subject == subject)
-    if event_type:
-        query = query.where(audit_log.c.event_type == event_type)
-    rows = await uow.session.execute(query.order_by(audit_log.c.seq).limit(limit))
-    return [_public(r) for r in rows]
-
-
-async def verify(uow: UnitOfWork, *, tenant_id: UUID) -> dict[str, Any]:
-    rows = await uow.session.execute(
-        select(audit_log).where(audit_log.c.tenant_id == tenant_id).order_by(audit_log.c.seq)
-    )
-    entries = [
-        (
-            r.seq,
-            r.prev_hash,
-            r.hash,
-            _content(
-                event_id=r.event_id,
-                event_type=r.event_type,
-                source=r.source,
-                subject=r.subject,
-                actor=r.actor,
-                occurred_at=r.occurred_at,
-                data=r.data,
-            ),
-        )
-        for r in rows
-    ]
-    broken = chain.verify(entries)
-    return {
-        "valid": broken is None,
-        "entries": len(entries),
-        "first_broken_seq": broken.seq if broken else None,
-        "reason": broken.reason if broken else None,
-    }

@@ -1,6 +1,6 @@
 """HTTP API of the audit service: search the log, verify the chain, an incident's timeline.
 
-Every endpoint needs a bearer token of a role with `audit.view` (DESIGN §5); the chain read is
+Every endpoint needs a bearer token of a role with `audit.view`; the chain read is
 always the caller's tenant's.
 """
 
@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from audit import handlers
+from audit.views import chain as views
 from backbone.app import UowDep
 from backbone.auth import Principal, requires
 from backbone.problems import NotFound
@@ -53,7 +53,7 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """The caller's tenant's audit entries in chain order. Needs `audit.view`."""
-    return await handlers.search(
+    return await views.search(
         uow, tenant_id=caller.tenant_id, subject=subject, event_type=event_type, after=after, limit=limit
     )
 
@@ -62,7 +62,7 @@ async def search(
 async def verify(caller: Auditor, uow: UowDep) -> dict[str, Any]:
     """Recompute the caller's tenant's hash chain; names the first entry that does not match.
     Needs `audit.view`."""
-    return await handlers.verify(uow, tenant_id=caller.tenant_id)
+    return await views.verify(uow, tenant_id=caller.tenant_id)
 
 
 @router.get("/incidents/{incident_id}/timeline", response_model=list[AuditEntry])
@@ -70,7 +70,7 @@ async def timeline(caller: Auditor, uow: UowDep, incident_id: UUID) -> list[dict
     """Every recorded event about one incident of the caller's tenant, in chain order. Needs
     `audit.view`. 404 when the caller's tenant has no entry about it (another tenant's incident
     included, or one not recorded yet)."""
-    entries = await handlers.search(
+    entries = await views.search(
         uow, tenant_id=caller.tenant_id, subject=str(incident_id), event_type=None, after=0, limit=1000
     )
     if not entries:
