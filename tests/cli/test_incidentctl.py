@@ -24,9 +24,9 @@ import uvicorn
 from typer.testing import CliRunner, Result
 
 from backbone.auth import TokenSigner, TokenVerifier, load_pem
-from backbone.cli import app
 from backbone.testing import Infra, Stack, create_database, drop_database, eventually, migrate_all, unique
 from contracts.enums import Role
+from incidentctl.cli import app
 
 runner = CliRunner()
 NO_KEY_ENV: dict[str, str | None] = {"INCIDENTCTL_API_KEY": None, "INCIDENTCTL_URL": None}

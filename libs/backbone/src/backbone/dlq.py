@@ -1,6 +1,6 @@
-"""A service's dead-letter topic from the command line: ``incidentctl dlq list|replay SERVICE``.
+"""A service's dead-letter topic: read and replay it (``incidentctl dlq list|replay SERVICE``).
 
-``list`` shows what is there (offset, event type and id, error, attempts, time). ``replay``
+``read`` shows what is there (offset, event type and id, error, attempts, time). ``replay``
 republishes messages to the topic they came from, with their key and original headers and the
 header ``x-dlq-replay-for: <service>``: that service handles the event again even though its
 inbox says ``dead_lettered`` (an event it handled meanwhile is still skipped), and every other
@@ -10,14 +10,11 @@ docs/adr/0009-fault-classification-replay-and-parking.md.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Collection
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn
+from typing import Any
 
-import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
@@ -115,52 +112,3 @@ async def replay(
         return replayed
     finally:
         await producer.stop()
-
-
-# --------------------------------------------------------------------------- incidentctl dlq
-
-commands = typer.Typer(help="A service's dead-letter topic: list and replay.", no_args_is_help=True)
-
-
-def _dlq_of(service: str) -> tuple[str, str]:
-    from backbone.cli import service_settings  # the CLI imports this module
-
-    settings = service_settings(service)
-    return settings.kafka_bootstrap_servers, settings.dlq_topic
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
-@commands.command("list")
-def list_command(service: Annotated[str, typer.Argument(help="The service whose DLQ to read.")]) -> None:
-    """Print the DLQ's messages as JSON lines (offset, event type and id, error, attempts, time)."""
-    bootstrap, topic = _dlq_of(service)
-    try:
-        records = asyncio.run(read(bootstrap, topic))
-    except LookupError as exc:
-        _fail(str(exc))
-    for record in records:
-        typer.echo(json.dumps(asdict(describe(record))))
-
-
-@commands.command("replay")
-def replay_command(
-    service: Annotated[str, typer.Argument(help="The service whose DLQ to replay.")],
-    offset: Annotated[list[int] | None, typer.Option(help="A DLQ offset to replay (repeatable).")] = None,
-    replay_all: Annotated[bool, typer.Option("--all", help="Replay every message in the DLQ.")] = False,
-) -> None:
-    """Republish dead-lettered messages to their original topic, to be handled again."""
-    if bool(offset) == replay_all:
-        raise typer.BadParameter("give --offset N (repeatable) or --all")
-    bootstrap, topic = _dlq_of(service)
-    try:
-        replayed = asyncio.run(replay(bootstrap, topic, service, None if replay_all else set(offset or ())))
-    except LookupError as exc:
-        _fail(str(exc))
-    for dead in replayed:
-        typer.echo(
-            json.dumps({"replayed": dead.offset, "event_id": dead.event_id, "to": dead.original_topic})
-        )

@@ -24,7 +24,6 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
-from backbone import cli
 from backbone.app import Service, create_app
 from backbone.db import Database, TransientError
 from backbone.outbox import OutboxRelay, make_producer
@@ -35,6 +34,7 @@ from contracts.enums import Role
 from contracts.envelope import Envelope
 from contracts.events import TenantCreated, UserRegistered
 from contracts.topics import TOPIC_SPECS, Topic, dlq_topic
+from incidentctl import cli
 from sla.config import Settings as SlaSettings
 
 pytestmark = pytest.mark.integration

@@ -1,12 +1,11 @@
 """incidentctl: the one command for operating the platform (topics, migrations, serving,
 bootstrap, waiting for health, signing keys) and for administering it through directory's API
-(tenants, clients, users, vendors, components, integrations, API keys: see backbone.admin and
-backbone.admin_credentials)."""
+(tenants, clients, users, vendors, components, integrations, API keys: see incidentctl.admin and
+incidentctl.admin_credentials)."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import os
 import time
@@ -17,9 +16,10 @@ import httpx
 import typer
 from rich.console import Console
 
-from backbone import admin, admin_credentials, dlq, roles
 from backbone.settings import ServiceSettings
 from contracts.topics import SERVICES
+from incidentctl import admin, admin_credentials, db, dlq
+from incidentctl.services import service_settings
 
 app = typer.Typer(help="Operate the incident-management platform.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -27,13 +27,6 @@ keys = typer.Typer(help="Directory's token-signing key pair (Ed25519).", no_args
 
 SIGNING_KEY_FILE = "signing-key.pem"
 PUBLIC_KEY_FILE = "public-key.pem"
-
-
-def service_settings(service: str) -> ServiceSettings:
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
-    settings: ServiceSettings = importlib.import_module(f"{service}.config").Settings()
-    return settings
 
 
 @app.command()
@@ -181,7 +174,7 @@ def keys_generate(
 
 app.add_typer(keys, name="keys")
 app.add_typer(dlq.commands, name="dlq")
-app.add_typer(roles.commands, name="db")
+app.add_typer(db.commands, name="db")
 admin.register(app)
 admin_credentials.register(app)
 

@@ -1,6 +1,6 @@
 """incidentctl's commands for credentials: users' API keys (list, revoke, rotate) and
 integrations after creation (update, rotate the token, delete). Connection options as in
-backbone/admin.py; a new key or token is printed once."""
+incidentctl/admin.py; a new key or token is printed once."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from backbone import admin
-from backbone.admin import call, given, group
+from incidentctl import admin
+from incidentctl.admin import call, given, group
 
 api_keys = group("Users' API keys: list, revoke, rotate (issue one with `users api-key`).")
 

@@ -1,4 +1,5 @@
-"""incidentctl's admin commands: directory's HTTP API from the command line (DESIGN §6).
+"""incidentctl's admin commands: directory's HTTP API from the command line (its endpoints:
+docs/architecture.md).
 
 Every command exchanges an API key for a short-lived access token (``POST /v1/auth/token``),
 calls one endpoint with it, and prints the JSON answer on stdout. A problem+json answer is
