@@ -27,8 +27,11 @@ from notifications.entrypoints import communications as notifications_comms_api
 from notifications.entrypoints import reminders as notifications_reminders_api
 from triage.adapters import escalations as triage_escalations
 from triage.adapters import orm as triage_orm
-from triage.entrypoints import api as triage_api
-from triage.entrypoints import escalation_policies as triage_policies
+from triage.entrypoints import catalog as triage_catalog
+from triage.entrypoints import escalation as triage_escalation
+from triage.entrypoints import escalation_policy as triage_policies
+from triage.entrypoints import lifecycle as triage_lifecycle
+from triage.entrypoints import task as triage_task
 
 d, t, n = directory_orm, triage_orm, notifications_orm
 
@@ -67,21 +70,21 @@ LIMITS: list[tuple[type[BaseModel], str, Column[Any]]] = [
     ],
     # triage
     *[
-        (triage_api.IncidentPatch, field, t.incidents.c[field])
+        (triage_lifecycle.IncidentPatch, field, t.incidents.c[field])
         for field in ("title", "category", "priority", "status")
     ],
-    (triage_api.Escalate, "priority", t.incidents.c.priority),
-    (triage_api.NewTask, "title", t.incident_tasks.c.title),
-    (triage_api.TaskPatch, "title", t.incident_tasks.c.title),
-    (triage_api.NewStatus, "slug", t.incident_statuses.c.slug),
-    (triage_api.NewStatus, "name", t.incident_statuses.c.name),
-    (triage_api.StatusIn, "name", t.incident_statuses.c.name),
-    (triage_api.NewCategory, "slug", t.incident_categories.c.slug),
-    (triage_api.NewCategory, "name", t.incident_categories.c.name),
-    (triage_api.CategoryIn, "name", t.incident_categories.c.name),
-    (triage_api.NewPriority, "slug", t.incident_priorities.c.slug),
-    (triage_api.NewPriority, "name", t.incident_priorities.c.name),
-    (triage_api.PriorityIn, "name", t.incident_priorities.c.name),
+    (triage_escalation.Escalate, "priority", t.incidents.c.priority),
+    (triage_task.NewTask, "title", t.incident_tasks.c.title),
+    (triage_task.TaskPatch, "title", t.incident_tasks.c.title),
+    (triage_catalog.NewStatus, "slug", t.incident_statuses.c.slug),
+    (triage_catalog.NewStatus, "name", t.incident_statuses.c.name),
+    (triage_catalog.StatusIn, "name", t.incident_statuses.c.name),
+    (triage_catalog.NewCategory, "slug", t.incident_categories.c.slug),
+    (triage_catalog.NewCategory, "name", t.incident_categories.c.name),
+    (triage_catalog.CategoryIn, "name", t.incident_categories.c.name),
+    (triage_catalog.NewPriority, "slug", t.incident_priorities.c.slug),
+    (triage_catalog.NewPriority, "name", t.incident_priorities.c.name),
+    (triage_catalog.PriorityIn, "name", t.incident_priorities.c.name),
     (triage_policies.PolicyIn, "name", triage_escalations.escalation_policies.c.name),
     # notifications
     (notifications_api.ChannelIn, "name", n.channels.c.name),

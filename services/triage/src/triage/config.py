@@ -22,7 +22,7 @@ class Settings(ServiceSettings):
         default=Role.INCIDENT_MANAGER, description="Role paged on an SLA event when no policy applies."
     )
 
-    # Severity (DESIGN §7): an incident is recurrent when another one of the tenant had the same
+    # Severity (docs/architecture.md): an incident is recurrent when another one of the tenant had the same
     # dedup key or component within this many days before it.
     recurrence_window_days: float = Field(default=7.0, ge=0, description="Recurrence window in days.")
     # Attachments: content on disk under this directory, named by its sha256 (never the

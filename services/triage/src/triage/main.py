@@ -22,19 +22,29 @@ from contracts.events import (
     incident_event_types,
 )
 from contracts.topics import Topic
-from triage import escalation_handlers, handlers
 from triage.adapters import retention
 from triage.config import Settings
-from triage.entrypoints import attachments
-from triage.entrypoints.api import catalog_router, router
-from triage.entrypoints.escalation_policies import router as escalation_router
+from triage.entrypoints import (
+    assignment,
+    attachment,
+    catalog,
+    comment,
+    escalation,
+    escalation_policy,
+    incident,
+    lifecycle,
+    task,
+)
 from triage.entrypoints.scheduler import escalation_loop
+from triage.handlers import incident as incident_handlers
+from triage.handlers import replica
+from triage.handlers.escalation import Escalations
 
 
 def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or Settings()
     # Automatic escalation: its consumers and its timer loop share the injected clock.
-    escalations = escalation_handlers.Escalations(
+    escalations = Escalations(
         clock, fallback_role=settings.escalation_fallback_role.value, batch=settings.escalation_batch_size
     )
     return create_app(
@@ -42,20 +52,30 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
             settings=settings,
             title="Triage service",
             description=__doc__ or "",
-            api=[router, attachments.router(settings), catalog_router, escalation_router],
+            api=[
+                incident.router,
+                lifecycle.router,
+                assignment.router,
+                escalation.router,
+                comment.router,
+                task.router,
+                attachment.router(settings),
+                catalog.router,
+                escalation_policy.router,
+            ],
             handlers={
                 IncidentReported.event_type: batched(
                     partial(
-                        handlers.open_incidents,
+                        incident_handlers.open_incidents,
                         recurrence_window=timedelta(days=settings.recurrence_window_days),
                     )
                 ),
-                AlertAcknowledged.event_type: batched(handlers.acknowledge_from_alerts),
-                AlertsResolved.event_type: batched(handlers.resolve_from_alerts),
-                SubscriptionChanged.event_type: batched(handlers.replicate_subscriptions),
-                AlertRepeated.event_type: batched(handlers.count_alerts),
-                ComponentRegistered.event_type: batched(handlers.replicate_components),
-                **escalation_handlers.consumers(escalations),
+                AlertAcknowledged.event_type: batched(incident_handlers.acknowledge_from_alerts),
+                AlertsResolved.event_type: batched(incident_handlers.resolve_from_alerts),
+                SubscriptionChanged.event_type: batched(replica.replicate_subscriptions),
+                AlertRepeated.event_type: batched(incident_handlers.count_alerts),
+                ComponentRegistered.event_type: batched(replica.replicate_components),
+                **escalation.consumers(escalations),
             },
             subscribes=[Topic.INTAKE_EVENTS, Topic.DIRECTORY_EVENTS, Topic.INCIDENT_EVENTS, Topic.SLA_EVENTS],
             publishes=[*incident_event_types(), CatalogItemChanged, EscalationPolicyChanged],

@@ -13,7 +13,7 @@ import pytest
 
 from backbone.testing import assert_problem
 from contracts.enums import Role
-from triage.entrypoints.attachments import clean_filename, content_disposition
+from triage.entrypoints.attachment import clean_filename, content_disposition
 from triage.testing import Tenant, Triage
 
 pytestmark = pytest.mark.integration

@@ -25,7 +25,7 @@ from contracts.events import IncidentEscalated, IncidentReported, SlaAtRisk, Sla
 from triage.adapters.escalations import escalations
 from triage.adapters.orm import inbox, incidents, outbox, principals
 from triage.config import Settings as TriageSettings
-from triage.escalation_handlers import Escalations
+from triage.handlers.escalation import Escalations
 from triage.main import create as create_triage
 
 pytestmark = pytest.mark.integration

@@ -23,7 +23,7 @@ from contracts.events import IncidentReported
 from triage.adapters.escalations import escalations
 from triage.adapters.orm import outbox
 from triage.config import Settings as TriageSettings
-from triage.escalation_handlers import Escalations
+from triage.handlers.escalation import Escalations
 from triage.main import create as create_triage
 
 pytestmark = pytest.mark.integration

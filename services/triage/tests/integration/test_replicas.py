@@ -24,9 +24,9 @@ from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
 from contracts.envelope import Envelope, EventData, new_id
 from contracts.events import AlertAcknowledged, AlertsResolved, IncidentReported
-from triage import handlers
 from triage.adapters.orm import incident_escalations, incident_updates, incidents, outbox
 from triage.config import Settings as TriageSettings
+from triage.handlers import incident as handlers
 from triage.main import create as create_triage
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,6 @@
-"""Queries of incidents, always narrowed to what the caller may see (DESIGN §5): the caller's
-tenant, and for a client or vendor contact only incidents linked to its client or vendor."""
+"""Queries of incidents, always narrowed to what the caller may see
+(docs/adr/0004-directory-and-access.md): the caller's tenant, and for a client or vendor contact
+only incidents linked to its client or vendor."""
 
 from __future__ import annotations
 

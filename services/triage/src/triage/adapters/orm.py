@@ -50,7 +50,7 @@ incidents = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("deleted_at", DateTime(timezone=True)),
-    # 0004: the incident record (issue 5).
+    # 0004: the incident record.
     Column("category", String(100)),
     # A slug of the tenant's priority catalog; follows the severity unless set by a person.
     Column("priority", String(40)),

@@ -72,7 +72,7 @@ def is_recurrent(
     window: timedelta,
 ) -> bool:
     """Recurrent (001 P1 condition): another incident of the tenant had the same dedup key or
-    the same component within ``window`` before this one was detected (DESIGN §7)."""
+    the same component within ``window`` before this one was detected (docs/architecture.md)."""
     if dedup_key is None and component_id is None:
         return False
     since = detected_at - window

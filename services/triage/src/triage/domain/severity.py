@@ -1,4 +1,4 @@
-"""Severity classification (DESIGN §7, from 001 "Severity Classification Process").
+"""Severity classification (docs/architecture.md, from 001 "Severity Classification Process").
 
 Every condition is evaluated and kept as a flag, true or false; severity is P1 if any p1_* flag
 holds, else P2 if any p2_*, else P3 if any p3_*, else P4. Pure: no I/O.

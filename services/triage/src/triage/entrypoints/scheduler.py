@@ -1,10 +1,10 @@
-"""Timers of the triage service (DESIGN §4): the escalation loop, a background task of every
+"""Timers of the triage service (docs/architecture.md): the escalation loop, a background task of every
 replica. Due escalations are claimed with SKIP LOCKED, so replicas share them and none fires
 twice."""
 
 from backbone.timers import TimerLoop
 from triage.config import Settings
-from triage.escalation_handlers import Escalations
+from triage.handlers.escalation import Escalations
 
 
 def escalation_loop(settings: Settings, escalations: Escalations) -> TimerLoop:

@@ -1,6 +1,6 @@
-"""HTTP API of automatic escalation: escalation policies, and an incident's escalation state
-(docs/escalation.md). Writing policies needs `escalation_policies.manage`; reading needs
-`incidents.view`. Everything is the caller's tenant; anything else answers 404."""
+"""HTTP routes of escalation policies (docs/escalation.md). Writing policies needs
+`escalation_policies.manage`; reading needs `incidents.view`. Everything is the caller's tenant;
+anything else answers 404."""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,8 +15,8 @@ from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once
 from contracts.enums import Role, Severity
 from contracts.permissions import Permission
-from triage import escalation_handlers as handlers
 from triage.domain.escalation import Level
+from triage.handlers import escalation_policy as handlers
 
 router = APIRouter(prefix="/v1", tags=["escalation"])
 
@@ -74,38 +74,6 @@ class PolicyOut(BaseModel):
     updated_at: datetime
 
 
-class StepOut(BaseModel):
-    id: UUID
-    trigger: str
-    cause: str
-    run: int | None
-    policy_id: UUID | None
-    level: int | None
-    loop: int
-    target_user_ids: list[UUID]
-    target_roles: list[str]
-    reason: str | None
-    fired_at: datetime
-
-
-class EscalationState(BaseModel):
-    state: str = Field(description="running, stopped, completed, or none (no policy applied).")
-    policy_id: UUID | None = None
-    policy_name: str | None = None
-    run: int | None = Field(default=None, description="1, then +1 each time a reopen restarts it.")
-    current_level: int | None = Field(default=None, description="The level paged last.")
-    loop: int | None = None
-    next_due_at: datetime | None = Field(default=None, description="When the next level is paged.")
-    stop_reason: str | None = None
-    started_at: datetime | None = None
-
-
-class IncidentEscalations(BaseModel):
-    incident_id: UUID
-    escalation: EscalationState
-    steps: list[StepOut]
-
-
 def _out(row: dict[str, Any]) -> PolicyOut:
     return PolicyOut.model_validate(row)
 
@@ -156,34 +124,3 @@ async def delete_policy(policy_id: UUID, caller: Manager, uow: UowDep) -> Respon
     await handlers.delete_policy(uow, caller, policy_id)
     await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.get("/incidents/{incident_id}/escalations", response_model=IncidentEscalations)
-async def incident_escalations(incident_id: UUID, caller: Viewer, uow: UowDep) -> IncidentEscalations:
-    """The incident's automatic escalation (state, current level, when the next level is due)
-    and every escalation so far, automatic and manual, oldest first.
-
-    Needs `incidents.view`; 404 when the caller may not see the incident.
-    """
-    found = await handlers.incident_escalations(uow, caller, incident_id)
-    run = found["escalation"]
-    state = (
-        EscalationState(
-            state=run["status"],
-            policy_id=run["policy_id"],
-            policy_name=run["policy_name"],
-            run=run["run"],
-            current_level=run["level"],
-            loop=run["loop"],
-            next_due_at=run["next_due_at"],
-            stop_reason=run["stop_reason"],
-            started_at=run["started_at"],
-        )
-        if run
-        else EscalationState(state="none")
-    )
-    return IncidentEscalations(
-        incident_id=incident_id,
-        escalation=state,
-        steps=[StepOut.model_validate(s) for s in found["steps"]],
-    )

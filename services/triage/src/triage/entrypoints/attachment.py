@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from backbone.app import RuntimeDep, UowDep
 from backbone.problems import NotFound, Problem, Unprocessable
-from triage import handlers
 from triage.adapters.storage import ContentStore, ContentWriter, TooLarge
 from triage.config import Settings
-from triage.entrypoints.api import AttachmentOut, Commenter, Viewer
+from triage.entrypoints.deps import Commenter, Viewer
+from triage.handlers import attachment as handlers
+from triage.views import incident as incident_views
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -64,6 +67,17 @@ class ContentTooLarge(Problem):
 
 class UnsupportedMediaType(Problem):
     status, title = 415, "Unsupported media type"
+
+
+class AttachmentOut(BaseModel):
+    id: UUID
+    incident_id: UUID
+    comment_id: UUID | None
+    filename: str
+    mime_type: str
+    size_bytes: int
+    uploaded_by: UUID | None
+    created_at: datetime
 
 
 def clean_filename(name: str | None) -> str:
@@ -210,7 +224,7 @@ async def add_attachment(
     (413); see TRIAGE_ATTACHMENT_MIME_TYPES and TRIAGE_ATTACHMENT_MAX_BYTES."""
     settings = _settings(runtime)
     # Before reading anything: the incident must be there for the caller.
-    if await handlers.get_incident(uow, caller, incident_id) is None:
+    if await incident_views.get_incident(uow, caller, incident_id) is None:
         raise NotFound(f"no incident {incident_id}")
     writer = ContentStore(settings.attachments_dir).writer(settings.attachment_max_bytes)
     upload = _Upload(writer, settings.attachment_mime_types)

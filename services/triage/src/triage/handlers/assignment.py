@@ -1,0 +1,217 @@
+"""Who works an incident: assignees, CC watchers and delegation, with their history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from backbone.auth import Principal
+from backbone.problems import Conflict, NotFound, Unprocessable
+from backbone.tables import PRINCIPALS
+from backbone.uow import UnitOfWork
+from contracts.enums import AssignmentKind, UserStatus
+from contracts.envelope import new_id
+from contracts.events import (
+    IncidentAssigned,
+    IncidentDelegated,
+    IncidentUnassigned,
+)
+from triage.adapters.orm import incident_assignments
+from triage.handlers.edits import (
+    OWNER_KINDS,
+    Who,
+    _emit,
+    _locked,
+    _now,
+    _record,
+    _record_row,
+    _touch,
+    _visible,
+)
+
+
+async def _active_user(uow: UnitOfWork, tenant_id: UUID, user_id: UUID) -> None:
+    """The user must be an active user of the tenant (as this service's replica knows them)."""
+    row = (
+        await uow.session.execute(
+            select(PRINCIPALS.c.tenant_id, PRINCIPALS.c.status).where(PRINCIPALS.c.user_id == user_id)
+        )
+    ).first()
+    if row is None or row.tenant_id != tenant_id:
+        raise Unprocessable(f"user_id: no user {user_id} in this tenant", field="user_id")
+    if row.status != UserStatus.ACTIVE.value:
+        raise Unprocessable(f"user_id: the user is {row.status}", field="user_id")
+
+
+async def _assignments(uow: UnitOfWork, incident_id: UUID, *, active_only: bool) -> list[dict[str, Any]]:
+    query = select(incident_assignments).where(incident_assignments.c.incident_id == incident_id)
+    if active_only:
+        query = query.where(incident_assignments.c.is_active)
+    rows = await uow.session.execute(
+        query.order_by(incident_assignments.c.assigned_at, incident_assignments.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def _end_assignments(uow: UnitOfWork, ending: list[dict[str, Any]]) -> datetime:
+    """End these assignments; when they ended."""
+    now = _now()
+    await uow.session.execute(
+        update(incident_assignments)
+        .where(incident_assignments.c.id.in_([a["id"] for a in ending]))
+        .values(is_active=False, unassigned_at=now)
+    )
+    return now
+
+
+def _holders(active: list[dict[str, Any]], kinds: Sequence[str]) -> list[str]:
+    return sorted(str(a["user_id"]) for a in active if a["kind"] in kinds)
+
+
+async def assign(
+    uow: UnitOfWork,
+    caller: Principal,
+    incident_id: UUID,
+    user_id: UUID,
+    kind: AssignmentKind,
+    note: str | None,
+) -> dict[str, Any]:
+    """Add an assignee (several may work an incident) or a CC watcher; history is kept."""
+    if kind is AssignmentKind.DELEGATE:
+        raise Unprocessable("kind: use POST …/delegate to delegate", field="kind")
+    row = await _locked(uow, caller, incident_id)
+    await _active_user(uow, row["tenant_id"], user_id)
+    active = await _assignments(uow, incident_id, active_only=True)
+    kinds = OWNER_KINDS if kind is AssignmentKind.ASSIGNEE else (AssignmentKind.CC.value,)
+    if str(user_id) in _holders(active, kinds):
+        raise Conflict(
+            f"user_id: {user_id} is already {'assigned' if kind is AssignmentKind.ASSIGNEE else 'CC'}"
+        )
+    now = _now()
+    assignment = {
+        "id": new_id(),
+        "tenant_id": row["tenant_id"],
+        "incident_id": incident_id,
+        "user_id": user_id,
+        "kind": kind.value,
+        "assigned_by": caller.user_id,
+        "note": note,
+        "assigned_at": now,
+        "is_active": True,
+    }
+    await uow.session.execute(insert(incident_assignments).values(assignment))
+    who = Who.person(caller)
+    name = "assignees" if kind is AssignmentKind.ASSIGNEE else "cc"
+    before = _holders(active, kinds)
+    await _record(uow, [_record_row(row, name, before, sorted([*before, str(user_id)]), who, note)])
+    await _touch(uow, incident_id)
+    _emit(
+        uow,
+        row,
+        IncidentAssigned,
+        who,
+        assignment_id=assignment["id"],
+        user_id=user_id,
+        kind=kind,
+        assigned_by=caller.user_id,
+        note=note,
+        assigned_at=now,
+    )
+    return assignment
+
+
+async def unassign(
+    uow: UnitOfWork, caller: Principal, incident_id: UUID, user_id: UUID, kind: AssignmentKind
+) -> list[dict[str, Any]]:
+    """End a user's active assignment (or CC); the ended assignments."""
+    row = await _locked(uow, caller, incident_id)
+    active = await _assignments(uow, incident_id, active_only=True)
+    kinds = OWNER_KINDS if kind is not AssignmentKind.CC else (AssignmentKind.CC.value,)
+    ending = [a for a in active if a["user_id"] == user_id and a["kind"] in kinds]
+    if not ending:
+        raise NotFound(f"user {user_id} holds no active {kind.value} assignment on this incident")
+    now = await _end_assignments(uow, ending)
+    who = Who.person(caller)
+    name = "cc" if kind is AssignmentKind.CC else "assignees"
+    before = _holders(active, kinds)
+    await _record(uow, [_record_row(row, name, before, [u for u in before if u != str(user_id)], who)])
+    await _touch(uow, incident_id)
+    for a in ending:
+        _emit(uow, row, IncidentUnassigned, who, assignment_id=a["id"], user_id=user_id, unassigned_at=now)
+        a.update(is_active=False, unassigned_at=now)
+    return ending
+
+
+async def delegate(
+    uow: UnitOfWork,
+    caller: Principal,
+    incident_id: UUID,
+    user_id: UUID,
+    from_user_id: UUID | None,
+    note: str | None,
+) -> dict[str, Any]:
+    """Hand the work from one owner to another: the previous assignment ends, the new one keeps
+    ``delegated_from``. Without ``from_user_id``: the caller if they own it, else the only owner."""
+    row = await _locked(uow, caller, incident_id)
+    await _active_user(uow, row["tenant_id"], user_id)
+    active = await _assignments(uow, incident_id, active_only=True)
+    owners = [a for a in active if a["kind"] in OWNER_KINDS]
+    if from_user_id is None:
+        mine = [a for a in owners if a["user_id"] == caller.user_id]
+        if mine:
+            from_user_id = caller.user_id
+        elif len({a["user_id"] for a in owners}) == 1:
+            from_user_id = owners[0]["user_id"]
+        else:
+            raise Unprocessable(
+                "from_user_id: say whose work is delegated (the incident has "
+                f"{len(owners)} owners and the caller is not one)",
+                field="from_user_id",
+            )
+    ending = [a for a in owners if a["user_id"] == from_user_id]
+    if not ending:
+        raise Conflict(f"from_user_id: {from_user_id} is not assigned to this incident", field="from_user_id")
+    if user_id == from_user_id or any(a["user_id"] == user_id for a in owners):
+        raise Conflict(f"user_id: {user_id} is already assigned", field="user_id")
+    now = await _end_assignments(uow, ending)
+    assignment = {
+        "id": new_id(),
+        "tenant_id": row["tenant_id"],
+        "incident_id": incident_id,
+        "user_id": user_id,
+        "kind": AssignmentKind.DELEGATE.value,
+        "assigned_by": caller.user_id,
+        "delegated_from": from_user_id,
+        "note": note,
+        "assigned_at": now,
+        "is_active": True,
+    }
+    await uow.session.execute(insert(incident_assignments).values(assignment))
+    who = Who.person(caller)
+    before = _holders(active, OWNER_KINDS)
+    after = sorted([u for u in before if u != str(from_user_id)] + [str(user_id)])
+    await _record(uow, [_record_row(row, "assignees", before, after, who, note)])
+    await _touch(uow, incident_id)
+    _emit(
+        uow,
+        row,
+        IncidentDelegated,
+        who,
+        assignment_id=assignment["id"],
+        user_id=user_id,
+        delegated_from=from_user_id,
+        assigned_by=caller.user_id,
+        note=note,
+        assigned_at=now,
+    )
+    return assignment
+
+
+async def assignments(uow: UnitOfWork, caller: Principal, incident_id: UUID) -> list[dict[str, Any]]:
+    await _visible(uow, caller, incident_id)
+    return await _assignments(uow, incident_id, active_only=False)

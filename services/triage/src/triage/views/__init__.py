@@ -1,0 +1,1 @@
+"""Triage's read models and queries, one module per domain word."""
