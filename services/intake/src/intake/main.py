@@ -27,12 +27,12 @@ from contracts.events import (
     TenantCreated,
 )
 from contracts.topics import Topic
-from intake import alerts, handlers
 from intake.adapters import retention
 from intake.config import Settings
 from intake.entrypoints import public, reports
-from intake.entrypoints.api import router
+from intake.entrypoints.alerts import router
 from intake.entrypoints.silences import router as silences_router
+from intake.handlers import alerts, integrations, replicas
 
 
 def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
@@ -41,7 +41,7 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
     close_keys = batched(alerts.close_dedup_keys)
     # Tests pass a ManualClock to move the repeat announcer instead of sleeping.
     repeats = alerts.repeat_announcer(timedelta(seconds=settings.alert_repeat_event_interval_s), clock)
-    clients = batched(handlers.record_clients)
+    clients = batched(replicas.record_clients)
     return create_app(
         Service(
             settings=settings,
@@ -49,15 +49,15 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
             description=__doc__ or "",
             api=[router, silences_router, reports.router, public.pages, public.api],
             handlers={
-                TenantCreated.event_type: handlers.record_tenant,
-                IntegrationCreated.event_type: handlers.record_integration,
-                IntegrationUpdated.event_type: handlers.record_integration,
-                IntegrationTokenRotated.event_type: handlers.record_integration,
-                IntegrationDeleted.event_type: handlers.forget_integration,
+                TenantCreated.event_type: replicas.record_tenant,
+                IntegrationCreated.event_type: integrations.record_integration,
+                IntegrationUpdated.event_type: integrations.record_integration,
+                IntegrationTokenRotated.event_type: integrations.record_integration,
+                IntegrationDeleted.event_type: integrations.forget_integration,
                 # Reports from people: the replicas the manual report's pre-checks read.
                 ClientOnboarded.event_type: clients,
                 ClientUpdated.event_type: clients,
-                ComponentRegistered.event_type: batched(handlers.record_components),
+                ComponentRegistered.event_type: batched(replicas.record_components),
                 IncidentResolved.event_type: close_keys,
                 IncidentClosed.event_type: close_keys,
             },

@@ -17,8 +17,8 @@ from backbone.testing import Stack, eventually, serving
 from backbone.timers import ManualClock
 from contracts.enums import IntegrationKind
 from contracts.events import AlertRepeated
-from intake import alerts
 from intake.config import Settings
+from intake.handlers import alerts
 from intake.main import create
 
 from .conftest import Alerting

@@ -32,11 +32,11 @@ from backbone.app import UowDep
 from backbone.idempotency import respond_once
 from backbone.problems import Forbidden, Problem, Unprocessable, problem_response
 from contracts.envelope import new_id
-from intake import handlers
 from intake.config import Settings
 from intake.domain import reports as rules
 from intake.domain.limits import MAX_BODY_BYTES
 from intake.entrypoints.reports import ReportAccepted
+from intake.handlers import reports as handlers
 
 Slug = Annotated[str, Path(min_length=1, max_length=63)]
 

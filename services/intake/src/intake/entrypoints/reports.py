@@ -14,9 +14,9 @@ from backbone.app import UowDep
 from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once, user_scope
 from contracts.permissions import Permission
-from intake import handlers
 from intake.domain.limits import MAX_BODY_BYTES
 from intake.domain.reports import ManualReport
+from intake.handlers import reports as handlers
 
 router = APIRouter(prefix="/v1", tags=["reports"], max_body_size=MAX_BODY_BYTES)
 

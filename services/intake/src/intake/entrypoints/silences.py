@@ -17,8 +17,8 @@ from backbone.idempotency import respond_once
 from backbone.problems import NotFound, Unprocessable
 from contracts.events import Matcher
 from contracts.permissions import Permission
-from intake import silences as handlers
 from intake.domain.silences import MAX_MATCHERS
+from intake.handlers import silences as handlers
 
 router = APIRouter(prefix="/v1/silences", tags=["silences"])
 

@@ -20,9 +20,7 @@ from backbone.idempotency import respond_once
 from backbone.problems import Unauthorized, problem_response
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource, IntegrationKind
-from intake import alerts, handlers
 from intake.adapters import rate_limits
-from intake.coalesce import Coalescer, retryable
 from intake.config import Settings
 from intake.domain import alertmanager as am
 from intake.domain import events_v2 as ev2
@@ -30,6 +28,9 @@ from intake.domain import generic
 from intake.domain.integrations import Integration
 from intake.domain.limits import MAX_BODY_BYTES
 from intake.domain.signals import Signal
+from intake.handlers import alerts
+from intake.handlers.alerts import Coalescer, retryable
+from intake.handlers.integrations import integration_for_token
 
 router = APIRouter(prefix="/v1", tags=["alerts"], max_body_size=MAX_BODY_BYTES)
 
@@ -72,7 +73,7 @@ async def bearer_integration(
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("an integration token is required (Authorization: Bearer <token>)")
-    integration = await handlers.integration_for_token(uow, token)
+    integration = await integration_for_token(uow, token)
     if integration is None:
         raise Unauthorized("the integration token is not valid")
     if (why := integration.refuses_bearer(request.url.path)) is not None:
@@ -235,7 +236,7 @@ async def events_v2(request: Request, uow: UowDep, runtime: RuntimeDep) -> JSONR
         event = ev2.parse(await request.body())
     except ev2.Invalid as exc:
         return _invalid_event(exc.errors)
-    integration = await handlers.integration_for_token(uow, event.routing_key)
+    integration = await integration_for_token(uow, event.routing_key)
     if integration is None or integration.kind is not IntegrationKind.EVENTS_V2:
         return _invalid_event(["routing_key: not the routing key of an events_v2 integration"])
     if (throttled := await _throttled(runtime, request, uow, integration, 1)) is not None:

@@ -1,5 +1,5 @@
-"""Intake commands and event handlers. One function each; the caller's unit of work commits.
-Alerts are in intake/alerts.py, silences in intake/silences.py."""
+"""Reports from people: the manual report of a signed-in user and the public report form.
+One function each; the caller's unit of work commits."""
 
 from __future__ import annotations
 
@@ -7,68 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-
 from backbone.auth import Principal
 from backbone.problems import Forbidden, Unprocessable
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource, UserStatus
-from contracts.envelope import Envelope, new_id
+from contracts.envelope import new_id
 from contracts.events import (
-    ClientOnboarded,
-    ClientUpdated,
-    ComponentRegistered,
     ImpactFacts,
     IncidentReported,
-    IntegrationDeleted,
-    IntegrationState,
     Reporter,
-    TenantCreated,
-    token_sha256,
 )
-from intake.adapters import integrations as integrations_repo
 from intake.adapters import reports as reports_repo
-from intake.adapters.orm import tenants
 from intake.domain import reports as report_rules
-from intake.domain.integrations import Integration
-
-
-async def record_tenant(uow: UnitOfWork, envelope: Envelope, event: TenantCreated) -> None:
-    await uow.session.execute(
-        pg_insert(tenants)
-        .values(id=event.tenant_id, slug=event.slug, name=event.name)
-        .on_conflict_do_update(index_elements=["id"], set_={"slug": event.slug, "name": event.name})
-    )
-
-
-async def record_integration(uow: UnitOfWork, envelope: Envelope, event: IntegrationState) -> None:
-    """Created, changed or given a new token: the newest state replaces the replica's row, so
-    a rotated-away token is refused from here on."""
-    await integrations_repo.upsert(uow.session, event)
-
-
-async def forget_integration(uow: UnitOfWork, envelope: Envelope, event: IntegrationDeleted) -> None:
-    await integrations_repo.mark_deleted(uow.session, event, envelope.time)
-
-
-async def integration_for_token(uow: UnitOfWork, token: str) -> Integration | None:
-    """The integration whose token this is; the lookup is by the token's hash, never the token."""
-    return await integrations_repo.by_token_sha256(uow.session, token_sha256(token))
-
-
-# --------------------------------------------------------------------------- reports from people
-# Issue 4: the manual report of a signed-in user (001 "Creating Incidents") and the public
-# report form (004 "Public Intake"), with the replicas their pre-checks read.
-
-
-async def record_clients(
-    uow: UnitOfWork, batch: list[tuple[Envelope, ClientOnboarded | ClientUpdated]]
-) -> None:
-    await reports_repo.upsert_clients(uow.session, [event for _, event in batch])
-
-
-async def record_components(uow: UnitOfWork, batch: list[tuple[Envelope, ComponentRegistered]]) -> None:
-    await reports_repo.upsert_components(uow.session, [event for _, event in batch])
 
 
 async def report_incident(
@@ -84,7 +34,7 @@ async def report_incident(
         raise Unprocessable(f"reporter user {caller.user_id} is {status}, not active", field="reporter")
 
     client_id = report.client_id
-    if caller.client_scoped:  # DESIGN §5: a client contact acts for their own client only
+    if caller.client_scoped:  # docs/architecture.md: a client contact acts for their own client only
         if caller.client_id is None:
             raise Forbidden("this client contact is not linked to a client")
         if client_id is not None and client_id != caller.client_id:
@@ -105,7 +55,7 @@ async def report_incident(
                 f"component {report.component_id} belongs to another client", field="component_id"
             )
     if caller.vendor_scoped and (component is None or component.vendor_id != caller.vendor_id):
-        # A vendor contact sees only incidents linked to their vendor (DESIGN §5), so they
+        # A vendor contact sees only incidents linked to their vendor (docs/architecture.md), so they
         # report on a component their vendor runs.
         raise Forbidden("a vendor contact reports incidents of a component their vendor runs (component_id)")
 
