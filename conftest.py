@@ -40,7 +40,7 @@ def kafka_bootstrap(infra: Infra) -> str:
 async def operator_key(stack: Stack) -> str:
     """The session's bootstrap: the first tenant's platform operator, whose API key creates a
     fresh tenant for each test that needs one (backbone.testing.new_tenant)."""
-    from directory import handlers
+    from directory.handlers import tenants as handlers
 
     db = Database.connect(stack.database_url, "directory", pool_size=1)
     try:

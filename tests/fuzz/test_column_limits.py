@@ -15,16 +15,22 @@ from pydantic import BaseModel
 from sqlalchemy import Column, String
 
 from directory.adapters import orm as directory_orm
-from directory.entrypoints import api as directory_api
+from directory.entrypoints import clients as directory_clients
+from directory.entrypoints import components as directory_components
 from directory.entrypoints import integrations as directory_integrations
+from directory.entrypoints import tenants as directory_tenants
+from directory.entrypoints import users as directory_users
+from directory.entrypoints import vendors as directory_vendors
 from intake.adapters import reports as intake_reports
 from intake.domain import reports as intake_domain
 from notifications.adapters import communications as notifications_communications
 from notifications.adapters import orm as notifications_orm
 from notifications.adapters import reminders as notifications_reminders
-from notifications.entrypoints import api as notifications_api
+from notifications.entrypoints import channels as notifications_channels
 from notifications.entrypoints import communications as notifications_comms_api
+from notifications.entrypoints import preferences as notifications_preferences
 from notifications.entrypoints import reminders as notifications_reminders_api
+from notifications.entrypoints import rules as notifications_rules
 from triage.adapters import escalations as triage_escalations
 from triage.adapters import orm as triage_orm
 from triage.entrypoints import catalog as triage_catalog
@@ -37,24 +43,24 @@ d, t, n = directory_orm, triage_orm, notifications_orm
 
 LIMITS: list[tuple[type[BaseModel], str, Column[Any]]] = [
     # directory
-    (directory_api.BootstrapRequest, "slug", d.tenants.c.slug),
-    (directory_api.BootstrapRequest, "name", d.tenants.c.name),
-    (directory_api.TenantRequest, "slug", d.tenants.c.slug),
-    (directory_api.TenantRequest, "name", d.tenants.c.name),
+    (directory_tenants.BootstrapRequest, "slug", d.tenants.c.slug),
+    (directory_tenants.BootstrapRequest, "name", d.tenants.c.name),
+    (directory_tenants.TenantRequest, "slug", d.tenants.c.slug),
+    (directory_tenants.TenantRequest, "name", d.tenants.c.name),
     *[
         (model, field, d.clients.c[field])
-        for model in (directory_api.ClientIn, directory_api.ClientChange)
+        for model in (directory_clients.ClientIn, directory_clients.ClientChange)
         for field in ("client_name", "registration_number", "country", "industry")
     ],
-    (directory_api.VendorIn, "vendor_name", d.vendors.c.vendor_name),
-    (directory_api.VendorIn, "vendor_phone", d.vendors.c.vendor_phone),
+    (directory_vendors.VendorIn, "vendor_name", d.vendors.c.vendor_name),
+    (directory_vendors.VendorIn, "vendor_phone", d.vendors.c.vendor_phone),
     *[
         (model, field, d.users.c[field])
-        for model in (directory_api.UserIn, directory_api.UserChange)
+        for model in (directory_users.UserIn, directory_users.UserChange)
         for field in ("name", "department", "timezone")
     ],
     *[
-        (directory_api.ComponentIn, field, d.components.c[field])
+        (directory_components.ComponentIn, field, d.components.c[field])
         for field in ("name", "component_type", "environment")
     ],
     (directory_integrations.IntegrationIn, "name", d.integrations.c.name),
@@ -87,12 +93,12 @@ LIMITS: list[tuple[type[BaseModel], str, Column[Any]]] = [
     (triage_catalog.PriorityIn, "name", t.incident_priorities.c.name),
     (triage_policies.PolicyIn, "name", triage_escalations.escalation_policies.c.name),
     # notifications
-    (notifications_api.ChannelIn, "name", n.channels.c.name),
-    (notifications_api.ChannelChange, "name", n.channels.c.name),
-    (notifications_api.RuleIn, "name", n.routing_rules.c.name),
-    (notifications_api.RuleChange, "name", n.routing_rules.c.name),
-    (notifications_api.PreferencesIn, "slack_handle", n.preferences.c.slack_handle),
-    (notifications_api.TestSendIn, "address", n.deliveries.c.address),
+    (notifications_channels.ChannelIn, "name", n.channels.c.name),
+    (notifications_channels.ChannelChange, "name", n.channels.c.name),
+    (notifications_rules.RuleIn, "name", n.routing_rules.c.name),
+    (notifications_rules.RuleChange, "name", n.routing_rules.c.name),
+    (notifications_preferences.PreferencesIn, "slack_handle", n.preferences.c.slack_handle),
+    (notifications_channels.TestSendIn, "address", n.deliveries.c.address),
     (
         notifications_comms_api.CommunicationRequest,
         "title",

@@ -23,10 +23,11 @@ from contracts.events import (
     UserUpdated,
     VendorRegistered,
 )
-from directory import handlers
 from directory.config import Settings
-from directory.entrypoints import api_keys, integrations
-from directory.entrypoints.api import jwks, router
+from directory.entrypoints import api_keys, auth, clients, components, integrations, users, vendors
+from directory.entrypoints import tenants as tenants_api
+from directory.entrypoints.auth import jwks
+from directory.handlers import tenants
 
 well_known = APIRouter(tags=["auth"])
 
@@ -44,7 +45,17 @@ def create(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             title="Directory service",
             description=__doc__ or "",
-            api=[router, api_keys.router, integrations.router, well_known],
+            api=[
+                tenants_api.router,
+                auth.router,
+                clients.router,
+                vendors.router,
+                users.router,
+                components.router,
+                api_keys.router,
+                integrations.router,
+                well_known,
+            ],
             publishes=[
                 TenantCreated,
                 UserRegistered,
@@ -63,7 +74,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             ],
             # Directory is the source of users: it checks its own table, it keeps no replica.
             replicate_users=False,
-            principal_lookup=handlers.principal_row,
+            principal_lookup=tenants.principal_row,
         )
     )
     key = settings.signing_key.get_secret_value() if settings.signing_key else None

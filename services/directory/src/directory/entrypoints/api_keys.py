@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from backbone.app import UowDep
 from backbone.auth import Caller
-from directory.entrypoints.api import Out
+from directory.entrypoints.deps import Out
 from directory.handlers import api_keys
 
 router = APIRouter(prefix="/v1/users/{user_id}/api-keys", tags=["api keys"])

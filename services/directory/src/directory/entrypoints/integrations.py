@@ -17,9 +17,9 @@ from backbone.problems import Unprocessable
 from contracts.enums import IntegrationKind
 from contracts.events import ImpactFacts, LabelRule
 from contracts.permissions import Permission
-from directory import views
-from directory.entrypoints.api import After, Limit, Out
+from directory.entrypoints.deps import After, Limit, Out
 from directory.handlers import integrations
+from directory.views import shared as views
 
 router = APIRouter(prefix="/v1/integrations", tags=["integrations"])
 Manager = Annotated[Principal, requires(Permission.INTEGRATIONS_MANAGE)]

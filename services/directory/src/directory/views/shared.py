@@ -1,5 +1,5 @@
 """Directory reads: every query filtered by the caller's tenant and narrowed to the caller's
-client or vendor for contacts (DESIGN §5). Out of scope reads like absent: 404."""
+client or vendor for contacts (docs/architecture.md). Out of scope reads like absent: 404."""
 
 from __future__ import annotations
 
