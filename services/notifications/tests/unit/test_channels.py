@@ -159,15 +159,32 @@ def test_retry_policy() -> None:
     )
 
 
-async def test_token_bucket_lets_a_burst_through_then_spaces_sends() -> None:
-    import asyncio
+async def test_token_bucket_lets_a_burst_through_then_spaces_sends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a clock the test holds: the sleeps the bucket asks for are its spacing, exactly."""
+    from types import SimpleNamespace
 
-    from notifications.entrypoints.workers import TokenBucket
+    from notifications.entrypoints import workers
 
-    bucket = TokenBucket(per_minute=600)  # 10 a second, bursts of 10
-    started = time.monotonic()
+    # Binary-exact numbers (8 a second: 0.125 s apart), so the arithmetic is exact too.
+    now = [1024.0]
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(workers, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(workers, "asyncio", SimpleNamespace(sleep=sleep))
+    bucket = workers.TokenBucket(per_minute=480, updated=now[0])  # 8 a second, bursts of 10
     for _ in range(10):
         await bucket.take()
-    assert time.monotonic() - started < 1  # the burst does not wait (generous bound)
-    await asyncio.gather(bucket.take(), bucket.take())
-    assert time.monotonic() - started >= 0.15  # two more had to wait for tokens (~0.1 s each)
+    assert sleeps == []  # the burst does not wait
+    await bucket.take()
+    await bucket.take()
+    assert sleeps == [0.125, 0.125]  # then one token per 0.125 s
+    now[0] += 0.5  # time passes: four tokens come back, no more
+    for _ in range(4):
+        await bucket.take()
+    assert len(sleeps) == 2
+    await bucket.take()
+    assert sleeps[2:] == [0.125]
