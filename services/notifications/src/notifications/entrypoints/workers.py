@@ -208,7 +208,7 @@ class DeliveryWorkers:
         margin_s = 1.0
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_transient),
-            wait=wait_exponential_jitter(initial=0.05, max=2.0, jitter=0.05),
+            wait=wait_exponential_jitter(multiplier=0.05, max=2.0, jitter=0.05),
             stop=lambda state: time.monotonic() + margin_s >= leased_until,
             reraise=True,
         )
