@@ -9,3 +9,6 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 echo "==> deps: uv sync (locked)"
 uv sync --frozen --quiet
+# A venv made before the CLI moved out of backbone loses the script when the old package is
+# uninstalled after the new one is in; reinstalling the CLI package brings it back.
+[[ -x .venv/bin/incidentctl ]] || uv sync --frozen --quiet --reinstall-package incidentctl

@@ -11,8 +11,6 @@ LIMIT = 500
 # Modules over the limit when the rule came in, each with its line count then as a ceiling: none
 # may grow, and a module split below the limit leaves this list. The list must shrink to empty.
 ALLOWED: dict[str, int] = {
-    "libs/cli/src/incidentctl/admin.py": 510,
-    "libs/backbone/src/backbone/admin.py": 509,  # before its move to libs/cli
     "libs/contracts/src/contracts/enums.py": 559,
 }
 

@@ -1,7 +1,7 @@
 """incidentctl: the one command for operating the platform (topics, migrations, serving,
 bootstrap, waiting for health, signing keys) and for administering it through directory's API
-(tenants, clients, users, vendors, components, integrations, API keys: see incidentctl.admin and
-incidentctl.admin_credentials)."""
+(tenants, clients, users, vendors, components, integrations, API keys: see incidentctl.admin,
+incidentctl.api_keys and incidentctl.integrations)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from rich.console import Console
 
 from backbone.settings import ServiceSettings
 from contracts.topics import SERVICES
-from incidentctl import admin, admin_credentials, db, dlq
+from incidentctl import admin, api_keys, db, dlq, integrations
 from incidentctl.services import service_settings
 
 app = typer.Typer(help="Operate the incident-management platform.", no_args_is_help=True)
@@ -176,7 +176,8 @@ app.add_typer(keys, name="keys")
 app.add_typer(dlq.commands, name="dlq")
 app.add_typer(db.commands, name="db")
 admin.register(app)
-admin_credentials.register(app)
+api_keys.register(app)
+integrations.register(app)
 
 
 def main() -> None:
