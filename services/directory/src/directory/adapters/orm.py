@@ -2,7 +2,7 @@
 
 Uniqueness rules of 003 (client registration number and contact email, user email, vendor
 name/email/phone) hold per tenant: a tenant must not learn, through a 409, what another
-tenant has registered (DESIGN §5, docs/adr/0004-directory-and-access.md).
+tenant has registered (docs/architecture.md "Security", docs/adr/0004-directory-and-access.md).
 """
 
 from sqlalchemy import (
@@ -113,7 +113,7 @@ users = Table(
     Column("client_id", UUID(as_uuid=True), ForeignKey("clients.id")),
     Column("vendor_id", UUID(as_uuid=True), ForeignKey("vendors.id")),
     Column("timezone", String(64), nullable=False, server_default="UTC"),
-    # Platform operators may create tenants (DESIGN §6); a flag, not one of the seven roles.
+    # Platform operators may create tenants (docs/architecture.md); a flag, not one of the seven roles.
     Column("is_platform_operator", Boolean, nullable=False, server_default="false"),
     *_stamps(),
     UniqueConstraint("tenant_id", "email"),

@@ -24,7 +24,7 @@ outbox, inbox, idempotency_keys = delivery_tables(metadata)
 principals = principals_table(metadata)
 
 # Local replica of directory's tenants (from directory.events), so a request naming a tenant by
-# slug (the public report form, DESIGN §6) resolves it without calling another service.
+# slug (the public report form, docs/architecture.md) resolves it without calling another service.
 tenants = Table(
     "tenants",
     metadata,
@@ -63,7 +63,7 @@ integrations = Table(
 )
 
 # Dedup key -> incident. At most one open row per (tenant, key), enforced by the database so
-# several intake replicas agree (DESIGN §4): the partial unique index below. A row leaves
+# several intake replicas agree (docs/architecture.md): the partial unique index below. A row leaves
 # "open" for "resolved" (its alerts resolved, auto-resolve) or "closed" (triage resolved or
 # closed the incident); the next alert with the key then opens a new row and a new incident.
 dedup_keys = Table(
@@ -121,7 +121,7 @@ alerts = Table(
     Index("uq_alerts_dedup_fingerprint", "dedup_id", "fingerprint", unique=True),
 )
 
-# Token buckets of the per-integration rate limit, shared by every replica (DESIGN §4: replicas
+# Token buckets of the per-integration rate limit, shared by every replica (docs/architecture.md: replicas
 # share nothing but the database). Refilled from the elapsed time on each take.
 rate_buckets = Table(
     "rate_buckets",

@@ -1,4 +1,5 @@
-"""Impact facts of an alert, from its integration's settings (DESIGN §7 derives severity from them).
+"""Impact facts of an alert, from its integration's settings (severity is derived from them:
+docs/architecture.md "Severity policy").
 
 An integration has a ``default_impact`` (an ImpactFacts dict) and ``impact_rules``: each rule sets
 one fact when an alert label has one of the rule's values (any value when the rule lists none).

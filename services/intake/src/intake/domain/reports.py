@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Val
 
 from contracts.events import ImpactFacts
 
-# Data minimization (issue 4): a whole request body (limits.MAX_BODY_BYTES), and each field, has
+# Data minimization: a whole request body (limits.MAX_BODY_BYTES), and each field, has
 # a ceiling.
 MAX_TITLE = 300  # triage's incidents.title
 MAX_DESCRIPTION = 10_000
@@ -85,7 +85,8 @@ class _Report(BaseModel):
 
 class ManualReport(_Report):
     """Body of ``POST /v1/incidents`` (001 "Creating Incidents"). Severity is not given: triage
-    derives it from ``impact`` (DESIGN §7), and an incident manager may override it there."""
+    derives it from ``impact`` (docs/architecture.md "Severity policy"), and an incident manager
+    may override it there."""
 
     client_id: UUID | None = Field(
         default=None,
