@@ -34,14 +34,15 @@ from backbone.auth import (
     replica_lookup,
     replicate_users,
 )
-from backbone.consumer import Batched, EventConsumer, Handler, batched, subscribe
+from backbone.clock import SYSTEM_CLOCK, Clock
+from backbone.consumer import EventConsumer, Handlers, batched, chains, subscribe
 from backbone.db import Database
 from backbone.kafka import make_broker
 from backbone.outbox import OutboxRelay, make_producer
 from backbone.retention import RetentionLoop, Rule, idempotency_rule
 from backbone.settings import ServiceSettings
 from backbone.uow import UnitOfWork
-from contracts.envelope import Envelope, EventData, event_class
+from contracts.envelope import EventData, event_class
 from contracts.permissions import Permission
 from contracts.topics import Topic
 
@@ -57,9 +58,12 @@ class Runtime:
     consumer: EventConsumer | None
     verifier: TokenVerifier | None = None
     principal_lookup: PrincipalLookup = replica_lookup
+    clock: Clock = SYSTEM_CLOCK
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.db.sessions, source=self.settings.service_name, on_commit=self.relay.wake)
+        return UnitOfWork(
+            self.db.sessions, source=self.settings.service_name, on_commit=self.relay.wake, clock=self.clock
+        )
 
 
 BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
@@ -71,7 +75,8 @@ class Service:
     title: str
     description: str
     api: Sequence[APIRouter] = ()
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    # Per event type one handler, or several run in order in one transaction.
+    handlers: Handlers = field(default_factory=dict)
     subscribes: Sequence[Topic] = ()
     publishes: Sequence[type[EventData]] = ()
     background: Sequence[BackgroundTask] = ()
@@ -81,6 +86,9 @@ class Service:
     # (docs/adr/0004-directory-and-access.md).
     replicate_users: bool = True
     principal_lookup: PrincipalLookup = replica_lookup
+    # The service's one clock: units of work read their ``now`` from it, timer loops their
+    # firing time; tests give a ManualClock.
+    clock: Clock = SYSTEM_CLOCK
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -107,7 +115,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+async def _clock(request: Request) -> Clock:
+    return get_runtime(request).clock
+
+
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+# The service's clock, for an endpoint that passes a time down (``uow.now`` is usually enough).
+ClockDep = Annotated[Clock, Depends(_clock)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
@@ -125,18 +139,6 @@ def _document_publishers(broker: KafkaBroker, service: Service) -> None:
                 title=f"{service.settings.topic(topic)}:{cls.event_type}",
                 description=(cls.__doc__ or cls.event_type).strip(),
             )
-
-
-def _after_replica(own: Handler) -> Handler:
-    async def both(uow: UnitOfWork, batch: list[tuple[Envelope, Any]]) -> None:
-        await replicate_users(uow, batch)
-        if isinstance(own, Batched):
-            await own.fn(uow, batch)
-        else:
-            for envelope, payload in batch:
-                await own(uow, envelope, payload)
-
-    return batched(both)
 
 
 class _ProblemOnTooLarge:
@@ -189,17 +191,13 @@ def create_app(service: Service) -> FastAPI:
     runtime_box: dict[str, Runtime] = {}
     verifier = TokenVerifier(load_pem(settings.auth_public_key)) if settings.auth_public_key else None
 
-    handlers = dict(service.handlers)
+    handlers = chains(service.handlers)
     subscribes = list(service.subscribes)
     if service.replicate_users:
         replica = batched(replicate_users)  # one object, so both user events batch together
-        combined: dict[int, Handler] = {}
         for event_type in USER_EVENTS:
-            own = handlers.get(event_type)
-            if own is None:
-                handlers[event_type] = replica
-            else:  # the service handles user events too (audit): the replica first, then its own
-                handlers[event_type] = combined.setdefault(id(own), _after_replica(own))
+            # The replica first, then whatever the service does with user events itself.
+            handlers[event_type] = (replica, *handlers.get(event_type, ()))
         if Topic.DIRECTORY_EVENTS not in subscribes:
             subscribes.append(Topic.DIRECTORY_EVENTS)
 
@@ -217,7 +215,9 @@ def create_app(service: Service) -> FastAPI:
             description="Handles: " + ", ".join(sorted(handlers)),
         )
     _document_publishers(broker, service)
-    runtime = Runtime(settings, db, broker, relay, consumer, verifier, service.principal_lookup)
+    runtime = Runtime(
+        settings, db, broker, relay, consumer, verifier, service.principal_lookup, clock=service.clock
+    )
     runtime_box["rt"] = runtime
     retention = RetentionLoop(
         [idempotency_rule(timedelta(hours=settings.idempotency_retention_hours)), *service.retention],

@@ -23,7 +23,7 @@ import asyncio
 import re
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -64,6 +64,23 @@ def batched(fn: BatchFn) -> Batched:
 
 
 Handler = EventHandler | Batched
+# What a service declares per event type: one handler, or several run in order in the same
+# transaction (a replica first, then the service's own reaction, say).
+Handlers = Mapping[str, Handler | Sequence[Handler]]
+Chain = tuple[Handler, ...]
+
+
+def chains(handlers: Handlers) -> dict[str, Chain]:
+    """Each event type's handlers as a tuple. Types with the same handlers in the same order
+    get equal tuples, so a run of their events is handled as one run."""
+    result: dict[str, Chain] = {}
+    for event_type, declared in handlers.items():
+        chain = tuple(declared) if isinstance(declared, Sequence) else (declared,)
+        if not chain:
+            raise ValueError(f"no handler given for {event_type}")
+        result[event_type] = chain
+    return result
+
 
 HANDLED = Counter("events_handled_total", "Events handled", ["service", "type"])
 DUPLICATES = Counter("events_duplicate_total", "Redelivered events skipped by the inbox", ["service"])
@@ -98,24 +115,26 @@ class _Work:
     record: ConsumerRecord[Any, Any]
     envelope: Envelope
     payload: EventData
-    handler: Handler
+    handlers: Chain
     replay: bool = False  # republished from this service's DLQ: may take over a dead_lettered row
 
 
 async def _dispatch(uow: UnitOfWork, items: Sequence[_Work]) -> None:
-    """Call handlers in message order; a Batched handler takes each run of its events at once."""
+    """Call handlers in message order. Consecutive events with the same handlers form a run;
+    each handler of the run's chain takes the run in turn, a Batched one all at once."""
     i = 0
     while i < len(items):
-        handler = items[i].handler
+        chain = items[i].handlers
         j = i + 1
-        while j < len(items) and items[j].handler is handler:
+        while j < len(items) and items[j].handlers == chain:
             j += 1
         run = items[i:j]
-        if isinstance(handler, Batched):
-            await handler.fn(uow, [(w.envelope, w.payload) for w in run])
-        else:
-            for w in run:
-                await handler(uow, w.envelope, w.payload)
+        for handler in chain:
+            if isinstance(handler, Batched):
+                await handler.fn(uow, [(w.envelope, w.payload) for w in run])
+            else:
+                for w in run:
+                    await handler(uow, w.envelope, w.payload)
         i = j
 
 
@@ -124,13 +143,13 @@ class _Rewind(Exception):
 
 
 class EventConsumer:
-    """Dispatches a service's incoming events to its handlers, one per event type."""
+    """Dispatches a service's incoming events to their handlers (one or several per type)."""
 
     def __init__(
         self,
         settings: ServiceSettings,
         uow: Callable[[], UnitOfWork],
-        handlers: dict[str, Handler],
+        handlers: Handlers,
         producer: AIOKafkaProducer,
     ) -> None:
         unknown = [t for t in handlers if not is_known(t)]
@@ -139,7 +158,7 @@ class EventConsumer:
         self.settings = settings
         self.service = settings.service_name
         self.uow = uow
-        self.handlers = handlers
+        self.handlers = chains(handlers)
         self.producer = producer
         self._rewind_delay = 0.0  # the last pause after a rewind; 0 after a success
 
@@ -226,8 +245,8 @@ class EventConsumer:
             SKIPPED.labels(self.service, "unknown_type").inc()
             log.info("unknown event type skipped", type=envelope.type, id=str(envelope.id))
             return None
-        handler = self.handlers.get(envelope.type)
-        if handler is None:
+        handlers = self.handlers.get(envelope.type)
+        if handlers is None:
             SKIPPED.labels(self.service, "not_handled").inc()
             return None
         try:
@@ -235,7 +254,7 @@ class EventConsumer:
         except ValidationError as exc:
             await self._dead_letter(record, exc, attempts=1)
             return None
-        return _Work(record, envelope, payload, handler, replay=replay_for is not None)
+        return _Work(record, envelope, payload, handlers, replay=replay_for is not None)
 
     async def _claim(self, uow: UnitOfWork, items: Iterable[_Work], outcome: str = "handled") -> set[UUID]:
         """Record the event ids in the inbox; returns those to handle now: not seen before, or

@@ -24,15 +24,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from prometheus_client import Counter
 from sqlalchemy import ColumnElement, Row, String, Table, and_, case, cast, delete, exists, func, not_, select
 from sqlalchemy.dialects.postgresql import insert
 
+from backbone.clock import SYSTEM_CLOCK, Clock, ManualClock, SystemClock
 from backbone.db import is_transient
 from backbone.tables import TIMER_FAILURES
 from backbone.uow import UnitOfWork
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
     from backbone.app import Runtime
 
+__all__ = ["SYSTEM_CLOCK", "Clock", "ManualClock", "SystemClock", "TimerLoop", "claim_due"]
+
 log = structlog.get_logger(__name__)
 
 FIRING_FAILURES = Counter("timer_failures_total", "Firings of one timer row that failed", ["loop"])
@@ -50,58 +52,6 @@ PARKED = Counter("timers_parked_total", "Timer rows parked after timer_max_attem
 # Set by TimerLoop on the firing session, read by claim_due (the firing functions pass the
 # session through): claim one row at a time, skip rows that failed this tick, report claims.
 _LIMIT, _SKIP, _CLAIMED = "timers.limit", "timers.skip", "timers.claimed"
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-    async def at(self, session: AsyncSession) -> datetime:
-        """The time timers fire at, read in the firing transaction."""
-        ...
-
-    def subscribe(self, wake: Callable[[], None]) -> None:
-        """Call ``wake`` whenever time jumps (manual clocks); real time never jumps."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def at(self, session: AsyncSession) -> datetime:
-        # The database's clock, the same for every replica (their own may drift apart).
-        db_now = await session.scalar(select(func.now()))
-        assert db_now is not None
-        return db_now
-
-    def subscribe(self, wake: Callable[[], None]) -> None:
-        return None
-
-
-@dataclass
-class ManualClock:
-    """A clock tests move by hand; moving it wakes every timer loop that uses it."""
-
-    current: datetime = field(default_factory=lambda: datetime.now(UTC))
-    _listeners: list[Callable[[], None]] = field(default_factory=list)
-
-    def now(self) -> datetime:
-        return self.current
-
-    async def at(self, session: AsyncSession) -> datetime:
-        return self.current
-
-    def subscribe(self, wake: Callable[[], None]) -> None:
-        self._listeners.append(wake)
-
-    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
-        self.current += delta if delta is not None else timedelta(**kwargs)
-        for wake in self._listeners:
-            wake()
-        return self.current
-
-
-SYSTEM_CLOCK = SystemClock()
 
 
 def _row_key(table: Table) -> ColumnElement[Any]:

@@ -5,6 +5,7 @@ message batch."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -13,6 +14,7 @@ from opentelemetry import propagate
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backbone.clock import SYSTEM_CLOCK, Clock
 from backbone.outbox import WRITE_LOCK
 from backbone.tables import OUTBOX
 from contracts.envelope import SYSTEM, Actor, Envelope, EventData
@@ -25,9 +27,14 @@ class UnitOfWork:
         *,
         source: str,
         on_commit: Callable[[], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._sessions = sessions
         self.source = source
+        self.clock = clock
+        # The time of this unit of work, read once when it begins: every rule applied in it sees
+        # the same instant (docs/architecture.md "Conventions").
+        self.now: datetime = clock.now()
         self._on_commit = on_commit
         self._pending: list[Envelope] = []
         self._flushed = False
@@ -36,6 +43,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         self._pending = []
+        self.now = self.clock.now()
         return self
 
     async def __aexit__(

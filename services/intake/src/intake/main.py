@@ -44,6 +44,7 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
     clients = batched(replicas.record_clients)
     return create_app(
         Service(
+            clock=clock,
             settings=settings,
             title="Intake service",
             description=__doc__ or "",

@@ -53,6 +53,7 @@ def create(
     )
     app = create_app(
         Service(
+            clock=clock,
             settings=settings,
             title="Notifications service",
             description=__doc__ or "",

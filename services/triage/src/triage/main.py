@@ -49,6 +49,7 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
     )
     return create_app(
         Service(
+            clock=clock,
             settings=settings,
             title="Triage service",
             description=__doc__ or "",

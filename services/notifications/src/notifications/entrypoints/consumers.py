@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from backbone.consumer import Batched, Handler, batched
-from backbone.uow import UnitOfWork
-from contracts.envelope import Envelope
+from backbone.consumer import Handler, batched
 from contracts.events import (
     ClientOnboarded,
     ClientUpdated,
@@ -42,36 +39,14 @@ def delivery_handlers(link_template: str, runner: TemplateRunner) -> dict[str, H
     return result
 
 
-# --------------------------------------------------------------------------- wiring
-
-
-def _both(first: Batched, then: Handler) -> Batched:
-    async def run(uow: UnitOfWork, batch: list[tuple[Envelope, Any]]) -> None:
-        await first.fn(uow, batch)
-        if isinstance(then, Batched):
-            await then.fn(uow, batch)
-        else:
-            for envelope, payload in batch:
-                await then(uow, envelope, payload)
-
-    return batched(run)
-
-
-def with_communication_handlers(handlers: Mapping[str, Handler]) -> dict[str, Handler]:
+def with_communication_handlers(handlers: Mapping[str, Handler]) -> dict[str, list[Handler]]:
     """The service's handlers plus ours: the incident replica on every incident event, and
     delivery outcomes on notification.sent/failed. Where another handler takes the same type,
     ours runs first in the same transaction, then it."""
-    combined = dict(handlers)
     replica = batched(replicate_incidents)  # one object, so a run of incident events batches together
     outcomes = batched(apply_delivery_outcomes)
-    ours = {t: replica for t in INCIDENT_EVENT_TYPES} | {
+    ours: Mapping[str, Handler] = {t: replica for t in INCIDENT_EVENT_TYPES} | {
         NotificationSent.event_type: outcomes,
         NotificationFailed.event_type: outcomes,
     }
-    wrapped: dict[tuple[int, int], Batched] = {}
-    for event_type, mine in ours.items():
-        theirs = combined.get(event_type)
-        combined[event_type] = (
-            mine if theirs is None else wrapped.setdefault((id(mine), id(theirs)), _both(mine, theirs))
-        )
-    return combined
+    return {t: [h for h in (ours.get(t), handlers.get(t)) if h is not None] for t in {*ours, *handlers}}
