@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,9 +25,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from backbone.auth import TokenSigner, generate_keypair
+from backbone.clock import ManualClock
+from backbone.db import Database
 from backbone.kafka import create_topics, delete_topics
 from backbone.migrations import upgrade
 from backbone.settings import ServiceSettings
+from backbone.uow import UnitOfWork
 from contracts.envelope import Envelope, EventData
 from contracts.topics import SERVICES, TOPIC_SPECS, Topic, TopicSpec
 
@@ -179,6 +183,47 @@ async def scratch_stack(
         with contextlib.suppress(Exception):  # the broker may be gone; the database goes anyway
             await stack.delete_topics()
         await drop_database(server_url, name)
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str, service: str, *, prefix: str = "ht_") -> AsyncIterator[Database]:
+    """A database of its own migrated for one service, connected to its schema and dropped
+    afterwards: the handler tier, which needs no broker."""
+    name = unique(prefix)
+    url = await create_database(server_url, name)
+    db: Database | None = None
+    try:
+        await migrate_all(url, (service,))
+        db = Database.connect(url, service, pool_size=2)
+        yield db
+    finally:
+        if db is not None:
+            await db.dispose()
+        await drop_database(server_url, name)
+
+
+def handler_fixtures(service: str, start: datetime) -> tuple[Any, Any, Any]:
+    """The fixtures of a service's handler tier (docs/architecture.md "Conventions"), for its
+    tests/handlers/conftest.py: ``db, clock, uow = handler_fixtures("audit", start)``. ``db``: the
+    session's migrated database; ``clock``: a ManualClock at ``start``, fresh per test; ``uow``: a
+    unit of work on that clock, rolled back after the test unless the test commits."""
+    import pytest
+
+    @pytest.fixture(scope="session", name="db")
+    async def db(infra: Infra) -> AsyncIterator[Database]:
+        async with scratch_database(infra.database_url, service) as database:
+            yield database
+
+    @pytest.fixture(name="clock")
+    def clock() -> ManualClock:
+        return ManualClock(start)
+
+    @pytest.fixture(name="uow")
+    async def uow(db: Database, clock: ManualClock) -> AsyncIterator[UnitOfWork]:
+        async with UnitOfWork(db.sessions, source=service, clock=clock) as unit:
+            yield unit
+
+    return db, clock, uow
 
 
 # The service that owns each topic: who a test publishing "as the owner would" pretends to be.

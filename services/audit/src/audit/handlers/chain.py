@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-from audit.adapters.orm import audit_log, chain_heads
+from audit.adapters import chain as chain_repo
 from audit.domain import chain
 from audit.domain.chain import entry_content
 from backbone.uow import UnitOfWork
@@ -24,18 +21,7 @@ async def record(uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> N
     for envelope, _ in events:
         by_tenant[envelope.tenantid or PLATFORM].append(envelope)
     for tenant_id, envelopes in by_tenant.items():
-        # Create the head if missing, then lock it: appends to one chain are serialized across
-        # batches and replicas, and two first events can never both start from genesis.
-        await uow.session.execute(
-            pg_insert(chain_heads)
-            .values(tenant_id=tenant_id, seq=0, hash=chain.GENESIS)
-            .on_conflict_do_nothing(index_elements=["tenant_id"])
-        )
-        previous = (
-            await uow.session.execute(
-                select(chain_heads.c.hash).where(chain_heads.c.tenant_id == tenant_id).with_for_update()
-            )
-        ).scalar_one()
+        previous = await chain_repo.lock_head(uow.session, tenant_id, chain.GENESIS)
         rows = []
         for envelope in envelopes:
             data = chain.mask(envelope.data)
@@ -65,13 +51,5 @@ async def record(uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> N
                 }
             )
             previous = digest
-        seqs = (
-            await uow.session.scalars(
-                insert(audit_log).returning(audit_log.c.seq, sort_by_parameter_order=True), rows
-            )
-        ).all()
-        await uow.session.execute(
-            update(chain_heads)
-            .where(chain_heads.c.tenant_id == tenant_id)
-            .values(seq=seqs[-1], hash=previous)
-        )
+        seqs = await chain_repo.append(uow.session, rows)
+        await chain_repo.move_head(uow.session, tenant_id, seqs[-1], previous)
