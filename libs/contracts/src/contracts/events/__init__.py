@@ -1,5 +1,6 @@
 """Every event type, defined once. Importing this package registers them all."""
 
+from contracts.events import change as change  # the changes service's types (import from there)
 from contracts.events.directory import (
     ApiKeyIssued,
     ApiKeyRevoked,
@@ -73,6 +74,13 @@ from contracts.events.sla import (
     SlaAtRisk,
     SlaBreached,
     SlaClockEvent,
+    SlaClockExtended,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockRetargeted,
+    SlaClockStarted,
+    SlaClockStopped,
+    SlaMetricRecorded,
 )
 
 __all__ = [
@@ -131,6 +139,13 @@ __all__ = [
     "SlaAtRisk",
     "SlaBreached",
     "SlaClockEvent",
+    "SlaClockExtended",
+    "SlaClockPaused",
+    "SlaClockResumed",
+    "SlaClockRetargeted",
+    "SlaClockStarted",
+    "SlaClockStopped",
+    "SlaMetricRecorded",
     "SubscriptionChanged",
     "TemplateOverrideChanged",
     "TenantCreated",
