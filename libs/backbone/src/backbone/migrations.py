@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -94,6 +95,26 @@ def run_env(metadata: MetaData) -> None:
             context.run_migrations()
     else:
         asyncio.run(run_async())
+
+
+# -- revisions every service repeats -----------------------------------------------------------
+# A revision module binds `upgrade, downgrade = <pair>(schema)`: alembic only calls them.
+
+Step = Callable[[], None]
+
+
+def _steps(up: Callable[[str], None], down: Callable[[str], None]) -> Callable[[str], tuple[Step, Step]]:
+    def bind(schema: str) -> tuple[Step, Step]:
+        # Real functions, not partials: alembic logs each step by its __name__.
+        def upgrade() -> None:
+            up(schema)
+
+        def downgrade() -> None:
+            down(schema)
+
+        return upgrade, downgrade
+
+    return bind
 
 
 # -- the delivery tables every service has (backbone/tables.py) --------------------------------
@@ -199,3 +220,8 @@ def create_principals_table_v1(schema: str) -> None:
 
 def drop_principals_table_v1(schema: str) -> None:
     op.drop_table("principals", schema=schema)
+
+
+delivery_tables_v1 = _steps(create_delivery_tables_v1, drop_delivery_tables_v1)
+delivery_parking_v2 = _steps(add_delivery_parking_v2, drop_delivery_parking_v2)
+principals_table_v1 = _steps(create_principals_table_v1, drop_principals_table_v1)

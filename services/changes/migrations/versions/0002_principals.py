@@ -1,22 +1,6 @@
-"""users replica for access checks
+"""users replica for access checks"""
 
-Revision ID: 0002
-Revises: 0001
-"""
+from backbone.migrations import principals_table_v1
 
-from collections.abc import Sequence
-
-from backbone.migrations import create_principals_table_v1, drop_principals_table_v1
-
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-
-def upgrade() -> None:
-    create_principals_table_v1("changes")
-
-
-def downgrade() -> None:
-    drop_principals_table_v1("changes")
+revision, down_revision = "0002", "0001"
+upgrade, downgrade = principals_table_v1("changes")

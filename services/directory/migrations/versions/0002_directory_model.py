@@ -1,19 +1,10 @@
-"""clients, subscriptions, vendors, components, integrations; user links; per-tenant uniqueness
-
-Revision ID: 0002
-Revises: 0001
-"""
-
-from collections.abc import Sequence
+"""clients, subscriptions, vendors, components, integrations; user links; per-tenant uniqueness"""
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0002", "0001"
 
 
 def upgrade() -> None:

@@ -1,19 +1,10 @@
-"""channels, routing rules, templates, preferences, recipients and clients replicas, deliveries
-
-Revision ID: 0003
-Revises: 0002
-"""
-
-from collections.abc import Sequence
+"""channels, routing rules, templates, preferences, recipients and clients replicas, deliveries"""
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0003", "0002"
 
 S = "notifications"
 

@@ -1,22 +1,6 @@
-"""outbox rows and timer rows that keep failing: counted, then parked
+"""outbox rows and timer rows that keep failing: counted, then parked"""
 
-Revision ID: 0005
-Revises: 0004
-"""
+from backbone.migrations import delivery_parking_v2
 
-from collections.abc import Sequence
-
-from backbone.migrations import add_delivery_parking_v2, drop_delivery_parking_v2
-
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-
-def upgrade() -> None:
-    add_delivery_parking_v2("notifications")
-
-
-def downgrade() -> None:
-    drop_delivery_parking_v2("notifications")
+revision, down_revision = "0005", "0004"
+upgrade, downgrade = delivery_parking_v2("notifications")

@@ -1,22 +1,6 @@
-"""initial schema
+"""initial schema"""
 
-Revision ID: 0001
-Revises:
-"""
+from backbone.migrations import delivery_tables_v1
 
-from collections.abc import Sequence
-
-from backbone.migrations import create_delivery_tables_v1, drop_delivery_tables_v1
-
-revision: str = "0001"
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-
-def upgrade() -> None:
-    create_delivery_tables_v1("sla")
-
-
-def downgrade() -> None:
-    drop_delivery_tables_v1("sla")
+revision, down_revision = "0001", None
+upgrade, downgrade = delivery_tables_v1("sla")
