@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
-from contracts.enums import Severity, SlaClockKind, SubscriptionTier
+from contracts.enums import MetricType, Severity, SlaClockKind, SubscriptionTier
 from contracts.envelope import EventData, event
 from contracts.topics import Topic
 
@@ -38,3 +38,92 @@ class SlaBreached(SlaClockEvent):
     event_type: ClassVar[str] = "sla.breached.v1"
 
     breached_at: datetime
+
+
+# Every other change of a clock is an event too (docs/sla.md "Clocks"), so audit records it and
+# triage can keep the incident's due time. ``due_at`` is the deadline as it stands after the
+# change (for a paused or stopped clock: as it stood when it stopped counting).
+
+
+@event
+class SlaClockStarted(SlaClockEvent):
+    event_type: ClassVar[str] = "sla.clock_started.v1"
+
+    calendar: str
+    target_minutes: int
+    deadline_minutes: int
+    warn_at: datetime | None = None
+
+
+@event
+class SlaClockStopped(SlaClockEvent):
+    """Stopped (response: first acknowledgement or assignment; resolution: resolve), or
+    cancelled (close or delete before that). ``outcome``: met, breached or cancelled."""
+
+    event_type: ClassVar[str] = "sla.clock_stopped.v1"
+
+    stopped_at: datetime
+    outcome: str
+    elapsed_minutes: float
+
+
+@event
+class SlaClockPaused(SlaClockEvent):
+    event_type: ClassVar[str] = "sla.clock_paused.v1"
+
+    paused_at: datetime
+    status: str
+
+
+@event
+class SlaClockResumed(SlaClockEvent):
+    """Counting again: after a pause (``reason`` the new status) or a reopen (``reopened``)."""
+
+    event_type: ClassVar[str] = "sla.clock_resumed.v1"
+
+    resumed_at: datetime
+    reason: str
+
+
+@event
+class SlaClockExtended(SlaClockEvent):
+    """A deadline extension: warning and deadline move by ``minutes`` of the clock's calendar."""
+
+    event_type: ClassVar[str] = "sla.clock_extended.v1"
+
+    minutes: int
+    reason: str
+    extended_by: UUID | None = None
+    extended_at: datetime
+    total_extension_minutes: int
+
+
+@event
+class SlaClockRetargeted(SlaClockEvent):
+    """Severity or tier changed: the new policy's figures apply from the clock's start."""
+
+    event_type: ClassVar[str] = "sla.clock_retargeted.v1"
+
+    previous_severity: Severity
+    previous_tier: SubscriptionTier | None = None
+    calendar: str
+    target_minutes: int
+    deadline_minutes: int
+    retargeted_at: datetime
+
+
+@event
+class SlaMetricRecorded(EventData):
+    """002 "Recording Performance Metrics": a metric computed from the incident's times."""
+
+    event_type: ClassVar[str] = "sla.metric_recorded.v1"
+    topic: ClassVar[Topic] = Topic.SLA_EVENTS
+    subject_field: ClassVar[str] = "incident_id"
+
+    metric_id: UUID
+    incident_id: UUID
+    metric_type: MetricType
+    calculated_value_minutes: float
+    target_minutes: int | None = None
+    met_target: bool | None = None
+    recorded_by: UUID | None = None
