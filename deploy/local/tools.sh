@@ -2,13 +2,16 @@
 # Test tools from Debian's packages (no Docker engine: docs/architecture.md "Running locally and
 # testing"): headless Chromium and its
 # driver for the public report form, and Prometheus Alertmanager, which the intake tests and
-# bench/alert_storm.py drive as a real upstream. Installed only when missing.
+# bench/alert_storm.py drive as a real upstream; Go, which builds the audit tests' independent
+# verifier on the Go checksum database's packages (services/audit/tests/tlogcheck). Installed
+# only when missing.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
 ((${#need[@]})) || exit 0
 
 echo "==> tools: apt-get install ${need[*]}"
