@@ -7,6 +7,7 @@ import asyncio
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command, context, op
@@ -225,3 +226,31 @@ def drop_principals_table_v1(schema: str) -> None:
 delivery_tables_v1 = _steps(create_delivery_tables_v1, drop_delivery_tables_v1)
 delivery_parking_v2 = _steps(add_delivery_parking_v2, drop_delivery_parking_v2)
 principals_table_v1 = _steps(create_principals_table_v1, drop_principals_table_v1)
+
+
+# -- the column sets and table shape the services' own revisions share -------------------------
+# Frozen like the delivery tables: revisions already applied replay these, so what they emit never
+# changes (a different shape is a new function).
+
+
+def now_v1(name: str) -> sa.Column[Any]:
+    """A timestamp the database fills with now() when the row is written."""
+    return sa.Column(name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False)
+
+
+def stamps_v1() -> list[sa.Column[Any]]:
+    """created_at and updated_at, in that order."""
+    return [now_v1("created_at"), now_v1("updated_at")]
+
+
+def create_tenant_table_v1(schema: str, name: str, *items: sa.SchemaItem, key: str = "id") -> None:
+    """The shape of most tables: a UUID key (primary key ``pk_<name>``), then tenant_id, then
+    ``items`` (columns and constraints, in order)."""
+    op.create_table(
+        name,
+        sa.Column(key, sa.UUID(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        *items,
+        sa.PrimaryKeyConstraint(key, name=op.f(f"pk_{name}")),
+        schema=schema,
+    )

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from backbone.migrations import create_delivery_tables_v1, drop_delivery_tables_v1
+from backbone.migrations import create_delivery_tables_v1, drop_delivery_tables_v1, now_v1
 
 revision, down_revision = "0001", None
 
@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("actor", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        now_v1("recorded_at"),
         sa.Column("data", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),

@@ -3,7 +3,12 @@
 import sqlalchemy as sa
 from alembic import op
 
-from backbone.migrations import create_delivery_tables_v1, drop_delivery_tables_v1
+from backbone.migrations import (
+    create_delivery_tables_v1,
+    create_tenant_table_v1,
+    drop_delivery_tables_v1,
+    now_v1,
+)
 
 revision, down_revision = "0001", None
 
@@ -15,45 +20,39 @@ def upgrade() -> None:
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("slug", sa.String(length=63), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        now_v1("created_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tenants")),
         sa.UniqueConstraint("slug", name=op.f("uq_tenants_slug")),
         schema="directory",
     )
-    op.create_table(
+    create_tenant_table_v1(
+        "directory",
         "users",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("role", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=20), server_default="active", nullable=False),
         sa.Column("is_platform_operator", sa.Boolean(), server_default="false", nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        now_v1("created_at"),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["directory.tenants.id"], name=op.f("fk_users_tenant_id_tenants")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
-        schema="directory",
     )
     op.create_index(op.f("ix_users_tenant_id"), "users", ["tenant_id"], unique=False, schema="directory")
-    op.create_table(
+    create_tenant_table_v1(
+        "directory",
         "api_keys",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("user_id", sa.UUID(), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        now_v1("created_at"),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["directory.tenants.id"], name=op.f("fk_api_keys_tenant_id_tenants")
         ),
         sa.ForeignKeyConstraint(["user_id"], ["directory.users.id"], name=op.f("fk_api_keys_user_id_users")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
-        schema="directory",
     )
     op.create_index(
         op.f("ix_api_keys_tenant_id"), "api_keys", ["tenant_id"], unique=False, schema="directory"

@@ -4,17 +4,21 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from backbone.migrations import create_delivery_tables_v1, drop_delivery_tables_v1
+from backbone.migrations import (
+    create_delivery_tables_v1,
+    create_tenant_table_v1,
+    drop_delivery_tables_v1,
+    now_v1,
+)
 
 revision, down_revision = "0001", None
 
 
 def upgrade() -> None:
     create_delivery_tables_v1("intake")
-    op.create_table(
+    create_tenant_table_v1(
+        "intake",
         "alerts",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("fingerprint", sa.String(length=128), nullable=False),
@@ -22,28 +26,19 @@ def upgrade() -> None:
         sa.Column("labels", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("received_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
-        schema="intake",
+        now_v1("received_at"),
     )
     op.create_index(op.f("ix_alerts_incident_id"), "alerts", ["incident_id"], unique=False, schema="intake")
-    op.create_table(
+    create_tenant_table_v1(
+        "intake",
         "dedup_keys",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("dedup_key", sa.String(length=512), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("status", sa.String(length=10), server_default="open", nullable=False),
         sa.Column("alert_count", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "first_seen_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.Column(
-            "last_seen_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        now_v1("first_seen_at"),
+        now_v1("last_seen_at"),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_dedup_keys")),
-        schema="intake",
     )
     op.create_index(
         op.f("ix_dedup_keys_incident_id"), "dedup_keys", ["incident_id"], unique=False, schema="intake"

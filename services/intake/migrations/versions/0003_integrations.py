@@ -4,14 +4,15 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from backbone.migrations import create_tenant_table_v1, now_v1
+
 revision, down_revision = "0003", "0002"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table_v1(
+        "intake",
         "integrations",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("client_id", sa.UUID(), nullable=True),
@@ -35,10 +36,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("token_sha256", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_integrations")),
+        now_v1("created_at"),
         sa.UniqueConstraint("token_sha256", name=op.f("uq_integrations_token_sha256")),
-        schema="intake",
     )
 
 

@@ -3,58 +3,48 @@
 import sqlalchemy as sa
 from alembic import op
 
+from backbone.migrations import create_tenant_table_v1, now_v1
+
 revision, down_revision = "0004", "0003"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table_v1(
+        "intake",
         "clients",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
-        schema="intake",
+        now_v1("updated_at"),
     )
-    op.create_table(
+    create_tenant_table_v1(
+        "intake",
         "components",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("client_id", sa.UUID(), nullable=False),
         sa.Column("vendor_id", sa.UUID(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_components")),
-        schema="intake",
     )
-    op.create_table(
+    create_tenant_table_v1(
+        "intake",
         "reporters",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("phone", sa.String(length=32), nullable=True),
         sa.Column("organization", sa.String(length=200), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_reporters")),
-        schema="intake",
+        now_v1("created_at"),
     )
     op.create_index(
         "ix_reporters_tenant_email", "reporters", ["tenant_id", sa.text("lower(email)")], schema="intake"
     )
-    op.create_table(
+    create_tenant_table_v1(
+        "intake",
         "public_submissions",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("reporter_id", sa.UUID(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        now_v1("created_at"),
         sa.ForeignKeyConstraint(
             ["reporter_id"],
             ["intake.reporters.id"],
             name=op.f("fk_public_submissions_reporter_id_reporters"),
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_public_submissions")),
         sa.UniqueConstraint("incident_id", name=op.f("uq_public_submissions_incident_id")),
-        schema="intake",
     )
     op.create_index(
         op.f("ix_public_submissions_reporter_id"),

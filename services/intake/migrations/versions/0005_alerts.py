@@ -4,6 +4,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from backbone.migrations import create_tenant_table_v1, now_v1, stamps_v1
+
 revision, down_revision = "0005", "0004"
 
 
@@ -19,9 +21,7 @@ def upgrade() -> None:
     )
     op.add_column(
         "dedup_keys",
-        sa.Column(
-            "announced_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        now_v1("announced_at"),
         schema="intake",
     )
     op.add_column(
@@ -42,7 +42,7 @@ def upgrade() -> None:
     op.add_column("alerts", sa.Column("dedup_id", sa.UUID(), nullable=True), schema="intake")
     op.add_column(
         "alerts",
-        sa.Column("changed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        now_v1("changed_at"),
         schema="intake",
     )
     op.execute(
@@ -71,24 +71,20 @@ def upgrade() -> None:
         "rate_buckets",
         sa.Column("integration_id", sa.UUID(), nullable=False),
         sa.Column("tokens", sa.Float(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        now_v1("updated_at"),
         sa.PrimaryKeyConstraint("integration_id", name=op.f("pk_rate_buckets")),
         schema="intake",
     )
-    op.create_table(
+    create_tenant_table_v1(
+        "intake",
         "silences",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("matchers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("comment", sa.Text(), server_default="", nullable=False),
         sa.Column("client_id", sa.UUID(), nullable=True),
         sa.Column("created_by", sa.UUID(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_silences")),
-        schema="intake",
+        *stamps_v1(),
     )
     op.create_index("ix_silences_tenant_ends_at", "silences", ["tenant_id", "ends_at"], schema="intake")
     op.create_table(
@@ -97,12 +93,8 @@ def upgrade() -> None:
         sa.Column("dedup_key", sa.String(length=512), nullable=False),
         sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("alert_count", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "first_seen_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.Column(
-            "last_seen_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        now_v1("first_seen_at"),
+        now_v1("last_seen_at"),
         sa.PrimaryKeyConstraint("silence_id", "dedup_key", name="pk_silenced_alerts"),
         schema="intake",
     )

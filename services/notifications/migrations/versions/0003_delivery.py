@@ -4,37 +4,30 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from backbone.migrations import create_tenant_table_v1, now_v1, stamps_v1
+
 revision, down_revision = "0003", "0002"
 
 S = "notifications"
 
 
-def _ts(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable, server_default=sa.func.now())
-
-
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "channels",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("client_id", sa.UUID(), nullable=True),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("config", postgresql.JSONB(), nullable=False, server_default="{}"),
         sa.Column("secrets_encrypted", sa.Text(), nullable=True),
         sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
-        _ts("created_at"),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_channels")),
+        *stamps_v1(),
         sa.UniqueConstraint("tenant_id", "name", name=op.f("uq_channels_tenant_id_name")),
-        schema=S,
     )
     op.create_index("ix_channels_tenant_kind", "channels", ["tenant_id", "kind"], schema=S)
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "routing_rules",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("name", sa.String(200), nullable=False, server_default=""),
         sa.Column("event_types", postgresql.JSONB(), nullable=False),
         sa.Column("min_severity", sa.String(2), nullable=True),
@@ -44,68 +37,54 @@ def upgrade() -> None:
         sa.Column("roles", postgresql.JSONB(), nullable=False, server_default="[]"),
         sa.Column("event_targets", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
-        _ts("created_at"),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_rules")),
-        schema=S,
+        *stamps_v1(),
     )
     op.create_index("ix_routing_rules_tenant", "routing_rules", ["tenant_id"], schema=S)
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "template_overrides",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("event_type", sa.String(100), nullable=False),
         sa.Column("channel_kind", sa.String(20), nullable=False),
         sa.Column("subject", sa.Text(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_overrides")),
+        now_v1("updated_at"),
         sa.UniqueConstraint(
             "tenant_id",
             "event_type",
             "channel_kind",
             name=op.f("uq_template_overrides_tenant_id_event_type_channel_kind"),
         ),
-        schema=S,
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "preferences",
-        sa.Column("user_id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("muted_kinds", postgresql.JSONB(), nullable=False, server_default="[]"),
         sa.Column("muted_event_types", postgresql.JSONB(), nullable=False, server_default="[]"),
         sa.Column("min_severity", sa.String(2), nullable=True),
         sa.Column("slack_handle", sa.String(100), nullable=True),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_preferences")),
-        schema=S,
+        now_v1("updated_at"),
+        key="user_id",
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "recipients",
-        sa.Column("user_id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("email", sa.String(320), nullable=False, server_default=""),
         sa.Column("name", sa.String(200), nullable=False, server_default=""),
         sa.Column("role", sa.String(40), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("client_id", sa.UUID(), nullable=True),
         sa.Column("vendor_id", sa.UUID(), nullable=True),
-        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_recipients")),
-        schema=S,
+        key="user_id",
     )
     op.create_index("ix_recipients_tenant_role", "recipients", ["tenant_id", "role"], schema=S)
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "clients",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
-        schema=S,
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "deliveries",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("event_id", sa.UUID(), nullable=False),
         sa.Column("event_type", sa.String(100), nullable=False),
         sa.Column("recipient_key", sa.String(200), nullable=False),
@@ -119,17 +98,14 @@ def upgrade() -> None:
         sa.Column("message", postgresql.JSONB(), nullable=False),
         sa.Column("status", sa.String(20), nullable=False, server_default="pending"),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
-        _ts("next_attempt_at"),
+        now_v1("next_attempt_at"),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True),
-        _ts("created_at"),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
+        *stamps_v1(),
         sa.UniqueConstraint(
             "event_id", "recipient_key", "channel_id", name="uq_deliveries_event_recipient_channel"
         ),
-        schema=S,
     )
     op.create_index(
         "ix_deliveries_channel_due",

@@ -4,6 +4,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from backbone.migrations import create_tenant_table_v1, now_v1
+
 revision, down_revision = "0004", "0003"
 
 SCHEMA = "notifications"
@@ -11,10 +13,9 @@ SCHEMA = "notifications"
 
 def upgrade() -> None:
     # Replica of triage's incident headlines (from every incident event).
-    op.create_table(
+    create_tenant_table_v1(
+        SCHEMA,
         "incidents",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("reference_code", sa.String(length=20), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("severity", sa.String(length=2), nullable=False),
@@ -22,16 +23,13 @@ def upgrade() -> None:
         sa.Column("client_id", sa.UUID(), nullable=True),
         sa.Column("vendor_id", sa.UUID(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
-        schema=SCHEMA,
+        now_v1("updated_at"),
     )
     op.create_index("ix_incidents_tenant", "incidents", ["tenant_id", "id"], schema=SCHEMA)
 
-    op.create_table(
+    create_tenant_table_v1(
+        SCHEMA,
         "communications",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("sender_id", sa.UUID(), nullable=False),
         sa.Column("recipient_user_id", sa.UUID(), nullable=True),
@@ -44,9 +42,7 @@ def upgrade() -> None:
         sa.Column("delivery_status", sa.String(length=20), nullable=False),
         sa.Column("delivery_error", sa.Text(), nullable=True),
         sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_communications")),
-        schema=SCHEMA,
+        now_v1("created_at"),
     )
     op.create_index(
         "ix_communications_tenant_incident",
@@ -56,10 +52,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_communications_tenant_keyset", "communications", ["tenant_id", "id"], schema=SCHEMA)
 
-    op.create_table(
+    create_tenant_table_v1(
+        SCHEMA,
         "reminders",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("reminder_type", sa.String(length=100), nullable=False),
         sa.Column("scheduled_for", sa.DateTime(timezone=True), nullable=False),
@@ -82,9 +77,7 @@ def upgrade() -> None:
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancelled_by", sa.UUID(), nullable=True),
         sa.Column("created_by", sa.UUID(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
-        schema=SCHEMA,
+        now_v1("created_at"),
     )
     op.create_index(
         "ix_reminders_tenant_incident",

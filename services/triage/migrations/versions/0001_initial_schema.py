@@ -4,17 +4,21 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from backbone.migrations import create_delivery_tables_v1, drop_delivery_tables_v1
+from backbone.migrations import (
+    create_delivery_tables_v1,
+    create_tenant_table_v1,
+    drop_delivery_tables_v1,
+    stamps_v1,
+)
 
 revision, down_revision = "0001", None
 
 
 def upgrade() -> None:
     create_delivery_tables_v1("triage")
-    op.create_table(
+    create_tenant_table_v1(
+        "triage",
         "incidents",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("reference_code", sa.String(length=20), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), server_default="", nullable=False),
@@ -29,14 +33,11 @@ def upgrade() -> None:
         sa.Column("alert_count", sa.Integer(), server_default="1", nullable=False),
         sa.Column("labels", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
         sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        *stamps_v1(),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
         sa.UniqueConstraint(
             "tenant_id", "reference_code", name=op.f("uq_incidents_tenant_id_reference_code")
         ),
-        schema="triage",
     )
     op.create_index(
         "ix_incidents_tenant_created", "incidents", ["tenant_id", "created_at"], unique=False, schema="triage"

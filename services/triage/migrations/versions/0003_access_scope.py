@@ -3,6 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
+from backbone.migrations import create_tenant_table_v1
+
 revision, down_revision = "0003", "0002"
 
 
@@ -32,15 +34,12 @@ def upgrade() -> None:
         unique=False,
         schema="triage",
     )
-    op.create_table(
+    create_tenant_table_v1(
+        "triage",
         "components",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("client_id", sa.UUID(), nullable=False),
         sa.Column("vendor_id", sa.UUID(), nullable=True),
         sa.Column("business_critical", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_components")),
-        schema="triage",
     )
 
 

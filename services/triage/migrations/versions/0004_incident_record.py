@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from backbone.migrations import create_tenant_table_v1, now_v1, stamps_v1
+
 revision, down_revision = "0004", "0003"
 
 S = "triage"
@@ -35,14 +37,6 @@ INCIDENT_COLUMNS: list[sa.Column[Any]] = [
 ]
 
 
-def _now() -> sa.TextClause:
-    return sa.text("now()")
-
-
-def _ts(name: str) -> sa.Column[Any]:
-    return sa.Column(name, sa.DateTime(timezone=True), server_default=_now(), nullable=False)
-
-
 def upgrade() -> None:
     for column in INCIDENT_COLUMNS:
         op.add_column("incidents", column, schema=S)
@@ -60,27 +54,24 @@ def upgrade() -> None:
         ["tenant_id", "component_id", "detected_at"],
         schema=S,
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "client_subscriptions",
-        sa.Column("client_id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("tier", sa.String(length=20), nullable=False),
         sa.Column("contractual_p1", sa.Boolean(), server_default=sa.false(), nullable=False),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("client_id", name=op.f("pk_client_subscriptions")),
-        schema=S,
+        now_v1("updated_at"),
+        key="client_id",
     )
     op.create_table(
         "tenant_catalogs",
         sa.Column("tenant_id", sa.UUID(), nullable=False),
-        _ts("seeded_at"),
+        now_v1("seeded_at"),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_tenant_catalogs")),
         schema=S,
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "incident_statuses",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("slug", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("sort_order", sa.Integer(), nullable=False),
@@ -88,46 +79,34 @@ def upgrade() -> None:
         sa.Column("is_default", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("next_statuses", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        _ts("created_at"),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_statuses")),
+        *stamps_v1(),
         sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_statuses_tenant_id_slug")),
-        schema=S,
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "incident_categories",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("slug", sa.String(length=100), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), server_default="", nullable=False),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        _ts("created_at"),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_categories")),
+        *stamps_v1(),
         sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_categories_tenant_id_slug")),
-        schema=S,
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "incident_priorities",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("slug", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("response_time_minutes", sa.Integer(), nullable=True),
         sa.Column("resolution_time_minutes", sa.Integer(), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        _ts("created_at"),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_priorities")),
+        *stamps_v1(),
         sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_priorities_tenant_id_slug")),
-        schema=S,
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "incident_updates",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("field", sa.String(length=60), nullable=False),
         sa.Column("from_value", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
@@ -136,28 +115,23 @@ def upgrade() -> None:
         sa.Column("changed_by_role", sa.String(length=40), nullable=True),
         sa.Column("via", sa.String(length=20), server_default="user", nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        _ts("changed_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_updates")),
-        schema=S,
+        now_v1("changed_at"),
     )
     op.create_index(
         "ix_incident_updates_incident", "incident_updates", ["incident_id", "changed_at"], schema=S
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "incident_assignments",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("user_id", sa.UUID(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("assigned_by", sa.UUID(), nullable=True),
         sa.Column("delegated_from", sa.UUID(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        _ts("assigned_at"),
+        now_v1("assigned_at"),
         sa.Column("unassigned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_assignments")),
-        schema=S,
     )
     op.create_index(
         "ix_incident_assignments_incident", "incident_assignments", ["incident_id", "assigned_at"], schema=S
@@ -176,10 +150,9 @@ def upgrade() -> None:
         schema=S,
         postgresql_where=sa.text("is_active"),
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "incident_escalations",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("trigger", sa.String(length=20), nullable=False),
         sa.Column("cause", sa.String(length=20), nullable=False),
@@ -191,34 +164,27 @@ def upgrade() -> None:
         sa.Column("from_severity", sa.String(length=2), nullable=True),
         sa.Column("to_severity", sa.String(length=2), nullable=True),
         sa.Column("escalated_by", sa.UUID(), nullable=True),
-        _ts("escalated_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_escalations")),
-        schema=S,
+        now_v1("escalated_at"),
     )
     op.create_index(
         "ix_incident_escalations_incident", "incident_escalations", ["incident_id", "escalated_at"], schema=S
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "incident_comments",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("author_id", sa.UUID(), nullable=True),
         sa.Column("author_role", sa.String(length=40), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("is_internal", sa.Boolean(), server_default=sa.true(), nullable=False),
-        _ts("created_at"),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_comments")),
-        schema=S,
+        *stamps_v1(),
     )
     op.create_index(
         "ix_incident_comments_incident", "incident_comments", ["incident_id", "created_at"], schema=S
     )
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "incident_tasks",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), server_default="", nullable=False),
@@ -228,16 +194,12 @@ def upgrade() -> None:
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sort_order", sa.Integer(), server_default="0", nullable=False),
         sa.Column("created_by", sa.UUID(), nullable=True),
-        _ts("created_at"),
-        _ts("updated_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_tasks")),
-        schema=S,
+        *stamps_v1(),
     )
     op.create_index("ix_incident_tasks_incident", "incident_tasks", ["incident_id", "sort_order"], schema=S)
-    op.create_table(
+    create_tenant_table_v1(
+        S,
         "incident_attachments",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("comment_id", sa.UUID(), nullable=True),
         sa.Column("storage_key", sa.String(length=64), nullable=False),
@@ -245,9 +207,7 @@ def upgrade() -> None:
         sa.Column("mime_type", sa.String(length=100), nullable=False),
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("uploaded_by", sa.UUID(), nullable=True),
-        _ts("created_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_attachments")),
-        schema=S,
+        now_v1("created_at"),
     )
     op.create_index(
         "ix_incident_attachments_incident", "incident_attachments", ["incident_id", "created_at"], schema=S

@@ -4,24 +4,22 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from backbone.migrations import create_tenant_table_v1, now_v1, stamps_v1
+
 revision, down_revision = "0005", "0004"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_tenant_table_v1(
+        "triage",
         "escalation_policies",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("client_id", sa.UUID(), nullable=True),
         sa.Column("min_severity", sa.String(length=2), nullable=True),
         sa.Column("levels", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("loops", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_escalation_policies")),
+        *stamps_v1(),
         sa.UniqueConstraint("tenant_id", "name", name=op.f("uq_escalation_policies_tenant_id_name")),
-        schema="triage",
     )
     op.create_index(
         "ix_escalation_policies_tenant_client",
@@ -30,10 +28,9 @@ def upgrade() -> None:
         unique=False,
         schema="triage",
     )
-    op.create_table(
+    create_tenant_table_v1(
+        "triage",
         "escalations",
-        sa.Column("incident_id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("policy_id", sa.UUID(), nullable=False),
         sa.Column("policy_name", sa.String(length=200), nullable=False),
         sa.Column("levels", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
@@ -48,9 +45,8 @@ def upgrade() -> None:
         sa.Column("reopened_status", sa.String(length=40), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("next_due_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("incident_id", name=op.f("pk_escalations")),
-        schema="triage",
+        now_v1("updated_at"),
+        key="incident_id",
     )
     op.create_index(
         "ix_escalations_due",
@@ -60,10 +56,9 @@ def upgrade() -> None:
         schema="triage",
         postgresql_where=sa.text("status = 'running'"),
     )
-    op.create_table(
+    create_tenant_table_v1(
+        "triage",
         "escalation_steps",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=200), nullable=False),
         sa.Column("run", sa.Integer(), nullable=True),
@@ -80,11 +75,9 @@ def upgrade() -> None:
         ),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("fired_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_escalation_steps")),
         sa.UniqueConstraint(
             "incident_id", "dedupe_key", name=op.f("uq_escalation_steps_incident_id_dedupe_key")
         ),
-        schema="triage",
     )
     op.create_index(
         "ix_escalation_steps_tenant_incident",
