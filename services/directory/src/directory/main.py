@@ -23,11 +23,11 @@ from contracts.events import (
     UserUpdated,
     VendorRegistered,
 )
+from directory.adapters.users import principal_row
 from directory.config import Settings
 from directory.entrypoints import api_keys, auth, clients, components, integrations, users, vendors
 from directory.entrypoints import tenants as tenants_api
 from directory.entrypoints.auth import jwks
-from directory.handlers import tenants
 
 well_known = APIRouter(tags=["auth"])
 
@@ -74,7 +74,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             ],
             # Directory is the source of users: it checks its own table, it keeps no replica.
             replicate_users=False,
-            principal_lookup=tenants.principal_row,
+            principal_lookup=principal_row,
         )
     )
     key = settings.signing_key.get_secret_value() if settings.signing_key else None

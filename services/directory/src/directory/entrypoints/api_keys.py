@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from backbone.app import UowDep
 from backbone.auth import Caller
-from directory.entrypoints.deps import Out
+from directory.entrypoints.deps import Out, committed
 from directory.handlers import api_keys
 
 router = APIRouter(prefix="/v1/users/{user_id}/api-keys", tags=["api keys"])
@@ -37,9 +37,7 @@ class ApiKeyView(Out):
 async def issue_api_key(user_id: UUID, uow: UowDep, caller: Caller) -> Any:
     """A new API key for an active user: anyone may make one for themselves; for others it takes
     the api_keys.manage permission and a user whose role the caller could grant."""
-    issued = await api_keys.issue_api_key(uow, caller, user_id)
-    await uow.commit()
-    return issued.__dict__
+    return (await committed(uow, api_keys.issue_api_key(uow, caller, user_id))).__dict__
 
 
 @router.get("", response_model=list[ApiKeyView])
@@ -52,14 +50,10 @@ async def list_api_keys(user_id: UUID, uow: UowDep, caller: Caller) -> Any:
 async def revoke_api_key(user_id: UUID, key_id: UUID, uow: UowDep, caller: Caller) -> Any:
     """Revoke the key (idempotent): it buys no new access token; tokens it bought expire on
     their own (DIRECTORY_TOKEN_TTL_S). Answers the key with its revoked_at."""
-    row = await api_keys.revoke_api_key(uow, caller, user_id, key_id)
-    await uow.commit()
-    return row
+    return await committed(uow, api_keys.revoke_api_key(uow, caller, user_id, key_id))
 
 
 @router.post("/{key_id}/rotate", status_code=status.HTTP_201_CREATED, response_model=ApiKeyOut)
 async def rotate_api_key(user_id: UUID, key_id: UUID, uow: UowDep, caller: Caller) -> Any:
     """A new key in place of this one (shown once); this one is revoked. 409 if already revoked."""
-    issued = await api_keys.rotate_api_key(uow, caller, user_id, key_id)
-    await uow.commit()
-    return issued.__dict__
+    return (await committed(uow, api_keys.rotate_api_key(uow, caller, user_id, key_id))).__dict__

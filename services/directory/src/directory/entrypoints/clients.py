@@ -17,7 +17,7 @@ from contracts.enums import (
     SubscriptionTier,
 )
 from contracts.permissions import Permission
-from directory.entrypoints.deps import After, Limit, Out, changes_of, values_of
+from directory.entrypoints.deps import After, Limit, Out, changes_of, committed, values_of
 from directory.handlers import clients as handlers
 from directory.views import shared as views
 
@@ -69,9 +69,7 @@ async def onboard_client(
     body: ClientIn, uow: UowDep, caller: Annotated[Principal, requires(Permission.CLIENTS_ONBOARD)]
 ) -> Any:
     """003 Client Onboarding: registration_number and contact_email unique; status defaults to active."""
-    row = await handlers.onboard_client(uow, caller, values_of(body))
-    await uow.commit()
-    return row
+    return await committed(uow, handlers.onboard_client(uow, caller, values_of(body)))
 
 
 @router.get("/clients", response_model=list[ClientOut], tags=["clients"])
@@ -109,11 +107,8 @@ async def update_client(
     caller: Annotated[Principal, requires(Permission.CLIENTS_UPDATE)],
 ) -> Any:
     """003 Client Information Update: system administrators, or the client's account manager."""
-    row = await handlers.update_client(
-        uow, caller, client_id, changes_of(body, nullable=("country", "industry", "account_manager_id"))
-    )
-    await uow.commit()
-    return row
+    changes = changes_of(body, nullable=("country", "industry", "account_manager_id"))
+    return await committed(uow, handlers.update_client(uow, caller, client_id, changes))
 
 
 class SubscriptionIn(Strict):
@@ -146,9 +141,7 @@ async def set_subscription(
     caller: Annotated[Principal, requires(Permission.SUBSCRIPTIONS_MANAGE)],
 ) -> Any:
     """Set or replace the client's subscription; the SLA targets follow its tier."""
-    row = await handlers.set_subscription(uow, caller, client_id, values_of(body))
-    await uow.commit()
-    return row
+    return await committed(uow, handlers.set_subscription(uow, caller, client_id, values_of(body)))
 
 
 @router.get("/clients/{client_id}/subscription", response_model=SubscriptionOut, tags=["clients"])

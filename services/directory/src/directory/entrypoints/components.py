@@ -12,7 +12,7 @@ from pydantic import Field
 from backbone.app import Strict, UowDep
 from backbone.auth import Principal, requires
 from contracts.permissions import Permission
-from directory.entrypoints.deps import After, Limit, Out, values_of
+from directory.entrypoints.deps import After, Limit, Out, committed, values_of
 from directory.handlers import components as handlers
 from directory.views import shared as views
 
@@ -50,9 +50,7 @@ async def register_component(
     body: ComponentIn, uow: UowDep, caller: Annotated[Principal, requires(Permission.COMPONENTS_MANAGE)]
 ) -> Any:
     """An infrastructure component of a client (name unique per client), optionally run by a vendor."""
-    row = await handlers.register_component(uow, caller, values_of(body))
-    await uow.commit()
-    return row
+    return await committed(uow, handlers.register_component(uow, caller, values_of(body)))
 
 
 @router.get("/components", response_model=list[ComponentOut], tags=["components"])

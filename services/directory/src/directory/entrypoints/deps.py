@@ -1,9 +1,10 @@
-"""What the directory's routes share: page parameters, the output base, body-to-values helpers
-and the token signer."""
+"""What the directory's routes share: page parameters, the output base, body-to-values helpers,
+the commit of a handler's work and the token signer."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import Query, Request
@@ -11,6 +12,9 @@ from pydantic import BaseModel, ConfigDict
 
 from backbone.auth import TokenSigner
 from backbone.problems import Problem, Unprocessable
+from backbone.uow import UnitOfWork
+
+T = TypeVar("T")
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 After = Annotated[UUID | None, Query(description="Cursor: the last id of the previous page.")]
@@ -18,6 +22,13 @@ After = Annotated[UUID | None, Query(description="Cursor: the last id of the pre
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+async def committed(uow: UnitOfWork, work: Awaitable[T]) -> T:
+    """The handler's answer, once the request's unit of work has committed it."""
+    result = await work
+    await uow.commit()
+    return result
 
 
 def signer_of(request: Request) -> TokenSigner:

@@ -17,7 +17,7 @@ from backbone.problems import Unprocessable
 from contracts.enums import IntegrationKind
 from contracts.events import ImpactFacts, LabelRule
 from contracts.permissions import Permission
-from directory.entrypoints.deps import After, Limit, Out
+from directory.entrypoints.deps import After, Limit, Out, committed
 from directory.handlers import integrations
 from directory.views import shared as views
 
@@ -144,9 +144,7 @@ async def update_integration(
     for field, value in changes.items():
         if value is None and field not in NULLABLE:
             raise Unprocessable(f"{field}: may not be null", field=field)
-    row = await integrations.update_integration(uow, caller, integration_id, _json(changes))
-    await uow.commit()
-    return row
+    return await committed(uow, integrations.update_integration(uow, caller, integration_id, _json(changes)))
 
 
 class RotatedToken(BaseModel):

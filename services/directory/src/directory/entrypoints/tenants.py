@@ -10,6 +10,7 @@ from pydantic import BaseModel, EmailStr, Field
 
 from backbone.app import Strict, UowDep
 from backbone.auth import Caller
+from directory.entrypoints.deps import committed
 from directory.handlers import tenants as handlers
 
 router = APIRouter(prefix="/v1")
@@ -36,9 +37,11 @@ class TenantCreatedOut(BaseModel):
 )
 async def bootstrap(body: BootstrapRequest, uow: UowDep) -> Any:
     """Create the first tenant and its admin API key. Works only on an empty system (409 after)."""
-    result = await handlers.bootstrap(uow, slug=body.slug, name=body.name, admin_email=body.admin_email)
-    await uow.commit()
-    return result.__dict__
+    return (
+        await committed(
+            uow, handlers.bootstrap(uow, slug=body.slug, name=body.name, admin_email=body.admin_email)
+        )
+    ).__dict__
 
 
 class TenantRequest(Strict):
@@ -52,8 +55,9 @@ class TenantRequest(Strict):
 )
 async def create_tenant(body: TenantRequest, uow: UowDep, caller: Caller) -> Any:
     """Another tenant with its own administrator (platform operators only)."""
-    result = await handlers.create_tenant(
-        uow, caller, slug=body.slug, name=body.name, admin_email=body.admin_email
-    )
-    await uow.commit()
-    return result.__dict__
+    return (
+        await committed(
+            uow,
+            handlers.create_tenant(uow, caller, slug=body.slug, name=body.name, admin_email=body.admin_email),
+        )
+    ).__dict__

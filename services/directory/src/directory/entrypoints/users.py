@@ -16,7 +16,7 @@ from contracts.enums import (
     UserStatus,
 )
 from contracts.permissions import Permission
-from directory.entrypoints.deps import After, Limit, Out, changes_of, values_of
+from directory.entrypoints.deps import After, Limit, Out, changes_of, committed, values_of
 from directory.handlers import users as handlers
 from directory.views import shared as views
 
@@ -89,9 +89,7 @@ async def register_user(
 ) -> Any:
     """003 Register User Account: email unique; client/vendor must exist; timezone UTC and status
     active by default."""
-    row = await handlers.register_user(uow, caller, values_of(body))
-    await uow.commit()
-    return row
+    return await committed(uow, handlers.register_user(uow, caller, values_of(body)))
 
 
 @router.get("/users", response_model=list[UserOut], tags=["users"])
@@ -134,8 +132,5 @@ async def update_user(
 ) -> Any:
     """003 Update User Details: role (validated), status, links and details. A user set to
     inactive or suspended is refused by every service within seconds."""
-    row = await handlers.update_user(
-        uow, caller, user_id, changes_of(body, nullable=("department", "client_id", "vendor_id"))
-    )
-    await uow.commit()
-    return row
+    changes = changes_of(body, nullable=("department", "client_id", "vendor_id"))
+    return await committed(uow, handlers.update_user(uow, caller, user_id, changes))

@@ -17,7 +17,7 @@ from contracts.enums import (
 )
 from contracts.permissions import Permission
 from directory.domain.contacts import normal_phone
-from directory.entrypoints.deps import After, Limit, Out, values_of
+from directory.entrypoints.deps import After, Limit, Out, committed, values_of
 from directory.handlers import vendors as handlers
 from directory.views import shared as views
 
@@ -56,9 +56,7 @@ async def register_vendor(
     body: VendorIn, uow: UowDep, caller: Annotated[Principal, requires(Permission.VENDORS_REGISTER)]
 ) -> Any:
     """003 Register Vendor Information: vendor_name, vendor_email and vendor_phone each unique."""
-    row = await handlers.register_vendor(uow, caller, values_of(body))
-    await uow.commit()
-    return row
+    return await committed(uow, handlers.register_vendor(uow, caller, values_of(body)))
 
 
 @router.get("/vendors", response_model=list[VendorOut], tags=["vendors"])

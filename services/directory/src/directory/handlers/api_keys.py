@@ -4,11 +4,10 @@ whose keys (directory/domain/users.py check_may_manage_keys); exchanged for acce
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
-
-from sqlalchemy import insert, select, update
 
 from backbone.auth import Principal, TokenSigner
 from backbone.problems import Conflict, Unauthorized
@@ -16,25 +15,26 @@ from backbone.uow import UnitOfWork
 from contracts.enums import Role, UserStatus
 from contracts.envelope import Actor, new_id
 from contracts.events import ApiKeyIssued, ApiKeyRevoked
-from directory.adapters.orm import api_keys, users
+from directory.adapters import api_keys as repo
+from directory.adapters import users as users_repo
 from directory.domain import api_keys as keys
 from directory.domain import users as user_rules
-from directory.handlers.shared import now, row_of
 
 
 async def insert_key(
     uow: UnitOfWork, tenant_id: UUID, user_id: UUID, issued_by: UUID | None
 ) -> tuple[UUID, str, str]:
     key, key_id = keys.issue(), new_id()
-    await uow.session.execute(
-        insert(api_keys).values(
-            id=key_id,
-            tenant_id=tenant_id,
-            user_id=user_id,
-            prefix=key.prefix,
-            hash=key.hash,
-            issued_by=issued_by,
-        )
+    await repo.add(
+        uow.session,
+        {
+            "id": key_id,
+            "tenant_id": tenant_id,
+            "user_id": user_id,
+            "prefix": key.prefix,
+            "hash": key.hash,
+            "issued_by": issued_by,
+        },
     )
     return key_id, key.prefix, key.secret
 
@@ -50,7 +50,7 @@ async def _owner(uow: UnitOfWork, caller: Principal, user_id: UUID, *, active: b
     """The user whose keys the caller acts on, after the rule of who may hold whose keys. The
     row stays locked to the end of the transaction, so a role change waits for a key being
     minted and then sees it (update_user revokes keys their issuer could not mint any more)."""
-    user = await row_of(uow, users, caller.tenant_id, user_id, "user", for_update=True)
+    user = await users_repo.ROWS.get(uow.session, caller.tenant_id, user_id, for_update=True)
     user_rules.check_may_manage_keys(
         caller_id=caller.user_id,
         caller_role=caller.role,
@@ -82,36 +82,15 @@ async def issue_api_key(uow: UnitOfWork, caller: Principal, user_id: UUID) -> Is
 async def list_api_keys(uow: UnitOfWork, caller: Principal, user_id: UUID) -> list[Any]:
     """The user's keys, newest first: ids, prefixes and dates, never a secret or hash."""
     await _owner(uow, caller, user_id, active=False)
-    return list(
-        (
-            await uow.session.execute(
-                select(
-                    api_keys.c.id,
-                    api_keys.c.user_id,
-                    api_keys.c.prefix,
-                    api_keys.c.created_at,
-                    api_keys.c.revoked_at,
-                )
-                .where(api_keys.c.user_id == user_id, api_keys.c.tenant_id == caller.tenant_id)
-                .order_by(api_keys.c.id.desc())
-            )
-        ).all()
-    )
+    return await repo.of_user(uow.session, caller.tenant_id, user_id)
 
 
 async def _revoke(
-    uow: UnitOfWork, tenant_id: UUID, where: Any, actor: Actor, replaced_by: UUID | None = None
+    uow: UnitOfWork, tenant_id: UUID, ids: Sequence[UUID], actor: Actor, replaced_by: UUID | None = None
 ) -> list[Any]:
-    """Revoke the live keys matching ``where``; one event each. Keys already revoked stay as
-    they are (revoking twice changes nothing and says nothing)."""
-    revoked = (
-        await uow.session.execute(
-            update(api_keys)
-            .where(api_keys.c.tenant_id == tenant_id, api_keys.c.revoked_at.is_(None), where)
-            .values(revoked_at=now())
-            .returning(api_keys)
-        )
-    ).all()
+    """Revoke the live keys among ``ids``; one event each. Keys already revoked stay as they
+    are (revoking twice changes nothing and says nothing)."""
+    revoked = await repo.revoke(uow.session, tenant_id, ids, uow.now)
     for key in revoked:
         uow.emit(
             ApiKeyRevoked(
@@ -124,13 +103,11 @@ async def _revoke(
             tenant_id=tenant_id,
             actor=actor,
         )
-    return list(revoked)
+    return revoked
 
 
 async def _key(uow: UnitOfWork, caller: Principal, user_id: UUID, key_id: UUID) -> Any:
-    return await row_of(
-        uow, api_keys, caller.tenant_id, key_id, "API key", among=(api_keys.c.user_id == user_id,)
-    )
+    return await repo.get_of_user(uow.session, caller.tenant_id, user_id, key_id)
 
 
 async def revoke_api_key(uow: UnitOfWork, caller: Principal, user_id: UUID, key_id: UUID) -> Any:
@@ -138,8 +115,8 @@ async def revoke_api_key(uow: UnitOfWork, caller: Principal, user_id: UUID, key_
     Keys of deactivated users may be revoked too."""
     await _owner(uow, caller, user_id, active=False)
     key = await _key(uow, caller, user_id, key_id)
-    await _revoke(uow, caller.tenant_id, api_keys.c.id == key_id, caller.actor)
-    return await row_of(uow, api_keys, caller.tenant_id, key.id, "API key")
+    await _revoke(uow, caller.tenant_id, [key_id], caller.actor)
+    return await repo.ROWS.get(uow.session, caller.tenant_id, key.id)
 
 
 async def rotate_api_key(uow: UnitOfWork, caller: Principal, user_id: UUID, key_id: UUID) -> IssuedApiKey:
@@ -147,7 +124,7 @@ async def rotate_api_key(uow: UnitOfWork, caller: Principal, user_id: UUID, key_
     await _owner(uow, caller, user_id, active=True)
     await _key(uow, caller, user_id, key_id)
     issued = await _mint(uow, caller, user_id)
-    if not await _revoke(uow, caller.tenant_id, api_keys.c.id == key_id, caller.actor, replaced_by=issued.id):
+    if not await _revoke(uow, caller.tenant_id, [key_id], caller.actor, replaced_by=issued.id):
         raise Conflict(f"API key {key_id} is revoked; issue a new key instead")
     return issued
 
@@ -156,25 +133,14 @@ async def revoke_keys_beyond_issuers(uow: UnitOfWork, user: Any, actor: Actor) -
     """After a user's role changed: revoke the keys others minted for them who could not mint
     them now (an incident manager's key for a user since made administrator would otherwise
     make its holder one). Keys of unknown issuer are revoked too; the user's own keys stay."""
-    issuer = users.alias("issuer")
-    rows = (
-        await uow.session.execute(
-            select(api_keys.c.id, issuer.c.role, issuer.c.is_platform_operator)
-            .outerjoin(issuer, issuer.c.id == api_keys.c.issued_by)
-            .where(
-                api_keys.c.user_id == user.id,
-                api_keys.c.revoked_at.is_(None),
-                api_keys.c.issued_by.is_distinct_from(user.id),
-            )
-        )
-    ).all()
+    rows = await repo.live_with_issuers(uow.session, user.id)
     stale = [
         key.id
         for key in rows
         if key.role is None or Role(user.role) not in user_rules.grantable_roles(Role(key.role))
     ]
     if stale:
-        await _revoke(uow, user.tenant_id, api_keys.c.id.in_(stale), actor)
+        await _revoke(uow, user.tenant_id, stale, actor)
 
 
 async def exchange_api_key(uow: UnitOfWork, signer: TokenSigner, api_key: str) -> str:
@@ -183,13 +149,7 @@ async def exchange_api_key(uow: UnitOfWork, signer: TokenSigner, api_key: str) -
     prefix = keys.prefix_of(api_key)
     if prefix is None:
         raise refused
-    row = (
-        await uow.session.execute(
-            select(api_keys.c.hash, users)
-            .join(users, users.c.id == api_keys.c.user_id)
-            .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
-        )
-    ).one_or_none()
+    row = await repo.live_by_prefix(uow.session, prefix)
     if row is None or not hmac.compare_digest(row.hash, keys.digest(api_key)):
         raise refused
     if row.status != UserStatus.ACTIVE.value:

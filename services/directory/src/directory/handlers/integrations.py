@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, update
-
 from backbone.auth import Principal
 from backbone.problems import Unprocessable
 from backbone.uow import UnitOfWork
@@ -21,26 +19,21 @@ from contracts.events import (
     IntegrationUpdated,
     LabelRule,
 )
-from directory.adapters.orm import clients, components, integrations
+from directory.adapters import clients as clients_repo
+from directory.adapters import components as components_repo
+from directory.adapters import integrations as repo
 from directory.domain import integrations as integration_rules
-from directory.handlers.shared import ensure_unique, now, row_of, state
-
-LIVE = (integrations.c.deleted_at.is_(None),)
+from directory.handlers.shared import ensure_unique, save_changes, state
 
 
 async def _check_links(uow: UnitOfWork, tenant_id: UUID, values: dict[str, Any]) -> dict[str, Any]:
     """The client and default component exist in the tenant and agree; a component alone
     brings its client."""
     if values.get("client_id") is not None:
-        await row_of(uow, clients, tenant_id, values["client_id"], "client", field="client_id")
+        await clients_repo.ROWS.get(uow.session, tenant_id, values["client_id"], field="client_id")
     if values.get("default_component_id") is not None:
-        component = await row_of(
-            uow,
-            components,
-            tenant_id,
-            values["default_component_id"],
-            "component",
-            field="default_component_id",
+        component = await components_repo.ROWS.get(
+            uow.session, tenant_id, values["default_component_id"], field="default_component_id"
         )
         if values.get("client_id") is None:
             values = {**values, "client_id": component.client_id}
@@ -59,22 +52,19 @@ def _check_rules(values: dict[str, Any]) -> None:
 async def create_integration(uow: UnitOfWork, caller: Principal, values: dict[str, Any]) -> tuple[Any, str]:
     """A monitoring integration and its token (shown once; intake gets only its hash)."""
     _check_rules(values)
-    await ensure_unique(uow, integrations, caller.tenant_id, {"name": values["name"]}, among=LIVE)
+    await ensure_unique(uow, repo.ROWS, caller.tenant_id, {"name": values["name"]})
     values = await _check_links(uow, caller.tenant_id, values)
     token = integration_rules.issue_token(IntegrationKind(values["kind"]))
-    row = (
-        await uow.session.execute(
-            insert(integrations)
-            .values(
-                id=new_id(),
-                tenant_id=caller.tenant_id,
-                **values,
-                token_prefix=token.prefix,
-                token_sha256=token.sha256,
-            )
-            .returning(integrations)
-        )
-    ).one()
+    row = await repo.ROWS.add(
+        uow.session,
+        {
+            "id": new_id(),
+            "tenant_id": caller.tenant_id,
+            **values,
+            "token_prefix": token.prefix,
+            "token_sha256": token.sha256,
+        },
+    )
     uow.emit(
         IntegrationCreated(**state(row, "integration_id")), tenant_id=caller.tenant_id, actor=caller.actor
     )
@@ -83,20 +73,11 @@ async def create_integration(uow: UnitOfWork, caller: Principal, values: dict[st
 
 async def _live(uow: UnitOfWork, caller: Principal, integration_id: UUID) -> Any:
     """The tenant's integration, locked for the change; a deleted one is gone (404)."""
-    return await row_of(
-        uow, integrations, caller.tenant_id, integration_id, "integration", among=LIVE, for_update=True
-    )
+    return await repo.ROWS.get(uow.session, caller.tenant_id, integration_id, for_update=True)
 
 
 async def _save(uow: UnitOfWork, integration_id: UUID, values: dict[str, Any]) -> Any:
-    return (
-        await uow.session.execute(
-            update(integrations)
-            .where(integrations.c.id == integration_id)
-            .values(**values, revision=integrations.c.revision + 1, updated_at=now())
-            .returning(integrations)
-        )
-    ).one()
+    return await repo.save(uow.session, integration_id, values, uow.now)
 
 
 async def update_integration(
@@ -110,22 +91,18 @@ async def update_integration(
         _check_rules(merged)
     if "name" in changes:
         await ensure_unique(
-            uow, integrations, caller.tenant_id, {"name": changes["name"]}, exclude=integration_id, among=LIVE
+            uow, repo.ROWS, caller.tenant_id, {"name": changes["name"]}, exclude=integration_id
         )
     if {"client_id", "default_component_id"} & changes.keys():
         links = await _check_links(
             uow, caller.tenant_id, {k: merged[k] for k in ("client_id", "default_component_id")}
         )
         changes = {**changes, "client_id": links["client_id"]}
-    if not changes:
-        return current
-    row = await _save(uow, integration_id, changes)
-    uow.emit(
-        IntegrationUpdated(**state(row, "integration_id"), changed=sorted(changes)),
-        tenant_id=caller.tenant_id,
-        actor=caller.actor,
-    )
-    return row
+
+    async def save(changes: dict[str, Any]) -> Any:
+        return await _save(uow, integration_id, changes)
+
+    return await save_changes(uow, caller, current, changes, save, IntegrationUpdated, "integration_id")
 
 
 async def rotate_integration_token(
@@ -147,7 +124,7 @@ async def rotate_integration_token(
 async def delete_integration(uow: UnitOfWork, caller: Principal, integration_id: UUID) -> None:
     """Delete the integration: kept for the record, its token refused, its name free again."""
     await _live(uow, caller, integration_id)
-    row = await _save(uow, integration_id, {"deleted_at": now()})
+    row = await _save(uow, integration_id, {"deleted_at": uow.now})
     uow.emit(
         IntegrationDeleted(integration_id=row.id, tenant_id=row.tenant_id, revision=row.revision),
         tenant_id=caller.tenant_id,

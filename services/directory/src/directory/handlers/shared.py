@@ -2,54 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, select
-
-from backbone.problems import Conflict, NotFound
+from backbone.auth import Principal
+from backbone.problems import Conflict
 from backbone.uow import UnitOfWork
+from contracts.envelope import EventData
+from directory.adapters.shared import Rows
 
 
 async def ensure_unique(
-    uow: UnitOfWork,
-    table: Table,
-    tenant_id: UUID,
-    values: dict[str, Any],
-    exclude: UUID | None = None,
-    among: tuple[ColumnElement[bool], ...] = (),
+    uow: UnitOfWork, rows: Rows, tenant_id: UUID, values: dict[str, Any], exclude: UUID | None = None
 ) -> None:
     """003 halts on a duplicate; name the field. (The database's unique constraints stay the
-    backstop for two requests racing; problems.py answers those with 409 too.) ``among``
-    narrows the rows compared with, e.g. to integrations not deleted."""
-    for field, value in values.items():
-        query = select(table.c.id).where(table.c.tenant_id == tenant_id, table.c[field] == value, *among)
-        if exclude is not None:
-            query = query.where(table.c.id != exclude)
-        if await uow.session.scalar(query.limit(1)) is not None:
-            raise Conflict(f"{field}: {value!r} is already registered", field=field)
-
-
-async def row_of(
-    uow: UnitOfWork,
-    table: Table,
-    tenant_id: UUID,
-    id_: UUID,
-    what: str,
-    field: str = "",
-    *,
-    among: tuple[ColumnElement[bool], ...] = (),
-    for_update: bool = False,
-) -> Any:
-    """The tenant's row with this id; another tenant's id is as unknown as a made-up one."""
-    query = select(table).where(table.c.id == id_, table.c.tenant_id == tenant_id, *among)
-    if for_update:
-        query = query.with_for_update()
-    row = (await uow.session.execute(query)).one_or_none()
-    if row is None:
-        raise NotFound(f"no {what} {id_}", field=field or None)
-    return row
+    backstop for two requests racing; problems.py answers those with 409 too.) Deleted rows
+    (integrations) hold no value."""
+    field = await rows.taken(uow.session, tenant_id, values, exclude)
+    if field is not None:
+        raise Conflict(f"{field}: {values[field]!r} is already registered", field=field)
 
 
 def state(row: Any, id_field: str) -> dict[str, Any]:
@@ -58,5 +30,21 @@ def state(row: Any, id_field: str) -> dict[str, Any]:
     return {**data, id_field: data["id"]}
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+async def save_changes(
+    uow: UnitOfWork,
+    caller: Principal,
+    current: Any,
+    changes: dict[str, Any],
+    save: Callable[[dict[str, Any]], Awaitable[Any]],
+    event: Callable[..., EventData],
+    id_field: str,
+) -> Any:
+    """The changes saved and announced (``event`` with the row and the fields changed); the row
+    as it was when nothing changes, without an event."""
+    if not changes:
+        return current
+    row = await save(changes)
+    uow.emit(
+        event(**state(row, id_field), changed=sorted(changes)), tenant_id=caller.tenant_id, actor=caller.actor
+    )
+    return row

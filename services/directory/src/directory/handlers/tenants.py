@@ -1,13 +1,10 @@
-"""Tenants: bootstrap the platform's first tenant, create others, and the principal lookup of
-signed-in users. Each command writes through the caller's unit of work and emits its event."""
+"""Tenants: bootstrap the platform's first tenant, and create others. Each command writes
+through the caller's unit of work and emits its event."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
-
-from sqlalchemy import func, insert, select, text
 
 from backbone.auth import Principal
 from backbone.problems import Conflict, Forbidden
@@ -19,10 +16,8 @@ from contracts.events import (
     TenantCreated,
     UserRegistered,
 )
-from directory.adapters.orm import (
-    tenants,
-    users,
-)
+from directory.adapters import tenants as repo
+from directory.adapters import users as users_repo
 from directory.domain.tenants import check_slug
 from directory.handlers.api_keys import insert_key
 from directory.handlers.shared import state
@@ -42,24 +37,21 @@ async def _create_tenant(
     uow: UnitOfWork, *, slug: str, name: str, admin_email: str, operator: bool, actor: Actor
 ) -> TenantWithAdmin:
     check_slug(slug)
-    if await uow.session.scalar(select(tenants.c.id).where(tenants.c.slug == slug)):
+    if await repo.slug_taken(uow.session, slug):
         raise Conflict(f"slug: tenant {slug!r} exists", field="slug")
     tenant_id, user_id = new_id(), new_id()
-    await uow.session.execute(insert(tenants).values(id=tenant_id, slug=slug, name=name))
-    admin = (
-        await uow.session.execute(
-            insert(users)
-            .values(
-                id=user_id,
-                tenant_id=tenant_id,
-                email=admin_email.strip().lower(),
-                name="Tenant administrator",
-                role=Role.SYSTEM_ADMINISTRATOR.value,
-                is_platform_operator=operator,
-            )
-            .returning(users)
-        )
-    ).one()
+    await repo.add(uow.session, {"id": tenant_id, "slug": slug, "name": name})
+    admin = await users_repo.ROWS.add(
+        uow.session,
+        {
+            "id": user_id,
+            "tenant_id": tenant_id,
+            "email": admin_email.strip().lower(),
+            "name": "Tenant administrator",
+            "role": Role.SYSTEM_ADMINISTRATOR.value,
+            "is_platform_operator": operator,
+        },
+    )
     key = await insert_key(uow, tenant_id, user_id, issued_by=actor.user_id)
     uow.emit(TenantCreated(tenant_id=tenant_id, slug=slug, name=name), tenant_id=tenant_id, actor=actor)
     uow.emit(UserRegistered(**state(admin, "user_id")), tenant_id=tenant_id, actor=actor)
@@ -74,8 +66,7 @@ async def _create_tenant(
 async def bootstrap(uow: UnitOfWork, *, slug: str, name: str, admin_email: str) -> TenantWithAdmin:
     """Create the first tenant and its admin (a platform operator); only on an empty system."""
     # Two bootstraps at once: the second waits here, then sees a tenant and refuses.
-    await uow.session.execute(text("LOCK TABLE tenants IN SHARE ROW EXCLUSIVE MODE"))
-    if await uow.session.scalar(select(func.count()).select_from(tenants)):
+    if await repo.lock_and_count(uow.session):
         raise Conflict("the system is already bootstrapped")
     return await _create_tenant(
         uow, slug=slug, name=name, admin_email=admin_email, operator=True, actor=SYSTEM
@@ -91,14 +82,3 @@ async def create_tenant(
     return await _create_tenant(
         uow, slug=slug, name=name, admin_email=admin_email, operator=False, actor=caller.actor
     )
-
-
-async def principal_row(session: Any, user_id: UUID) -> Any:
-    """Directory's own answer to "is this user still active, with which role": its table."""
-    return (
-        await session.execute(
-            select(
-                users.c.tenant_id, users.c.role, users.c.status, users.c.client_id, users.c.vendor_id
-            ).where(users.c.id == user_id)
-        )
-    ).one_or_none()

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
-
 from backbone.auth import Principal
 from backbone.uow import UnitOfWork
 from contracts.envelope import new_id
 from contracts.events import (
     VendorRegistered,
 )
-from directory.adapters.orm import (
-    vendors,
-)
+from directory.adapters import vendors as repo
 from directory.handlers.shared import ensure_unique, state
 
 # --------------------------------------------------------------------------- vendors
@@ -25,14 +21,10 @@ async def register_vendor(uow: UnitOfWork, caller: Principal, values: dict[str, 
     values = {**values, "vendor_email": values["vendor_email"].lower()}
     await ensure_unique(
         uow,
-        vendors,
+        repo.ROWS,
         caller.tenant_id,
         {k: values[k] for k in ("vendor_name", "vendor_email", "vendor_phone")},
     )
-    row = (
-        await uow.session.execute(
-            insert(vendors).values(id=new_id(), tenant_id=caller.tenant_id, **values).returning(vendors)
-        )
-    ).one()
+    row = await repo.ROWS.add(uow.session, {"id": new_id(), "tenant_id": caller.tenant_id, **values})
     uow.emit(VendorRegistered(**state(row, "vendor_id")), tenant_id=caller.tenant_id, actor=caller.actor)
     return row

@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Table, select
 
 from backbone.auth import Principal
-from backbone.problems import NotFound
+from backbone.rows import get_or_404
 from backbone.uow import UnitOfWork
 from directory.adapters.orm import clients, components, integrations, subscriptions, users, vendors
 
@@ -35,15 +35,10 @@ def scope(caller: Principal, table: Table) -> list[ColumnElement[bool]]:
 
 
 async def one(uow: UnitOfWork, caller: Principal, table: Table, id_: UUID, what: str) -> Any:
-    key = table.c.client_id if table is subscriptions else table.c.id
-    row = (
-        await uow.session.execute(
-            select(table).where(key == id_, table.c.tenant_id == caller.tenant_id, *scope(caller, table))
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"no {what} {id_}")
-    return row
+    key = "client_id" if table is subscriptions else "id"
+    return await get_or_404(
+        uow.session, table, id_, caller.tenant_id, what=what, among=tuple(scope(caller, table)), key=key
+    )
 
 
 async def page(
