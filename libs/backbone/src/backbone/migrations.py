@@ -16,6 +16,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.schema import SchemaItem
 
 
 def migrations_dir(service: str) -> Path:
@@ -243,7 +244,7 @@ def stamps_v1() -> list[sa.Column[Any]]:
     return [now_v1("created_at"), now_v1("updated_at")]
 
 
-def create_tenant_table_v1(schema: str, name: str, *items: sa.SchemaItem, key: str = "id") -> None:
+def create_tenant_table_v1(schema: str, name: str, *items: SchemaItem, key: str = "id") -> None:
     """The shape of most tables: a UUID key (primary key ``pk_<name>``), then tenant_id, then
     ``items`` (columns and constraints, in order)."""
     op.create_table(

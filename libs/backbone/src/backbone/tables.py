@@ -17,6 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from backbone.db import service_metadata
+
 
 def delivery_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
     outbox = Table(
@@ -92,6 +94,19 @@ def principals_table(metadata: MetaData) -> Table:
         Column("vendor_id", UUID(as_uuid=True)),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+
+
+def delivery_schema(name: str) -> tuple[MetaData, Table, Table, Table]:
+    """A service's metadata (schema ``name``) holding the delivery tables: the metadata, then
+    outbox, inbox and idempotency keys."""
+    metadata = service_metadata(name)
+    return (metadata, *delivery_tables(metadata))
+
+
+def service_schema(name: str) -> tuple[MetaData, Table, Table, Table, Table]:
+    """``delivery_schema`` and the principals replica: what every service but directory starts from."""
+    metadata, outbox, inbox, idempotency = delivery_schema(name)
+    return metadata, outbox, inbox, idempotency, principals_table(metadata)
 
 
 # Schema-less copies used by the backbone's own queries: every connection's search_path is

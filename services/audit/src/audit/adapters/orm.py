@@ -3,12 +3,9 @@
 from sqlalchemy import BigInteger, Column, DateTime, Index, String, Table, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from backbone.db import service_metadata
-from backbone.tables import delivery_tables, principals_table
+from backbone.tables import service_schema
 
-metadata = service_metadata("audit")
-outbox, inbox, idempotency_keys = delivery_tables(metadata)
-principals = principals_table(metadata)
+metadata, outbox, inbox, idempotency_keys, principals = service_schema("audit")
 
 # One chain per tenant; platform-level events (no tenant) chain under the nil UUID.
 audit_log = Table(

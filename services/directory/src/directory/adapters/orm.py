@@ -5,28 +5,13 @@ name/email/phone) hold per tenant: a tenant must not learn, through a 409, what 
 tenant has registered (docs/architecture.md "Security", docs/adr/0004-directory-and-access.md).
 """
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    UniqueConstraint,
-    func,
-    text,
-)
+from sqlalchemy import Column, ForeignKey, Index, Table, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.types import Boolean, Date, DateTime, Float, Integer, String
 
-from backbone.db import service_metadata
-from backbone.tables import delivery_tables
+from backbone.tables import delivery_schema
 
-metadata = service_metadata("directory")
-outbox, inbox, idempotency_keys = delivery_tables(metadata)
+metadata, outbox, inbox, idempotency_keys = delivery_schema("directory")
 
 
 def _id() -> Column:

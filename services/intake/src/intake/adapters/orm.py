@@ -1,27 +1,12 @@
 """Tables of the intake service (schema ``intake``)."""
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    Float,
-    Index,
-    Integer,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-    func,
-    text,
-)
+from sqlalchemy import Column, Index, PrimaryKeyConstraint, Table, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.types import Boolean, DateTime, Float, Integer, String, Text
 
-from backbone.db import service_metadata
-from backbone.tables import delivery_tables, principals_table
+from backbone.tables import service_schema
 
-metadata = service_metadata("intake")
-outbox, inbox, idempotency_keys = delivery_tables(metadata)
-principals = principals_table(metadata)
+metadata, outbox, inbox, idempotency_keys, principals = service_schema("intake")
 
 # Local replica of directory's tenants (from directory.events), so a request naming a tenant by
 # slug (the public report form, docs/architecture.md) resolves it without calling another service.

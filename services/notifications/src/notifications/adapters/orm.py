@@ -2,29 +2,13 @@
 template overrides, user preferences, the recipients and clients replicas, and deliveries.
 (Recorded communications and reminders live in their own adapters modules, on this metadata.)"""
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    false,
-    func,
-    text,
-    true,
-)
+from sqlalchemy import Column, Index, Table, UniqueConstraint, false, func, text, true
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.types import Boolean, DateTime, Integer, String, Text
 
-from backbone.db import service_metadata
-from backbone.tables import delivery_tables, principals_table
+from backbone.tables import service_schema
 
-metadata = service_metadata("notifications")
-outbox, inbox, idempotency_keys = delivery_tables(metadata)
-principals = principals_table(metadata)
+metadata, outbox, inbox, idempotency_keys, principals = service_schema("notifications")
 
 # Where notifications go. ``config`` holds the non-secret fields (and secret references such as
 # {"secret_ref": "env:NAME"}); literal secrets are only in ``secrets_encrypted`` (Fernet).
