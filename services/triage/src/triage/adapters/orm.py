@@ -1,29 +1,12 @@
 """Tables of the triage service (schema ``triage``)."""
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    false,
-    func,
-    text,
-    true,
-)
+from sqlalchemy import Column, Index, Table, UniqueConstraint, false, func, text, true
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.types import BigInteger, Boolean, DateTime, Integer, String, Text
 
-from backbone.db import service_metadata
-from backbone.tables import delivery_tables, principals_table
+from backbone.tables import service_schema
 
-metadata = service_metadata("triage")
-outbox, inbox, idempotency_keys = delivery_tables(metadata)
-principals = principals_table(metadata)
+metadata, outbox, inbox, idempotency_keys, principals = service_schema("triage")
 
 incidents = Table(
     "incidents",
