@@ -4,14 +4,28 @@ RCAs, knowledge-base articles and post-incident reviews. Entry: `incidentctl ser
 from fastapi import FastAPI
 
 from backbone.app import Service, create_app
+from backbone.clock import SYSTEM_CLOCK, Clock
 from changes.config import Settings
+from changes.entrypoints import change_request, consumers, rollback_request, work_order
+from contracts.envelope import EventData, known_event_types
+from contracts.topics import Topic
 
 
-def create(settings: Settings | None = None) -> FastAPI:
+def _published() -> list[type[EventData]]:
+    """Every event type of change.events (contracts.events.change)."""
+    return [c for c in known_event_types().values() if c.topic == Topic.CHANGE_EVENTS]
+
+
+def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     return create_app(
         Service(
+            clock=clock,
             settings=settings or Settings(),
             title="Changes service",
             description=__doc__ or "",
+            api=[change_request.router, rollback_request.router, work_order.router],
+            handlers=consumers.HANDLERS,
+            subscribes=[Topic.INCIDENT_EVENTS, Topic.DIRECTORY_EVENTS],
+            publishes=_published(),
         )
     )

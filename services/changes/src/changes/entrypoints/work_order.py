@@ -1,0 +1,91 @@
+"""HTTP routes of work orders."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from backbone.app import Strict, UowDep
+from backbone.problems import Unprocessable
+from changes.entrypoints.deps import After, Limit, Viewer, WorkOrderManager, paged, write
+from changes.handlers import work_order as handlers
+from changes.views.work_order import reader
+from contracts.enums import WorkOrderStatus, WorkType
+
+router = APIRouter(prefix="/v1", tags=["work orders"])
+
+
+class WorkOrderIn(Strict):
+    title: str = Field(min_length=1, max_length=300)
+    work_type: WorkType
+    description: str | None = Field(default=None, max_length=20000)
+    incident_id: UUID | None = None
+    change_id: UUID | None = None
+    problem_id: UUID | None = None
+    assigned_to_id: UUID | None = None
+
+
+class WorkOrderPatch(Strict):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=20000)
+    status: WorkOrderStatus | None = None
+    assigned_to_id: UUID | None = None
+
+
+@router.post("/work-orders", status_code=201)
+async def create(body: WorkOrderIn, request: Request, caller: WorkOrderManager, uow: UowDep) -> JSONResponse:
+    """Create a work order (002 "Work Orders"): 201 with status `created`, or `assigned` when
+    given an assignee. Needs `work_orders.manage`. Linked incident, change and problem must
+    exist, the assignee must exist and be active (422 otherwise)."""
+    fields = body.model_dump(exclude_none=True)
+    return await write(request, uow, caller, 201, lambda: handlers.create(uow, caller, fields))
+
+
+@router.patch("/work-orders/{order_id}")
+async def update(
+    order_id: UUID, body: WorkOrderPatch, request: Request, caller: WorkOrderManager, uow: UowDep
+) -> JSONResponse:
+    """Update a work order: its title, description, assignee or status (created → assigned →
+    in_progress → completed, or cancelled; 409 for a move its status forbids)."""
+    fields = body.model_dump(exclude_unset=True)
+    for name in ("title", "status"):
+        if name in fields and fields[name] is None:
+            raise Unprocessable(f"{name}: may not be null", field=name)
+    return await write(request, uow, caller, 200, lambda: handlers.update(uow, caller, order_id, fields))
+
+
+@router.get("/work-orders/{order_id}")
+async def get_order(order_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
+    """One work order (404 if unknown or out of the caller's scope)."""
+    return await reader.get(uow.session, caller, order_id)
+
+
+@router.get("/work-orders")
+async def list_orders(
+    request: Request,
+    response: Response,
+    caller: Viewer,
+    uow: UowDep,
+    after: After = None,
+    limit: Limit = 50,
+    status: WorkOrderStatus | None = None,
+    work_type: WorkType | None = None,
+    incident_id: UUID | None = None,
+    change_id: UUID | None = None,
+    problem_id: UUID | None = None,
+    assigned_to_id: UUID | None = None,
+) -> list[dict[str, Any]]:
+    """Work orders the caller may see, oldest first."""
+    filters = {
+        "status": status,
+        "work_type": work_type,
+        "incident_id": incident_id,
+        "change_id": change_id,
+        "problem_id": problem_id,
+        "assigned_to_id": assigned_to_id,
+    }
+    return paged(request, response, await reader.page(uow.session, caller, filters, after, limit), limit)

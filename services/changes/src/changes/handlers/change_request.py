@@ -1,0 +1,131 @@
+"""Change requests: submit, and each step of the workflow (domain.change_request)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from backbone.auth import Principal
+from backbone.uow import UnitOfWork
+from changes.adapters import change_request as store
+from changes.adapters import records
+from changes.domain import change_request as rules
+from changes.domain.change_request import Window
+from changes.handlers import links
+from contracts.enums import ChangeRequestStatus
+from contracts.envelope import new_id
+from contracts.events.change import (
+    BlackoutWindowsChanged,
+    ChangeRequestApproved,
+    ChangeRequestCancelled,
+    ChangeRequestCompleted,
+    ChangeRequestCreated,
+    ChangeRequestEvent,
+    ChangeRequestFailed,
+    ChangeRequestRejected,
+    ChangeRequestScheduled,
+    ChangeRequestStarted,
+)
+
+EVENTS: dict[str, type[ChangeRequestEvent]] = {
+    "approve": ChangeRequestApproved,
+    "reject": ChangeRequestRejected,
+    "schedule": ChangeRequestScheduled,
+    "start": ChangeRequestStarted,
+    "complete": ChangeRequestCompleted,
+    "fail": ChangeRequestFailed,
+    "cancel": ChangeRequestCancelled,
+}
+# docs/changes.md "Related changes": where responders look first.
+RELATED_WINDOW = timedelta(hours=72)
+
+
+async def _conflicts(uow: UnitOfWork, tenant_id: UUID, change: dict[str, Any]) -> list[str]:
+    others = [
+        Window(r.id, r.planned_start, r.planned_end, "change")
+        for r in await store.windows_near(
+            uow.session, tenant_id, change.get("component_id"), change.get("id")
+        )
+    ]
+    others += [
+        Window(b.id, b.starts_at, b.ends_at, "blackout")
+        for b in await store.blackouts(uow.session, tenant_id)
+    ]
+    return rules.conflicts(change.get("planned_start"), change.get("planned_end"), others)
+
+
+async def submit(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+    """Record a change request (status requested), flagged with the windows it overlaps."""
+    rules.check_window(fields.get("planned_start"), fields.get("planned_end"))
+    scope = await links.scope_of_incident(uow, caller, fields.get("incident_id"))
+    if (component_id := fields.get("component_id")) is not None:
+        component = await links.component(uow, caller, component_id)
+        if fields.get("incident_id") is None:
+            scope = {"client_id": component.client_id, "vendor_id": component.vendor_id}
+    values = {
+        **fields,
+        **scope,
+        "id": new_id(),
+        "tenant_id": caller.tenant_id,
+        "status": ChangeRequestStatus.REQUESTED,
+        "requested_by_id": caller.user_id,
+        "created_at": uow.now,
+        "updated_at": uow.now,
+    }
+    values["conflicts"] = await _conflicts(uow, caller.tenant_id, values)
+    row = await records.add(uow.session, store.table, values)
+    links.emit(uow, caller, ChangeRequestCreated, row)
+    return row
+
+
+async def take_step(
+    uow: UnitOfWork, caller: Principal, change_id: UUID, action: str, comment: str | None = None
+) -> dict[str, Any]:
+    change = await records.load(
+        uow.session, store.table, change_id, caller.tenant_id, what="change request", for_update=True
+    )
+    changed = rules.take_step(change, action, caller.role, caller.user_id)
+    if action in rules.DECISIONS:
+        changed |= {"approved_at": uow.now, "decision_comment": comment}
+    if action == "start":
+        changed["started_at"] = uow.now
+    if action in ("complete", "fail"):
+        changed["finished_at"] = uow.now
+    row = await records.change(uow.session, store.table, change_id, changed, uow.now)
+    links.emit(uow, caller, EVENTS[action], row, comment=comment)
+    return row
+
+
+async def related(uow: UnitOfWork, caller: Principal, incident_id: UUID) -> list[dict[str, Any]]:
+    """Changes on the incident's component that started in the 72 hours before it was detected
+    (or since, while it is open)."""
+    incident = await links.visible_incident(uow, caller, incident_id)
+    if incident.component_id is None:
+        return []
+    detected = incident.detected_at or uow.now
+    return await store.implemented_on(
+        uow.session,
+        caller.tenant_id,
+        incident.component_id,
+        detected - RELATED_WINDOW,
+        max(detected, uow.now),
+    )
+
+
+async def blackouts(uow: UnitOfWork, caller: Principal) -> list[dict[str, Any]]:
+    rows = await store.blackouts(uow.session, caller.tenant_id)
+    return [{"starts_at": r.starts_at, "ends_at": r.ends_at, "reason": r.reason} for r in rows]
+
+
+async def set_blackouts(uow: UnitOfWork, caller: Principal, windows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Replace the tenant's blackout windows (approvers only: they are change policy)."""
+    rules.check_blackouts(caller.role, windows)
+    await store.replace_blackouts(uow.session, caller.tenant_id, [{**w, "id": new_id()} for w in windows])
+    listed = [{k: str(v) for k, v in w.items()} for w in windows]
+    uow.emit(
+        BlackoutWindowsChanged(tenant_id=caller.tenant_id, windows=listed),
+        tenant_id=caller.tenant_id,
+        actor=caller.actor,
+    )
+    return {"windows": windows}

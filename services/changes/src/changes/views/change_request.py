@@ -1,0 +1,6 @@
+"""Change requests as the API reads them (the caller's tenant and scope)."""
+
+from changes.adapters.change_request import table
+from changes.views.records import Reader
+
+reader = Reader(table, "change request")

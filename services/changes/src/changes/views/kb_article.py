@@ -1,0 +1,26 @@
+"""Knowledge-base articles as the API reads them; a search by text and category."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backbone.auth import Principal
+from changes.adapters import kb_article as store
+from changes.views import records
+
+reader = records.Reader(store.table, "article")
+
+
+async def get(session: AsyncSession, caller: Principal, id_: UUID) -> dict[str, Any]:
+    return await reader.get(session, caller, id_)
+
+
+async def page(
+    session: AsyncSession, caller: Principal, filters: dict[str, Any], after: UUID | None, limit: int
+) -> list[dict[str, Any]]:
+    text = filters.pop("q", None)
+    where = [store.matching(text)] if text else []
+    return await reader.page(session, caller, filters, after, limit, where)

@@ -1,0 +1,60 @@
+"""Reads every record shares: one record, or a page of them, as the caller may see them
+(client and vendor contacts only the records linked to their client or vendor; out of scope
+reads as absent, 404)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backbone.auth import Principal
+from changes.adapters import records
+
+
+def _scope(caller: Principal, table: Table) -> tuple[ColumnElement[bool], ...]:
+    return tuple(caller.scope(table.c.client_id, table.c.vendor_id))
+
+
+async def one(session: AsyncSession, caller: Principal, table: Table, id_: UUID, what: str) -> dict[str, Any]:
+    return await records.load(session, table, id_, caller.tenant_id, what=what, among=_scope(caller, table))
+
+
+async def page(
+    session: AsyncSession,
+    caller: Principal,
+    table: Table,
+    filters: Mapping[str, Any],
+    after: UUID | None,
+    limit: int,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> list[dict[str, Any]]:
+    """A page of the caller's records matching every filter given (None: not filtered)."""
+    conditions = [table.c[name] == value for name, value in filters.items() if value is not None]
+    return await records.page(
+        session, table, caller.tenant_id, [*conditions, *where, *_scope(caller, table)], after, limit
+    )
+
+
+class Reader:
+    """``one`` and ``page`` bound to one record's table."""
+
+    def __init__(self, table: Table, what: str) -> None:
+        self.table, self.what = table, what
+
+    async def get(self, session: AsyncSession, caller: Principal, id_: UUID) -> dict[str, Any]:
+        return await one(session, caller, self.table, id_, self.what)
+
+    async def page(
+        self,
+        session: AsyncSession,
+        caller: Principal,
+        filters: Mapping[str, Any],
+        after: UUID | None,
+        limit: int,
+        where: Sequence[ColumnElement[bool]] = (),
+    ) -> list[dict[str, Any]]:
+        return await page(session, caller, self.table, filters, after, limit, where)

@@ -1,0 +1,179 @@
+"""One changes service over the session's real Kafka and PostgreSQL, with a world published to
+it the way directory and triage would: users of every role in two tenants (one inactive), a
+client and vendor with a component, open and closed incidents."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select
+
+from backbone.db import Database
+from backbone.testing import Stack, eventually, publish, serving
+from changes.adapters.orm import components, incidents, outbox, principals
+from changes.config import Settings
+from changes.main import create
+from contracts.enums import IncidentSource, Role, Severity, UserStatus
+from contracts.envelope import Envelope, EventData, new_id
+from contracts.events import ComponentRegistered, IncidentCreated, IncidentStatusChanged, UserRegistered
+
+# name -> (role, tenant, linked to the world's client/vendor); "inactive" is deactivated.
+USERS: dict[str, tuple[Role, str]] = {
+    "im": (Role.INCIDENT_MANAGER, "a"),
+    "im2": (Role.INCIDENT_MANAGER, "a"),
+    "ts": (Role.TECHNICAL_SUPPORT, "a"),
+    "ts2": (Role.TECHNICAL_SUPPORT, "a"),
+    "am": (Role.ACCOUNT_MANAGER, "a"),
+    "exec": (Role.EXECUTIVE, "a"),
+    "admin": (Role.SYSTEM_ADMINISTRATOR, "a"),
+    "cc": (Role.CLIENT_CONTACT, "a"),
+    "vc": (Role.VENDOR_CONTACT, "a"),
+    "inactive": (Role.TECHNICAL_SUPPORT, "a"),
+    "im_b": (Role.INCIDENT_MANAGER, "b"),
+}
+
+
+@dataclass
+class Env:
+    stack: Stack
+    client: httpx.AsyncClient
+    producer: AIOKafkaProducer
+    db: Database
+    tenant_a: UUID = field(default_factory=uuid4)
+    tenant_b: UUID = field(default_factory=uuid4)
+    client_id: UUID = field(default_factory=uuid4)
+    other_client_id: UUID = field(default_factory=uuid4)
+    vendor_id: UUID = field(default_factory=uuid4)
+    component_id: UUID = field(default_factory=uuid4)
+    users: dict[str, UUID] = field(default_factory=dict)
+    incidents: dict[str, UUID] = field(default_factory=dict)
+
+    async def publish(self, data: EventData, tenant_id: UUID, source: str) -> None:
+        await publish(self.producer, self.stack.topic_prefix, data, tenant_id=tenant_id, source=source)
+
+    def as_(self, name: str) -> dict[str, str]:
+        role, tenant = USERS[name]
+        return self.stack.auth(
+            tenant_id=self.tenant_b if tenant == "b" else self.tenant_a,
+            role=role.value,
+            user_id=self.users[name],
+            client_id=self.client_id if role is Role.CLIENT_CONTACT else None,
+            vendor_id=self.vendor_id if role is Role.VENDOR_CONTACT else None,
+        )
+
+    async def post(self, path: str, who: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        return await self.client.post(path, json=body, headers=self.as_(who))
+
+    async def count(self, table: Any) -> int:
+        async with self.db.sessions() as s:
+            return int(await s.scalar(select(func.count()).select_from(table)) or 0)
+
+    async def events(self, subject: str | UUID) -> list[Envelope]:
+        async with self.db.sessions() as s:
+            values = (await s.scalars(select(outbox.c.value).where(outbox.c.key == str(subject)))).all()
+        return sorted((Envelope.model_validate_json(v) for v in values), key=lambda e: e.id)
+
+
+def incident_event(
+    incident_id: UUID, status: str, client_id: UUID | None, vendor_id: UUID | None, component_id: UUID | None
+) -> IncidentCreated:
+    return IncidentCreated(
+        incident_id=incident_id,
+        reference_code=f"INC-{str(incident_id)[-6:]}",
+        title="database down",
+        severity=Severity.P2,
+        status=status,
+        client_id=client_id,
+        vendor_id=vendor_id,
+        component_id=component_id,
+        severity_flags={},
+        source=IncidentSource.MANUAL,
+        detected_at=datetime.now(UTC),
+    )
+
+
+@pytest.fixture(scope="session")
+async def env(stack: Stack) -> AsyncIterator[Env]:
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
+    await producer.start()
+    db = Database.connect(stack.database_url, "changes", pool_size=2)
+    try:
+        async with serving(create(stack.settings(Settings))) as client:
+            e = Env(stack, client, producer, db)
+            for name, (role, tenant) in USERS.items():
+                e.users[name] = uuid4()
+                tenant_id = e.tenant_b if tenant == "b" else e.tenant_a
+                user = UserRegistered(
+                    user_id=e.users[name],
+                    tenant_id=tenant_id,
+                    role=role,
+                    status=UserStatus.INACTIVE if name == "inactive" else UserStatus.ACTIVE,
+                    client_id=e.client_id if role is Role.CLIENT_CONTACT else None,
+                    vendor_id=e.vendor_id if role is Role.VENDOR_CONTACT else None,
+                    name=name,
+                )
+                await e.publish(user, tenant_id, "directory")
+            component = ComponentRegistered(
+                component_id=e.component_id,
+                tenant_id=e.tenant_a,
+                client_id=e.client_id,
+                vendor_id=e.vendor_id,
+                name="db",
+            )
+            await e.publish(component, e.tenant_a, "directory")
+            e.incidents = {"open": new_id(), "closed": new_id(), "other_client": new_id(), "b": new_id()}
+            await e.publish(
+                incident_event(e.incidents["open"], "open", e.client_id, e.vendor_id, e.component_id),
+                e.tenant_a,
+                "triage",
+            )
+            closed = incident_event(e.incidents["closed"], "open", e.client_id, None, e.component_id)
+            await e.publish(closed, e.tenant_a, "triage")
+            await e.publish(
+                IncidentStatusChanged(
+                    **closed.model_dump(
+                        include={
+                            "incident_id",
+                            "reference_code",
+                            "title",
+                            "severity",
+                            "client_id",
+                            "component_id",
+                        }
+                    ),
+                    status="closed",
+                    from_status="resolved",
+                    to_status="closed",
+                ),
+                e.tenant_a,
+                "triage",
+            )
+            await e.publish(
+                incident_event(e.incidents["other_client"], "open", e.other_client_id, None, None),
+                e.tenant_a,
+                "triage",
+            )
+            await e.publish(incident_event(e.incidents["b"], "open", None, None, None), e.tenant_b, "triage")
+
+            async def replicated() -> bool:
+                async with db.sessions() as s:
+                    users = await s.scalar(select(func.count()).select_from(principals))
+                    known = await s.scalar(
+                        select(func.count()).select_from(incidents).where(incidents.c.status != "open")
+                    )
+                    parts = await s.scalar(select(func.count()).select_from(components))
+                    total = await s.scalar(select(func.count()).select_from(incidents))
+                return users == len(USERS) and known == 1 and parts == 1 and total == 4
+
+            await eventually(replicated, what="the users, components and incidents replicas")
+            yield e
+    finally:
+        await producer.stop()
+        await db.dispose()
