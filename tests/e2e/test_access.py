@@ -418,6 +418,14 @@ PROCEDURES = [
         lambda w: {"reminder_type": f"r-{_n()}", "scheduled_for": "2099-01-01T00:00:00Z", "channel": "email"},
     ),
     Procedure(Permission.AUDIT_VIEW, "audit", "GET", lambda w: "/v1/audit"),
+    Procedure(Permission.SLA_VIEW, "sla", "GET", lambda w: "/v1/policies"),
+    Procedure(
+        Permission.SLA_MANAGE,
+        "sla",
+        "PUT",
+        lambda w: "/v1/calendars/default",
+        lambda w: {"time_zone": "Europe/Berlin", "hours": {"mon": [["09:00", "17:00"]]}},
+    ),
 ]
 
 # Procedures of the sources whose endpoints are not built yet (intake reports, triage
@@ -434,7 +442,6 @@ PENDING = {
     Permission.REPORTS_GENERATE,
     Permission.KB_ARTICLES_CREATE,
     Permission.POST_INCIDENT_REVIEWS_MANAGE,
-    Permission.SLA_VIEW,
 }
 
 

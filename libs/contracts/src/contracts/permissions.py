@@ -74,6 +74,8 @@ class Permission(StrEnum):
     REMINDERS_MANAGE = "reminders.manage"
     AUDIT_VIEW = "audit.view"
     SLA_VIEW = "sla.view"
+    SLA_MANAGE = "sla.manage"
+    SLA_EXTEND = "sla.extend"
 
 
 GRANTS: dict[Permission, frozenset[Role]] = {
@@ -157,6 +159,11 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.AUDIT_VIEW: frozenset({SA, IM, EX}),
     # Service levels: AM "define service levels", IM "approve SLAs"; everyone inside reads them.
     Permission.SLA_VIEW: frozenset({IM, TS, AM, EX, SA}),
+    # Editing policies and calendars: IM "approve SLAs", executives "manage critical
+    # subscriptions", SA "configure system settings".
+    Permission.SLA_MANAGE: frozenset({IM, EX, SA}),
+    # 004 "Deadline extensions": incident managers, who oversee incidents.
+    Permission.SLA_EXTEND: frozenset({IM}),
 }
 
 

@@ -92,6 +92,8 @@ NO_ROLE_LINE = frozenset(
         "reminders.manage",
         "audit.view",
         "sla.view",
+        "sla.manage",
+        "sla.extend",
     }
 )
 

@@ -73,6 +73,7 @@ from contracts.events.notification import (
 from contracts.events.sla import (
     SlaAtRisk,
     SlaBreached,
+    SlaCalendarChanged,
     SlaClockEvent,
     SlaClockExtended,
     SlaClockPaused,
@@ -81,6 +82,7 @@ from contracts.events.sla import (
     SlaClockStarted,
     SlaClockStopped,
     SlaMetricRecorded,
+    SlaPolicyChanged,
 )
 
 __all__ = [
@@ -138,6 +140,7 @@ __all__ = [
     "SilenceChanged",
     "SlaAtRisk",
     "SlaBreached",
+    "SlaCalendarChanged",
     "SlaClockEvent",
     "SlaClockExtended",
     "SlaClockPaused",
@@ -146,6 +149,7 @@ __all__ = [
     "SlaClockStarted",
     "SlaClockStopped",
     "SlaMetricRecorded",
+    "SlaPolicyChanged",
     "SubscriptionChanged",
     "TemplateOverrideChanged",
     "TenantCreated",

@@ -5,7 +5,7 @@ A clock warns (``sla.at_risk.v1``) at start + min(target, 80 % of deadline) and 
 """
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from contracts.enums import MetricType, Severity, SlaClockKind, SubscriptionTier
@@ -127,3 +127,35 @@ class SlaMetricRecorded(EventData):
     target_minutes: int | None = None
     met_target: bool | None = None
     recorded_by: UUID | None = None
+
+
+@event
+class SlaPolicyChanged(EventData):
+    """A tenant edited the figures of one tier and severity (docs/sla.md "Policies"). Clocks
+    started after it use them; running clocks keep theirs."""
+
+    event_type: ClassVar[str] = "sla.policy_changed.v1"
+    topic: ClassVar[Topic] = Topic.SLA_EVENTS
+    subject_field: ClassVar[str] = "tier"
+
+    tier: SubscriptionTier
+    severity: Severity
+    calendar: str
+    response_target_minutes: int
+    response_deadline_minutes: int
+    resolution_target_minutes: int
+    resolution_deadline_minutes: int
+
+
+@event
+class SlaCalendarChanged(EventData):
+    """A tenant's default calendar (``scope`` "default") or a client's (``scope`` its id) was set
+    or, for a client, removed (``definition`` None: the default applies again)."""
+
+    event_type: ClassVar[str] = "sla.calendar_changed.v1"
+    topic: ClassVar[Topic] = Topic.SLA_EVENTS
+    subject_field: ClassVar[str] = "scope"
+
+    scope: str
+    client_id: UUID | None = None
+    definition: dict[str, Any] | None = None
