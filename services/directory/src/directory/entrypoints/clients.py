@@ -17,7 +17,7 @@ from contracts.enums import (
     SubscriptionTier,
 )
 from contracts.permissions import Permission
-from directory.entrypoints.deps import After, Limit, Out, changes_of, committed, values_of
+from directory.entrypoints.deps import After, Limit, Out, change_one, committed, read_one, values_of
 from directory.handlers import clients as handlers
 from directory.views import shared as views
 
@@ -92,23 +92,19 @@ async def list_clients(
     )
 
 
-@router.get("/clients/{client_id}", response_model=ClientOut, tags=["clients"])
-async def get_client(
-    client_id: UUID, uow: UowDep, caller: Annotated[Principal, requires(Permission.CLIENTS_VIEW)]
-) -> Any:
-    return await views.one(uow, caller, views.clients, client_id, "client")
+read_one(router, "/clients/{client_id}", views.clients, "client", Permission.CLIENTS_VIEW, ClientOut)
 
 
-@router.patch("/clients/{client_id}", response_model=ClientOut, tags=["clients"])
-async def update_client(
-    client_id: UUID,
-    body: ClientChange,
-    uow: UowDep,
-    caller: Annotated[Principal, requires(Permission.CLIENTS_UPDATE)],
-) -> Any:
-    """003 Client Information Update: system administrators, or the client's account manager."""
-    changes = changes_of(body, nullable=("country", "industry", "account_manager_id"))
-    return await committed(uow, handlers.update_client(uow, caller, client_id, changes))
+change_one(
+    router,
+    "/clients/{client_id}",
+    handlers.update_client,
+    Permission.CLIENTS_UPDATE,
+    ClientChange,
+    ClientOut,
+    ("country", "industry", "account_manager_id"),
+    """003 Client Information Update: system administrators, or the client's account manager.""",
+)
 
 
 class SubscriptionIn(Strict):
@@ -144,8 +140,11 @@ async def set_subscription(
     return await committed(uow, handlers.set_subscription(uow, caller, client_id, values_of(body)))
 
 
-@router.get("/clients/{client_id}/subscription", response_model=SubscriptionOut, tags=["clients"])
-async def get_subscription(
-    client_id: UUID, uow: UowDep, caller: Annotated[Principal, requires(Permission.CLIENTS_VIEW)]
-) -> Any:
-    return await views.one(uow, caller, views.subscriptions, client_id, "subscription for client")
+read_one(
+    router,
+    "/clients/{client_id}/subscription",
+    views.subscriptions,
+    "subscription for client",
+    Permission.CLIENTS_VIEW,
+    SubscriptionOut,
+)

@@ -12,7 +12,7 @@ from pydantic import Field
 from backbone.app import Strict, UowDep
 from backbone.auth import Principal, requires
 from contracts.permissions import Permission
-from directory.entrypoints.deps import After, Limit, Out, committed, values_of
+from directory.entrypoints.deps import After, Limit, Out, committed, read_one, values_of
 from directory.handlers import components as handlers
 from directory.views import shared as views
 
@@ -67,8 +67,11 @@ async def list_components(
     )
 
 
-@router.get("/components/{component_id}", response_model=ComponentOut, tags=["components"])
-async def get_component(
-    component_id: UUID, uow: UowDep, caller: Annotated[Principal, requires(Permission.COMPONENTS_VIEW)]
-) -> Any:
-    return await views.one(uow, caller, views.components, component_id, "component")
+read_one(
+    router,
+    "/components/{component_id}",
+    views.components,
+    "component",
+    Permission.COMPONENTS_VIEW,
+    ComponentOut,
+)

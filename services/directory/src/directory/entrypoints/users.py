@@ -16,7 +16,7 @@ from contracts.enums import (
     UserStatus,
 )
 from contracts.permissions import Permission
-from directory.entrypoints.deps import After, Limit, Out, changes_of, committed, values_of
+from directory.entrypoints.deps import After, Limit, Out, change_one, committed, read_one, values_of
 from directory.handlers import users as handlers
 from directory.views import shared as views
 
@@ -116,21 +116,17 @@ async def list_users(
     )
 
 
-@router.get("/users/{user_id}", response_model=UserOut, tags=["users"])
-async def get_user(
-    user_id: UUID, uow: UowDep, caller: Annotated[Principal, requires(Permission.USERS_VIEW)]
-) -> Any:
-    return await views.one(uow, caller, views.users, user_id, "user")
+read_one(router, "/users/{user_id}", views.users, "user", Permission.USERS_VIEW, UserOut)
 
 
-@router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
-async def update_user(
-    user_id: UUID,
-    body: UserChange,
-    uow: UowDep,
-    caller: Annotated[Principal, requires(Permission.USERS_UPDATE)],
-) -> Any:
+change_one(
+    router,
+    "/users/{user_id}",
+    handlers.update_user,
+    Permission.USERS_UPDATE,
+    UserChange,
+    UserOut,
+    ("department", "client_id", "vendor_id"),
     """003 Update User Details: role (validated), status, links and details. A user set to
-    inactive or suspended is refused by every service within seconds."""
-    changes = changes_of(body, nullable=("department", "client_id", "vendor_id"))
-    return await committed(uow, handlers.update_user(uow, caller, user_id, changes))
+    inactive or suspended is refused by every service within seconds.""",
+)

@@ -17,7 +17,7 @@ from contracts.enums import (
 )
 from contracts.permissions import Permission
 from directory.domain.contacts import normal_phone
-from directory.entrypoints.deps import After, Limit, Out, committed, values_of
+from directory.entrypoints.deps import After, Limit, Out, committed, read_one, values_of
 from directory.handlers import vendors as handlers
 from directory.views import shared as views
 
@@ -69,8 +69,4 @@ async def list_vendors(
     return await views.page(uow, caller, views.vendors, after=after, limit=limit)
 
 
-@router.get("/vendors/{vendor_id}", response_model=VendorOut, tags=["vendors"])
-async def get_vendor(
-    vendor_id: UUID, uow: UowDep, caller: Annotated[Principal, requires(Permission.VENDORS_VIEW)]
-) -> Any:
-    return await views.one(uow, caller, views.vendors, vendor_id, "vendor")
+read_one(router, "/vendors/{vendor_id}", views.vendors, "vendor", Permission.VENDORS_VIEW, VendorOut)
