@@ -6,7 +6,17 @@ from fastapi import FastAPI
 from backbone.app import Service, create_app
 from backbone.clock import SYSTEM_CLOCK, Clock
 from changes.config import Settings
-from changes.entrypoints import change_request, consumers, rollback_request, work_order
+from changes.entrypoints import (
+    change_request,
+    consumers,
+    kb_article,
+    post_incident_review,
+    problem,
+    rollback_request,
+    root_cause_analysis,
+    work_order,
+    workaround,
+)
 from contracts.envelope import EventData, known_event_types
 from contracts.topics import Topic
 
@@ -23,7 +33,19 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
             settings=settings or Settings(),
             title="Changes service",
             description=__doc__ or "",
-            api=[change_request.router, rollback_request.router, work_order.router],
+            api=[
+                module.router
+                for module in (
+                    change_request,
+                    rollback_request,
+                    work_order,
+                    workaround,
+                    root_cause_analysis,
+                    problem,
+                    kb_article,
+                    post_incident_review,
+                )
+            ],
             handlers=consumers.HANDLERS,
             subscribes=[Topic.INCIDENT_EVENTS, Topic.DIRECTORY_EVENTS],
             publishes=_published(),

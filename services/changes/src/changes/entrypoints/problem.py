@@ -1,0 +1,93 @@
+"""HTTP routes of problem tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from backbone.app import Strict, UowDep
+from backbone.problems import Unprocessable
+from changes.entrypoints.deps import After, Limit, ProblemManager, Viewer, paged, write
+from changes.handlers import problem as handlers
+from changes.views import problem as views
+from contracts.enums import ProblemTicketStatus
+
+router = APIRouter(prefix="/v1", tags=["problems"])
+
+
+class ProblemIn(Strict):
+    incident_id: UUID
+    title: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=20000)
+
+
+class ProblemPatch(Strict):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=20000)
+    status: ProblemTicketStatus | None = None
+    workaround_id: UUID | None = None
+    root_cause: str | None = Field(default=None, max_length=20000)
+
+
+class Link(Strict):
+    incident_id: UUID
+
+
+@router.post("/problems", status_code=201)
+async def open_problem(
+    body: ProblemIn, request: Request, caller: ProblemManager, uow: UowDep
+) -> JSONResponse:
+    """Open a problem ticket from an incident (002 "Problem Tickets"): 201 with status `open`.
+    Needs `problems.manage`; the incident must exist (422)."""
+    fields = body.model_dump(exclude_none=True)
+    return await write(request, uow, caller, 201, lambda: handlers.open_problem(uow, caller, fields))
+
+
+@router.patch("/problems/{problem_id}")
+async def update(
+    problem_id: UUID, body: ProblemPatch, request: Request, caller: ProblemManager, uow: UowDep
+) -> JSONResponse:
+    """Update a problem: its status moves forward along open → investigating → known_error →
+    resolved → closed (409 backwards or once closed); a known error needs its `workaround_id`
+    (422)."""
+    fields = body.model_dump(exclude_unset=True)
+    for name in ("title", "status"):
+        if name in fields and fields[name] is None:
+            raise Unprocessable(f"{name}: may not be null", field=name)
+    return await write(request, uow, caller, 200, lambda: handlers.update(uow, caller, problem_id, fields))
+
+
+@router.post("/problems/{problem_id}/incidents")
+async def link_incident(
+    problem_id: UUID, body: Link, request: Request, caller: ProblemManager, uow: UowDep
+) -> JSONResponse:
+    """Link another incident to the problem (422 unknown incident; 409 already linked or closed)."""
+    return await write(
+        request, uow, caller, 200, lambda: handlers.link_incident(uow, caller, problem_id, body.incident_id)
+    )
+
+
+@router.get("/problems/{problem_id}")
+async def get_problem(problem_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
+    """One problem with its `incident_ids` (404 if unknown or out of the caller's scope)."""
+    return await views.get(uow.session, caller, problem_id)
+
+
+@router.get("/problems")
+async def list_problems(
+    request: Request,
+    response: Response,
+    caller: Viewer,
+    uow: UowDep,
+    after: After = None,
+    limit: Limit = 50,
+    status: ProblemTicketStatus | None = None,
+    incident_id: UUID | None = None,
+) -> list[dict[str, Any]]:
+    """Problems the caller may see, oldest first; `incident_id` matches any linked incident."""
+    filters = {"status": status, "incident_id": incident_id}
+    return paged(request, response, await views.page(uow.session, caller, filters, after, limit), limit)

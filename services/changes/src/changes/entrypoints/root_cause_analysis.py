@@ -1,0 +1,77 @@
+"""HTTP routes of root cause analyses."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from backbone.app import Strict, UowDep
+from changes.entrypoints.deps import After, Limit, RcaConductor, Viewer, paged, write
+from changes.handlers import root_cause_analysis as handlers
+from changes.views.root_cause_analysis import reader
+from contracts.enums import AnalysisMethod, RcaStatus
+
+router = APIRouter(prefix="/v1", tags=["root cause analyses"])
+
+
+class RcaIn(Strict):
+    incident_id: UUID
+    analysis_method: AnalysisMethod
+    timeline: str | None = Field(default=None, max_length=50000)
+    findings: str | None = Field(default=None, max_length=50000)
+
+
+class RcaDone(Strict):
+    root_cause: str = Field(min_length=1, max_length=20000)
+    findings: str = Field(min_length=1, max_length=50000)
+
+
+@router.post("/root-cause-analyses", status_code=201)
+async def conduct(body: RcaIn, request: Request, caller: RcaConductor, uow: UowDep) -> JSONResponse:
+    """Start a root cause analysis (000/001/002 "Conducting Root Cause Analysis"): 201 with
+    status `in_progress`. Needs `rca.conduct`; the incident must exist and the method be one of
+    the enumeration (422 otherwise)."""
+    fields = body.model_dump(exclude_none=True)
+    return await write(request, uow, caller, 201, lambda: handlers.conduct(uow, caller, fields))
+
+
+@router.post("/root-cause-analyses/{rca_id}/complete")
+async def complete(
+    rca_id: UUID, body: RcaDone, request: Request, caller: RcaConductor, uow: UowDep
+) -> JSONResponse:
+    """Complete an analysis in progress with its root cause and findings; sets `completed_at`
+    (409 once completed)."""
+    return await write(
+        request,
+        uow,
+        caller,
+        200,
+        lambda: handlers.complete(uow, caller, rca_id, body.root_cause, body.findings),
+    )
+
+
+@router.get("/root-cause-analyses/{rca_id}")
+async def get_rca(rca_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
+    """One root cause analysis (404 if unknown or out of the caller's scope)."""
+    return await reader.get(uow.session, caller, rca_id)
+
+
+@router.get("/root-cause-analyses")
+async def list_rcas(
+    request: Request,
+    response: Response,
+    caller: Viewer,
+    uow: UowDep,
+    after: After = None,
+    limit: Limit = 50,
+    status: RcaStatus | None = None,
+    incident_id: UUID | None = None,
+    analysis_method: AnalysisMethod | None = None,
+) -> list[dict[str, Any]]:
+    """Root cause analyses the caller may see, oldest first."""
+    filters = {"status": status, "incident_id": incident_id, "analysis_method": analysis_method}
+    return paged(request, response, await reader.page(uow.session, caller, filters, after, limit), limit)

@@ -1,0 +1,82 @@
+"""HTTP routes of workarounds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from backbone.app import Strict, UowDep
+from backbone.problems import Unprocessable
+from changes.entrypoints.deps import After, Limit, Viewer, WorkaroundImplementer, paged, write
+from changes.handlers import workaround as handlers
+from changes.views.workaround import reader
+from contracts.enums import EffectivenessLevel, WorkaroundStatus
+
+router = APIRouter(prefix="/v1", tags=["workarounds"])
+
+
+class WorkaroundIn(Strict):
+    incident_id: UUID
+    description: str = Field(min_length=1, max_length=20000)
+    effectiveness_level: EffectivenessLevel
+    implemented_at: datetime
+    status: WorkaroundStatus = WorkaroundStatus.ACTIVE
+
+
+class WorkaroundPatch(Strict):
+    status: WorkaroundStatus | None = None
+    superseded_by_id: UUID | None = None
+    effectiveness_level: EffectivenessLevel | None = None
+    description: str | None = Field(default=None, min_length=1, max_length=20000)
+
+
+@router.post("/workarounds", status_code=201)
+async def implement(
+    body: WorkaroundIn, request: Request, caller: WorkaroundImplementer, uow: UowDep
+) -> JSONResponse:
+    """Record a workaround (000/001/002 "Implementing Workarounds"): 201, status `active` unless
+    given. Needs `workarounds.implement`. The incident must exist and the effectiveness level
+    be one of the enumeration (422 otherwise)."""
+    fields = body.model_dump()
+    return await write(request, uow, caller, 201, lambda: handlers.implement(uow, caller, fields))
+
+
+@router.patch("/workarounds/{workaround_id}")
+async def update(
+    workaround_id: UUID, body: WorkaroundPatch, request: Request, caller: WorkaroundImplementer, uow: UowDep
+) -> JSONResponse:
+    """Supersede (optionally naming the better workaround), deactivate or reactivate a
+    workaround, or correct its description or effectiveness; 409 once superseded."""
+    fields = body.model_dump(exclude_unset=True)
+    for name, value in fields.items():
+        if value is None and name != "superseded_by_id":
+            raise Unprocessable(f"{name}: may not be null", field=name)
+    return await write(request, uow, caller, 200, lambda: handlers.update(uow, caller, workaround_id, fields))
+
+
+@router.get("/workarounds/{workaround_id}")
+async def get_workaround(workaround_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
+    """One workaround (404 if unknown or out of the caller's scope)."""
+    return await reader.get(uow.session, caller, workaround_id)
+
+
+@router.get("/workarounds")
+async def list_workarounds(
+    request: Request,
+    response: Response,
+    caller: Viewer,
+    uow: UowDep,
+    after: After = None,
+    limit: Limit = 50,
+    status: WorkaroundStatus | None = None,
+    incident_id: UUID | None = None,
+    effectiveness_level: EffectivenessLevel | None = None,
+) -> list[dict[str, Any]]:
+    """Workarounds the caller may see, oldest first."""
+    filters = {"status": status, "incident_id": incident_id, "effectiveness_level": effectiveness_level}
+    return paged(request, response, await reader.page(uow.session, caller, filters, after, limit), limit)
