@@ -6,8 +6,8 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from backbone.app import Service, create_app
+from backbone.clock import SYSTEM_CLOCK, Clock
 from backbone.retention import Rule
-from backbone.timers import SYSTEM_CLOCK, Clock
 from contracts.events import (
     ChannelChanged,
     CommunicationRecorded,
@@ -29,12 +29,11 @@ from notifications.config import Settings
 from notifications.entrypoints import channels as channels_api
 from notifications.entrypoints import communications as communications_api
 from notifications.entrypoints import consumers
-from notifications.entrypoints import delivery as delivery_api
+from notifications.entrypoints import deliveries as deliveries_api
 from notifications.entrypoints import preferences as preferences_api
 from notifications.entrypoints import reminders as reminders_api
 from notifications.entrypoints import rules as rules_api
 from notifications.entrypoints import templates as templates_api
-from notifications.entrypoints.scheduler import reminder_loop
 from notifications.entrypoints.workers import DeliveryWorkers
 
 
@@ -62,7 +61,7 @@ def create(
                 rules_api.router,
                 templates_api.router,
                 preferences_api.router,
-                delivery_api.router,
+                deliveries_api.router,
                 communications_api.router,
                 reminders_api.router,
             ],
@@ -90,7 +89,7 @@ def create(
                 ReminderDispatched,
                 ReminderCancelled,
             ],
-            background=[reminder_loop(settings, clock), workers, runner],
+            background=[reminders_api.reminder_loop(settings, clock), workers, runner],
             retention=[
                 Rule("deliveries", FINISHED_DELIVERIES, timedelta(days=settings.delivery_retention_days))
             ],
@@ -99,5 +98,4 @@ def create(
     app.state.delivery_workers = workers
     app.state.secret_box = workers.box
     app.state.template_runner = runner
-    app.state.clock = clock  # what endpoints read the time from (tests move a ManualClock)
     return app

@@ -31,7 +31,7 @@ from contracts.events import IncidentCreated, IncidentReported, IncidentStatusCh
 from notifications.adapters.incidents import incidents
 from notifications.adapters.orm import outbox, principals
 from notifications.config import Settings
-from notifications.entrypoints.scheduler import reminder_loop
+from notifications.entrypoints.reminders import reminder_loop
 from notifications.main import create
 from notifications.testing import SmtpSink
 from triage.config import Settings as TriageSettings

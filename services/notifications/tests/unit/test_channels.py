@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from contracts.enums import ChannelKind
 from notifications.adapters.secrets import SecretBox, SecretsUnavailable
 from notifications.domain import channels, signing
-from notifications.domain.delivery import RetryPolicy, SendFailed, http_failure
+from notifications.domain.deliveries import RetryPolicy, SendFailed, http_failure
 from notifications.domain.egress import EgressPolicy, Protocol
 
 TENANT = uuid.UUID("0f3a0000-0000-4000-8000-0000000000ab")

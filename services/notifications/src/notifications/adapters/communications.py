@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backbone.auth import Principal
+from backbone.rows import get_or_404
 from contracts.enums import RecipientType
 from notifications.adapters.incidents import incidents
 from notifications.adapters.orm import metadata, principals
@@ -48,17 +49,21 @@ async def users(session: AsyncSession, ids: list[UUID]) -> dict[UUID, Any]:
     return {r.user_id: r for r in rows}
 
 
-async def insert(session: AsyncSession, row: dict[str, Any]) -> None:
+async def add(session: AsyncSession, row: dict[str, Any]) -> None:
     await session.execute(communications.insert().values(row))
 
 
-def _visible_to(caller: Principal) -> list[Any]:
+def _visible_to(caller: Principal) -> tuple[Any, ...]:
     """Tenant, the incident in the caller's scope, and for a contact only what was addressed
     to them or to their kind of recipient (never internal or executive communications)."""
-    conditions: list[Any] = [
-        communications.c.tenant_id == caller.tenant_id,
+    seen = select(incidents.c.id).where(
+        incidents.c.tenant_id == caller.tenant_id,
         incidents.c.deleted_at.is_(None),
         *caller.scope(incidents.c.client_id, incidents.c.vendor_id),
+    )
+    conditions: list[Any] = [
+        communications.c.tenant_id == caller.tenant_id,
+        communications.c.incident_id.in_(seen),
     ]
     if caller.client_scoped or caller.vendor_scoped:
         kind = RecipientType.CLIENT if caller.client_scoped else RecipientType.VENDOR
@@ -68,31 +73,27 @@ def _visible_to(caller: Principal) -> list[Any]:
                 communications.c.recipient_type == kind.value,
             )
         )
-    return conditions
+    return tuple(conditions)
 
 
-def _query(caller: Principal) -> Any:
-    return (
-        select(communications)
-        .select_from(communications.join(incidents, incidents.c.id == communications.c.incident_id))
-        .where(*_visible_to(caller))
+async def get(session: AsyncSession, caller: Principal, communication_id: UUID) -> dict[str, Any]:
+    """The communication if the caller may see it; else 404."""
+    row = await get_or_404(
+        session,
+        communications,
+        communication_id,
+        caller.tenant_id,
+        what="communication",
+        among=_visible_to(caller),
     )
-
-
-async def get(session: AsyncSession, caller: Principal, communication_id: UUID) -> dict[str, Any] | None:
-    row = (
-        (await session.execute(_query(caller).where(communications.c.id == communication_id)))
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    return dict(row._mapping)
 
 
 async def search(
     session: AsyncSession, caller: Principal, *, incident_id: UUID | None, after: UUID | None, limit: int
 ) -> list[dict[str, Any]]:
     """Newest first by id (UUIDv7); ``after`` continues below that id."""
-    query = _query(caller)
+    query = select(communications).where(*_visible_to(caller))
     if incident_id is not None:
         query = query.where(communications.c.incident_id == incident_id)
     if after is not None:

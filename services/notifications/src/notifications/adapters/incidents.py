@@ -9,12 +9,12 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, Index, String, Table, func, select
+from sqlalchemy import Column, DateTime, Index, Row, String, Table, func, select
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backbone.auth import Principal
+from backbone.rows import get_or_404
 from notifications.adapters.orm import metadata
 
 incidents = Table(
@@ -33,36 +33,17 @@ incidents = Table(
     Index("ix_incidents_tenant", "tenant_id", "id"),
 )
 
-_HEADLINE = ("reference_code", "title", "severity", "status", "client_id", "vendor_id")
 
-
-async def upsert(session: AsyncSession, rows: Iterable[dict[str, Any]]) -> None:
-    """Newest headline wins (callers pass each incident's latest); a row never changes tenant."""
-    values = list(rows)
-    if not values:
-        return
-    stmt = insert(incidents).values(values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={k: stmt.excluded[k] for k in (*_HEADLINE, "deleted_at")} | {"updated_at": func.now()},
-            where=incidents.c.tenant_id == stmt.excluded.tenant_id,
-        )
+async def visible(session: AsyncSession, caller: Principal, incident_id: UUID) -> Row[Any]:
+    """The incident's row if it exists, is not deleted, and the caller may see it; else 404."""
+    return await get_or_404(
+        session,
+        incidents,
+        incident_id,
+        caller.tenant_id,
+        what="incident",
+        among=(incidents.c.deleted_at.is_(None), *caller.scope(incidents.c.client_id, incidents.c.vendor_id)),
     )
-
-
-async def visible(session: AsyncSession, caller: Principal, incident_id: UUID) -> Any:
-    """The incident's row if it exists, is not deleted, and the caller may see it; else None."""
-    return (
-        await session.execute(
-            select(incidents).where(
-                incidents.c.id == incident_id,
-                incidents.c.tenant_id == caller.tenant_id,
-                incidents.c.deleted_at.is_(None),
-                *caller.scope(incidents.c.client_id, incidents.c.vendor_id),
-            )
-        )
-    ).first()
 
 
 async def states(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Any]:

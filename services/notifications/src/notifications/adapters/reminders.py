@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backbone.rows import get_or_404
 from backbone.timers import claim_due
 from notifications.adapters.orm import metadata
 from notifications.domain.reminders import ReminderStatus
@@ -41,7 +42,7 @@ reminders = Table(
 )
 
 
-async def insert(session: AsyncSession, row: dict[str, Any]) -> None:
+async def add(session: AsyncSession, row: dict[str, Any]) -> None:
     await session.execute(reminders.insert().values(row))
 
 
@@ -54,14 +55,9 @@ async def of_incident(session: AsyncSession, tenant_id: UUID, incident_id: UUID)
     return [dict(r) for r in rows.mappings()]
 
 
-async def lock_one(session: AsyncSession, tenant_id: UUID, reminder_id: UUID) -> Any:
-    return (
-        await session.execute(
-            select(reminders)
-            .where(reminders.c.id == reminder_id, reminders.c.tenant_id == tenant_id)
-            .with_for_update()
-        )
-    ).first()
+async def lock_one(session: AsyncSession, tenant_id: UUID, reminder_id: UUID) -> Row[Any]:
+    """The tenant's reminder, locked until the transaction ends; else 404."""
+    return await get_or_404(session, reminders, reminder_id, tenant_id, what="reminder", for_update=True)
 
 
 async def claim(session: AsyncSession, now: datetime, limit: int = 100) -> Sequence[Row[Any]]:

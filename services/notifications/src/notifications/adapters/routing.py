@@ -10,8 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from backbone.uow import UnitOfWork
 from contracts.enums import ChannelKind, Severity
 from notifications.adapters.incidents import incidents as incident_replica
 from notifications.adapters.orm import (
@@ -85,9 +85,11 @@ class TenantData:
     overrides: dict[tuple[str, str], templates.Override]
 
 
-async def tenant_data(uow: UnitOfWork, tenant_ids: set[UUID], *, with_rules: bool) -> dict[UUID, TenantData]:
+async def tenant_data(
+    session: AsyncSession, tenant_ids: set[UUID], *, with_rules: bool
+) -> dict[UUID, TenantData]:
     data = {t: TenantData([], {}, {}, {}) for t in tenant_ids}
-    s = uow.session
+    s = session
     if with_rules:
         for row in await s.execute(
             select(routing_rules).where(routing_rules.c.tenant_id.in_(tenant_ids), routing_rules.c.enabled)
@@ -113,7 +115,7 @@ async def tenant_data(uow: UnitOfWork, tenant_ids: set[UUID], *, with_rules: boo
 
 
 async def people(
-    uow: UnitOfWork, tenant_ids: set[UUID], user_ids: set[UUID], roles: set[str]
+    session: AsyncSession, tenant_ids: set[UUID], user_ids: set[UUID], roles: set[str]
 ) -> dict[UUID, list[Person]]:
     """Recipients of the given tenants named by id or role, with their preferences."""
     found: dict[UUID, list[Person]] = defaultdict(list)
@@ -137,22 +139,22 @@ async def people(
         .outerjoin(preferences, preferences.c.user_id == recipients.c.user_id)
         .where(recipients.c.tenant_id.in_(tenant_ids), or_(*conditions))
     )
-    for row in await uow.session.execute(query):
+    for row in await session.execute(query):
         found[row.tenant_id].append(_person(row))
     return found
 
 
-async def client_names(uow: UnitOfWork, ids: Iterable[UUID | None]) -> dict[UUID, str]:
+async def client_names(session: AsyncSession, ids: Iterable[UUID | None]) -> dict[UUID, str]:
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
-    rows = await uow.session.execute(select(clients.c.id, clients.c.name).where(clients.c.id.in_(wanted)))
+    rows = await session.execute(select(clients.c.id, clients.c.name).where(clients.c.id.in_(wanted)))
     return {r.id: r.name for r in rows}
 
 
-async def headlines(uow: UnitOfWork, ids: Iterable[UUID | None]) -> dict[UUID, dict[str, Any]]:
+async def headlines(session: AsyncSession, ids: Iterable[UUID | None]) -> dict[UUID, dict[str, Any]]:
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
-    rows = await uow.session.execute(select(incident_replica).where(incident_replica.c.id.in_(wanted)))
+    rows = await session.execute(select(incident_replica).where(incident_replica.c.id.in_(wanted)))
     return {r.id: {**r._mapping, "incident_id": r.id} for r in rows}

@@ -30,7 +30,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from contracts.enums import ChannelKind
 from notifications.adapters.egress import connect_tcp, http_session, refusal_in
 from notifications.domain import signing
-from notifications.domain.delivery import SendFailed, http_failure
+from notifications.domain.deliveries import SendFailed, http_failure
 from notifications.domain.egress import EgressPolicy, Protocol
 
 MESSAGE_ID_DOMAIN = "notifications.incident-platform"

@@ -22,8 +22,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
+from uuid import UUID
+
+from sqlalchemy import Row, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.enums import ChannelKind
+from notifications.adapters.orm import template_overrides
 from notifications.domain import templates
 from notifications.domain.templates import Override, TemplateError
 
@@ -194,6 +200,43 @@ class TemplateRunner:
             await asyncio.Event().wait()
         finally:
             self.close()
+
+
+# --------------------------------------------------------------------------- tenants' overrides
+
+
+async def save_override(session: AsyncSession, row: dict[str, Any]) -> Row[Any]:
+    """Insert or replace the tenant's override of (event type, channel kind)."""
+    stmt = insert(template_overrides).values(**row)
+    return (
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["tenant_id", "event_type", "channel_kind"],
+                set_={"subject": stmt.excluded.subject, "body": stmt.excluded.body, "updated_at": func.now()},
+            ).returning(template_overrides)
+        )
+    ).one()
+
+
+async def remove_override(session: AsyncSession, tenant_id: UUID, event_type: str, kind: str) -> bool:
+    """Whether there was one to remove."""
+    result = await session.execute(
+        delete(template_overrides).where(
+            template_overrides.c.tenant_id == tenant_id,
+            template_overrides.c.event_type == event_type,
+            template_overrides.c.channel_kind == kind,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def overrides_of(session: AsyncSession, tenant_id: UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(template_overrides)
+        .where(template_overrides.c.tenant_id == tenant_id)
+        .order_by(template_overrides.c.event_type, template_overrides.c.channel_kind)
+    )
+    return [dict(r._mapping) for r in rows]
 
 
 if __name__ == "__main__":

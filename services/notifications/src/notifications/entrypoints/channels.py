@@ -17,10 +17,11 @@ from backbone.app import Strict, UowDep
 from backbone.idempotency import respond_once, user_scope
 from backbone.problems import Unprocessable
 from contracts.enums import ChannelKind
-from notifications.entrypoints.delivery import DeliveryOut
+from notifications.entrypoints.deliveries import DeliveryOut
 from notifications.entrypoints.deps import Manager, app_settings, channel_checks, secret_box
 from notifications.handlers import channels as handlers
-from notifications.views import delivery as delivery_views
+from notifications.views import channels as views
+from notifications.views import deliveries as delivery_views
 
 router = APIRouter(prefix="/v1")
 
@@ -84,12 +85,12 @@ async def create_channel(body: ChannelIn, request: Request, uow: UowDep, caller:
 
 @router.get("/channels", response_model=list[ChannelOut], tags=["channels"])
 async def list_channels(request: Request, uow: UowDep, caller: Manager) -> Any:
-    return await handlers.list_channels(uow, caller, secret_box(request))
+    return await views.list_channels(uow, caller, secret_box(request))
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"])
 async def get_channel(channel_id: UUID, request: Request, uow: UowDep, caller: Manager) -> Any:
-    return await handlers.get_channel(uow, caller, secret_box(request), channel_id)
+    return await views.get_channel(uow, caller, secret_box(request), channel_id)
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"])
@@ -138,7 +139,6 @@ async def test_channel(
     queued = await handlers.test_send(
         uow,
         caller,
-        secret_box(request),
         channel_id,
         body.address if body else None,
         app_settings(request).incident_url,

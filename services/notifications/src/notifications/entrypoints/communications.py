@@ -20,7 +20,6 @@ from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once, user_scope
 from contracts.enums import CommunicationType, DeliveryMethod, DeliveryStatus, RecipientType
 from contracts.permissions import Permission
-from notifications.entrypoints.scheduler import ClockDep
 from notifications.handlers import communications as handlers
 from notifications.views import communications as views
 
@@ -77,7 +76,7 @@ class CommunicationOut(BaseModel):
     responses={404: {"description": "No such incident"}, 422: {"description": "A pre-check failed"}},
 )
 async def record_communication(
-    body: CommunicationRequest, request: Request, caller: Recorder, uow: UowDep, clock: ClockDep
+    body: CommunicationRequest, request: Request, caller: Recorder, uow: UowDep
 ) -> JSONResponse:
     """Record a communication about an incident and send it through the tenant's channel of its
     delivery method.
@@ -96,7 +95,6 @@ async def record_communication(
         result = await handlers.record_communication(
             uow,
             caller,
-            now=clock.now(),
             incident_id=body.incident_id,
             recipient_user_id=body.recipient_user_id,
             recipient_type=body.recipient_type,

@@ -15,6 +15,7 @@ from backbone.problems import Forbidden
 from contracts.enums import ChannelKind, Severity
 from contracts.permissions import Permission
 from notifications.handlers import preferences as handlers
+from notifications.views import preferences as views
 
 router = APIRouter(prefix="/v1")
 
@@ -46,7 +47,7 @@ def _self_or_manager(caller: Principal, user_id: UUID) -> None:
 @router.get("/users/{user_id}/notification-preferences", response_model=PreferencesOut, tags=["preferences"])
 async def get_preferences(user_id: UUID, uow: UowDep, caller: Caller) -> Any:
     _self_or_manager(caller, user_id)
-    return await handlers.get_preferences(uow, caller, user_id)
+    return await views.get_preferences(uow, caller, user_id)
 
 
 @router.put("/users/{user_id}/notification-preferences", response_model=PreferencesOut, tags=["preferences"])

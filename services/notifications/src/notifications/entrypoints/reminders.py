@@ -1,4 +1,4 @@
-"""HTTP API of incident reminders (004 ``incident_reminders``).
+"""HTTP API of incident reminders (004 ``incident_reminders``) and the timer firing them.
 
 Scheduling and cancelling need `reminders.manage` (incident managers, technical support);
 listing needs `incidents.view` on the incident (narrowed for client and vendor contacts).
@@ -16,11 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.app import UowDep
 from backbone.auth import Principal, requires
+from backbone.clock import Clock
 from backbone.idempotency import respond_once, user_scope
+from backbone.timers import TimerLoop
 from contracts.enums import ReminderChannel
 from contracts.permissions import Permission
+from notifications.config import Settings
 from notifications.domain.reminders import ReminderStatus
-from notifications.entrypoints.scheduler import ClockDep
 from notifications.handlers import reminders as handlers
 from notifications.views import reminders as views
 
@@ -63,7 +65,7 @@ class ReminderOut(BaseModel):
     responses={404: {"description": "No such incident"}, 409: {"description": "Incident finished"}},
 )
 async def schedule_reminder(
-    incident_id: UUID, body: ReminderRequest, request: Request, caller: Manager, uow: UowDep, clock: ClockDep
+    incident_id: UUID, body: ReminderRequest, request: Request, caller: Manager, uow: UowDep
 ) -> JSONResponse:
     """Schedule a reminder for an incident.
 
@@ -78,7 +80,6 @@ async def schedule_reminder(
         row = await handlers.schedule_reminder(
             uow,
             caller,
-            now=clock.now(),
             incident_id=incident_id,
             reminder_type=body.reminder_type,
             scheduled_for=body.scheduled_for,
@@ -102,8 +103,16 @@ async def list_reminders(incident_id: UUID, caller: Viewer, uow: UowDep) -> list
     status_code=status.HTTP_204_NO_CONTENT,
     responses={404: {"description": "No such reminder"}, 409: {"description": "Already fired or cancelled"}},
 )
-async def cancel_reminder(reminder_id: UUID, caller: Manager, uow: UowDep, clock: ClockDep) -> Response:
+async def cancel_reminder(reminder_id: UUID, caller: Manager, uow: UowDep) -> Response:
     """Cancel a reminder that has not fired yet."""
-    await handlers.cancel_reminder(uow, caller, reminder_id, now=clock.now())
+    await handlers.cancel_reminder(uow, caller, reminder_id)
     await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def reminder_loop(settings: Settings, clock: Clock) -> TimerLoop:
+    """The background task firing due reminders (``Service.background``): timer rows claimed
+    with FOR UPDATE SKIP LOCKED by whichever replica polls first."""
+    return TimerLoop(
+        "reminders", handlers.fire_due_reminders, clock=clock, interval_s=settings.reminder_poll_s
+    )

@@ -15,6 +15,7 @@ from backbone.problems import Unprocessable
 from contracts.enums import Role, Severity
 from notifications.entrypoints.deps import Manager
 from notifications.handlers import rules as handlers
+from notifications.views import rules as views
 
 router = APIRouter(prefix="/v1")
 
@@ -90,12 +91,12 @@ async def create_rule(body: RuleIn, request: Request, uow: UowDep, caller: Manag
 
 @router.get("/rules", response_model=list[RuleOut], tags=["rules"])
 async def list_rules(uow: UowDep, caller: Manager) -> Any:
-    return await handlers.list_rules(uow, caller)
+    return await views.list_rules(uow, caller)
 
 
 @router.get("/rules/{rule_id}", response_model=RuleOut, tags=["rules"])
 async def get_rule(rule_id: UUID, uow: UowDep, caller: Manager) -> Any:
-    return await handlers.get_rule(uow, caller, rule_id)
+    return await views.get_rule(uow, caller, rule_id)
 
 
 @router.patch("/rules/{rule_id}", response_model=RuleOut, tags=["rules"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,8 +29,8 @@ from notifications.adapters.secrets import SecretBox
 from notifications.adapters.senders import Outgoing, Senders, with_timeout
 from notifications.config import Settings
 from notifications.domain.channels import Checks
-from notifications.domain.delivery import RetryPolicy, SendFailed
-from notifications.handlers import delivery as handlers
+from notifications.domain.deliveries import RetryPolicy, SendFailed
+from notifications.handlers import deliveries as handlers
 
 if TYPE_CHECKING:
     from backbone.app import Runtime
@@ -149,7 +150,14 @@ class DeliveryWorkers:
                 bucket.give_back()
                 return False
             try:
-                config = await handlers.channel_for_sending(uow, channel_id, self.box, self.checks)
+                config = await handlers.channel_for_sending(
+                    # Secret references (`env:NAME`) name variables of this process.
+                    uow,
+                    channel_id,
+                    self.box,
+                    self.checks,
+                    os.environ,
+                )
             except SendFailed as exc:
                 failure = exc
             await uow.commit()  # the attempt is on record before anything is sent

@@ -4,12 +4,11 @@ delivery's outcome. The caller's unit of work commits."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from backbone.auth import Principal
-from backbone.problems import Forbidden, NotFound, Unprocessable
+from backbone.problems import Forbidden, Unprocessable
 from backbone.uow import UnitOfWork
 from contracts.enums import (
     CommunicationType,
@@ -50,7 +49,6 @@ async def record_communication(
     uow: UnitOfWork,
     caller: Principal,
     *,
-    now: datetime,
     incident_id: UUID,
     recipient_user_id: UUID | None,
     recipient_type: RecipientType | None,
@@ -62,8 +60,6 @@ async def record_communication(
     """000 "Recording Communications": pre-checks (incident, sender, recipient), then the record
     with status pending and communication.recorded.v1, which the delivery router sends on."""
     incident = await incident_replica.visible(uow.session, caller, incident_id)
-    if incident is None:
-        raise NotFound(f"no incident {incident_id}")
     try:
         rules.check_sender(
             _user(await communication_store.user(uow.session, caller.user_id)),
@@ -88,9 +84,9 @@ async def record_communication(
     communication_id = new_id()
     # The source's step 'Set sent timestamp to "2025-10-01T00:00:00"' is a placeholder literal
     # of the document; the record takes the real time it was recorded (and handed on to send).
-    sent_at = now
+    sent_at = uow.now
     status = DeliveryStatus.PENDING
-    await communication_store.insert(
+    await communication_store.add(
         uow.session,
         {
             "id": communication_id,

@@ -1,4 +1,4 @@
-"""Notification-preference commands and reads. The caller's unit of work commits."""
+"""Notification-preference commands. The caller's unit of work commits."""
 
 from __future__ import annotations
 
@@ -6,35 +6,16 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
-
 from backbone.auth import Principal
-from backbone.problems import NotFound
 from backbone.uow import UnitOfWork
-from contracts.events import (
-    NotificationPreferencesChanged,
-)
-from notifications.adapters.orm import (
-    preferences,
-    recipients,
-)
-
-
-async def _known_user(uow: UnitOfWork, caller: Principal, user_id: UUID) -> None:
-    known = await uow.session.scalar(
-        select(recipients.c.user_id).where(
-            recipients.c.user_id == user_id, recipients.c.tenant_id == caller.tenant_id
-        )
-    )
-    if known is None:
-        raise NotFound(f"no user {user_id}")
+from contracts.events import NotificationPreferencesChanged
+from notifications.adapters import preferences as preference_store
 
 
 async def put_preferences(
     uow: UnitOfWork, caller: Principal, user_id: UUID, values: Mapping[str, Any]
 ) -> dict[str, Any]:
-    await _known_user(uow, caller, user_id)
+    await preference_store.user(uow.session, caller.tenant_id, user_id)
     row = {
         "user_id": user_id,
         "tenant_id": caller.tenant_id,
@@ -43,17 +24,7 @@ async def put_preferences(
         "min_severity": values["min_severity"].value if values.get("min_severity") else None,
         "slack_handle": values.get("slack_handle"),
     }
-    stmt = insert(preferences).values(row)
-    saved = (
-        await uow.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["user_id"],
-                set_={k: stmt.excluded[k] for k in row if k not in ("user_id", "tenant_id")}
-                | {"updated_at": func.now()},
-                where=preferences.c.tenant_id == caller.tenant_id,
-            ).returning(preferences)
-        )
-    ).one()
+    saved = await preference_store.save(uow.session, row)
     uow.emit(
         NotificationPreferencesChanged(
             user_id=user_id,
@@ -65,26 +36,4 @@ async def put_preferences(
         tenant_id=caller.tenant_id,
         actor=caller.actor,
     )
-    return dict(saved._mapping)
-
-
-async def get_preferences(uow: UnitOfWork, caller: Principal, user_id: UUID) -> dict[str, Any]:
-    await _known_user(uow, caller, user_id)
-    row = (
-        await uow.session.execute(
-            select(preferences).where(
-                preferences.c.user_id == user_id, preferences.c.tenant_id == caller.tenant_id
-            )
-        )
-    ).first()
-    if row is not None:
-        return dict(row._mapping)
-    return {
-        "user_id": user_id,
-        "tenant_id": caller.tenant_id,
-        "muted_kinds": [],
-        "muted_event_types": [],
-        "min_severity": None,
-        "slack_handle": None,
-        "updated_at": None,
-    }
+    return saved

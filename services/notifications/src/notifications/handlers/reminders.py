@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from backbone.auth import Principal
-from backbone.problems import Conflict, NotFound, Unprocessable
+from backbone.problems import Conflict, Unprocessable
 from backbone.uow import UnitOfWork
 from contracts.enums import (
     ReminderChannel,
@@ -33,7 +33,6 @@ async def schedule_reminder(
     uow: UnitOfWork,
     caller: Principal,
     *,
-    now: datetime,
     incident_id: UUID,
     reminder_type: str,
     scheduled_for: datetime,
@@ -44,12 +43,10 @@ async def schedule_reminder(
     """004 incident_reminders: a timer row due at ``scheduled_for``, for the named users (the
     caller when none are named)."""
     incident = await incident_replica.visible(uow.session, caller, incident_id)
-    if incident is None:
-        raise NotFound(f"no incident {incident_id}")
     if reminder_rules.incident_finished(incident.status, deleted=False):
         raise Conflict(f"incident {incident_id} is {incident.status}: no reminder can fire for it")
     try:
-        reminder_rules.check_schedule(scheduled_for, now)
+        reminder_rules.check_schedule(scheduled_for, uow.now)
     except reminder_rules.ReminderRefused as refused:
         raise Unprocessable(refused.detail, field=refused.field) from refused
     recipients = list(dict.fromkeys(user_ids)) if user_ids else [caller.user_id]
@@ -73,7 +70,7 @@ async def schedule_reminder(
         "status": ReminderStatus.SCHEDULED.value,
         "created_by": caller.user_id,
     }
-    await reminder_store.insert(uow.session, row)
+    await reminder_store.add(uow.session, row)
     uow.emit(
         ReminderScheduled(
             reminder_id=reminder_id,
@@ -90,11 +87,10 @@ async def schedule_reminder(
     return row | {"user_ids": recipients, "sent_at": None, "fired_at": None, "cancelled_at": None}
 
 
-async def cancel_reminder(uow: UnitOfWork, caller: Principal, reminder_id: UUID, *, now: datetime) -> None:
+async def cancel_reminder(uow: UnitOfWork, caller: Principal, reminder_id: UUID) -> None:
     """Cancel a reminder that has not fired (409 once it has, or if already cancelled)."""
+    now = uow.now
     row = await reminder_store.lock_one(uow.session, caller.tenant_id, reminder_id)
-    if row is None:
-        raise NotFound(f"no reminder {reminder_id}")
     if row.status != ReminderStatus.SCHEDULED.value:
         raise Conflict(f"reminder {reminder_id} is {row.status}; only a scheduled reminder can be cancelled")
     await reminder_store.mark(

@@ -10,7 +10,7 @@ from uuid import UUID
 from backbone.consumer import Batched, batched
 from backbone.uow import UnitOfWork
 from contracts.enums import ChannelKind, UserStatus
-from contracts.envelope import Envelope, EventData, utcnow
+from contracts.envelope import Envelope, EventData
 from contracts.events import (
     CommunicationRecorded,
     IncidentEvent,
@@ -47,7 +47,7 @@ from notifications.domain.routing import (
     plan,
     user_key,
 )
-from notifications.handlers.delivery import NO_CHANNEL, delivery_row, insert_deliveries
+from notifications.handlers.deliveries import NO_CHANNEL, delivery_row, insert_deliveries
 
 # Events rules may route (the incident lifecycle and SLA clocks).
 ROUTABLE: tuple[type[EventData], ...] = (
@@ -119,7 +119,7 @@ def router(link_template: str, runner: TemplateRunner) -> Batched:
         if not items:
             return
         tenant_data = await routing_store.tenant_data(
-            uow, {f.tenant_id for _, _, f in items}, with_rules=True
+            uow.session, {f.tenant_id for _, _, f in items}, with_rules=True
         )
         user_ids: set[UUID] = set()
         roles: set[str] = set()
@@ -132,13 +132,13 @@ def router(link_template: str, runner: TemplateRunner) -> Batched:
                 user_ids.update(f.target_user_ids)
                 roles.update(f.target_roles)
         people = await routing_store.people(
-            uow, {t for t, d in tenant_data.items() if d.rules}, user_ids, roles
+            uow.session, {t for t, d in tenant_data.items() if d.rules}, user_ids, roles
         )
-        names = await routing_store.client_names(uow, (f.client_id for _, _, f in items))
+        names = await routing_store.client_names(uow.session, (f.client_id for _, _, f in items))
         heads = await routing_store.headlines(
-            uow, (f.incident_id for _, p, f in items if not isinstance(p, IncidentEvent))
+            uow.session, (f.incident_id for _, p, f in items if not isinstance(p, IncidentEvent))
         )
-        now = utcnow()
+        now = uow.now
         rows = []
         for envelope, _payload, facts in items:
             data = tenant_data[facts.tenant_id]
@@ -202,7 +202,7 @@ def direct(link_template: str, runner: TemplateRunner) -> Batched:
         if not items:
             return
         tenants = {e.tenantid for e, _ in items if e.tenantid}
-        tenant_data = await routing_store.tenant_data(uow, tenants, with_rules=False)
+        tenant_data = await routing_store.tenant_data(uow.session, tenants, with_rules=False)
         wanted: set[UUID] = set()
         for _, p in items:
             if isinstance(p, CommunicationRecorded) and p.recipient_user_id:
@@ -211,12 +211,14 @@ def direct(link_template: str, runner: TemplateRunner) -> Batched:
                 wanted.update(p.user_ids)
         people = {
             p.user_id: p
-            for ps in (await routing_store.people(uow, tenants, wanted, set())).values()
+            for ps in (await routing_store.people(uow.session, tenants, wanted, set())).values()
             for p in ps
         }
-        heads = await routing_store.headlines(uow, (getattr(p, "incident_id", None) for _, p in items))
-        names = await routing_store.client_names(uow, (h.get("client_id") for h in heads.values()))
-        now = utcnow()
+        heads = await routing_store.headlines(
+            uow.session, (getattr(p, "incident_id", None) for _, p in items)
+        )
+        names = await routing_store.client_names(uow.session, (h.get("client_id") for h in heads.values()))
+        now = uow.now
         rows: list[dict[str, Any]] = []
         for envelope, payload in items:
             assert envelope.tenantid is not None

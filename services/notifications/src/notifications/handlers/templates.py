@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func
-from sqlalchemy.dialects.postgresql import insert
-
 from backbone.auth import Principal
 from backbone.problems import NotFound, Unprocessable
 from backbone.uow import UnitOfWork
@@ -17,9 +14,7 @@ from contracts.events import (
     ReminderDispatched,
     TemplateOverrideChanged,
 )
-from notifications.adapters.orm import (
-    template_overrides,
-)
+from notifications.adapters import templates as template_store
 from notifications.adapters.templates import TemplateRunner
 from notifications.domain import templates
 from notifications.handlers.routing import ROUTABLE_TYPES
@@ -43,22 +38,17 @@ async def put_template(
         await runner.check(kind, subject, body)
     except templates.TemplateError as exc:
         raise Unprocessable(f"template: {exc}", field="body") from None
-    stmt = insert(template_overrides).values(
-        id=new_id(),
-        tenant_id=caller.tenant_id,
-        event_type=event_type,
-        channel_kind=kind.value,
-        subject=subject,
-        body=body,
+    row = await template_store.save_override(
+        uow.session,
+        {
+            "id": new_id(),
+            "tenant_id": caller.tenant_id,
+            "event_type": event_type,
+            "channel_kind": kind.value,
+            "subject": subject,
+            "body": body,
+        },
     )
-    row = (
-        await uow.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["tenant_id", "event_type", "channel_kind"],
-                set_={"subject": stmt.excluded.subject, "body": stmt.excluded.body, "updated_at": func.now()},
-            ).returning(template_overrides)
-        )
-    ).one()
     uow.emit(
         TemplateOverrideChanged(
             template_event_type=event_type, channel_kind=kind, subject_template=subject, body_template=body
@@ -70,14 +60,7 @@ async def put_template(
 
 
 async def delete_template(uow: UnitOfWork, caller: Principal, event_type: str, kind: ChannelKind) -> None:
-    result = await uow.session.execute(
-        delete(template_overrides).where(
-            template_overrides.c.tenant_id == caller.tenant_id,
-            template_overrides.c.event_type == event_type,
-            template_overrides.c.channel_kind == kind.value,
-        )
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not await template_store.remove_override(uow.session, caller.tenant_id, event_type, kind.value):
         raise NotFound(f"no override for {event_type} on {kind.value}")
     uow.emit(
         TemplateOverrideChanged(template_event_type=event_type, channel_kind=kind, removed=True),

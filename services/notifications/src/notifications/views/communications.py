@@ -6,16 +6,12 @@ from typing import Any
 from uuid import UUID
 
 from backbone.auth import Principal
-from backbone.problems import NotFound
 from backbone.uow import UnitOfWork
 from notifications.adapters import communications as communication_store
 
 
 async def get_communication(uow: UnitOfWork, caller: Principal, communication_id: UUID) -> dict[str, Any]:
-    row = await communication_store.get(uow.session, caller, communication_id)
-    if row is None:
-        raise NotFound(f"no communication {communication_id}")
-    return row
+    return await communication_store.get(uow.session, caller, communication_id)
 
 
 async def list_communications(

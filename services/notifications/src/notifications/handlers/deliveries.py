@@ -3,14 +3,10 @@ config, record the outcome). The caller's unit of work commits."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
-
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert
 
 from backbone.uow import UnitOfWork
 from contracts.enums import ChannelKind, DeliveryMethod
@@ -19,13 +15,11 @@ from contracts.events import (
     NotificationFailed,
     NotificationSent,
 )
-from notifications.adapters.orm import (
-    channels,
-    deliveries,
-)
+from notifications.adapters import channels as channel_store
+from notifications.adapters import deliveries as delivery_store
 from notifications.adapters.secrets import SecretBox, SecretsUnavailable
 from notifications.domain import channels as channel_config
-from notifications.domain.delivery import DeliveryState, RetryPolicy, SendFailed
+from notifications.domain.deliveries import DeliveryState, RetryPolicy, SendFailed
 
 NO_CHANNEL = UUID(int=0)  # delivery row of a method no channel has (announced with channel_id None)
 
@@ -63,23 +57,14 @@ def delivery_row(
         "status": DeliveryState.FAILED.value if error else DeliveryState.PENDING.value,
         "last_error": error,
         "failed_at": now if error else None,
-        "next_attempt_at": now,
     }
 
 
 async def insert_deliveries(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
     """Insert deliveries once per (event, recipient, channel); a row that fails at once
     (nothing can send it) announces its failure, only when it is new."""
-    if not rows:
-        return
     by_id = {r["id"]: r for r in rows}
-    inserted = await uow.session.scalars(
-        insert(deliveries)
-        .values(rows)
-        .on_conflict_do_nothing(constraint="uq_deliveries_event_recipient_channel")
-        .returning(deliveries.c.id)
-    )
-    for delivery_id in inserted:
+    for delivery_id in await delivery_store.add_new(uow.session, rows):
         row = by_id[delivery_id]
         if row["status"] == DeliveryState.FAILED.value:
             uow.emit(
@@ -113,66 +98,34 @@ def delivery_fields(row: Mapping[str, Any], *, attempts: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the workers' steps
 
 
-# Leases and retry times are read and written with the database's clock, never a replica's:
-# replicas whose clocks disagree would otherwise take each other's leased deliveries early.
-
-
 async def due_channels(uow: UnitOfWork) -> list[UUID]:
     """Channels with deliveries due now (pending, or claimed by a sender whose lease ran out)."""
-    rows = await uow.session.scalars(
-        select(deliveries.c.channel_id)
-        .where(
-            deliveries.c.status.in_((DeliveryState.PENDING.value, DeliveryState.SENDING.value)),
-            deliveries.c.next_attempt_at <= func.now(),
-        )
-        .distinct()
-    )
-    return list(rows)
+    return await delivery_store.due_channels(uow.session)
 
 
 async def claim(uow: UnitOfWork, channel_id: UUID, lease_s: float) -> Any:
     """Take the channel's next due delivery: counted as an attempt and leased before it is sent
     (record-then-send), so a crash leaves it for another worker after the lease, never lost."""
-    next_due = (
-        select(deliveries.c.id)
-        .where(
-            deliveries.c.channel_id == channel_id,
-            deliveries.c.status.in_((DeliveryState.PENDING.value, DeliveryState.SENDING.value)),
-            deliveries.c.next_attempt_at <= func.now(),
-        )
-        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    return (
-        await uow.session.execute(
-            update(deliveries)
-            .where(deliveries.c.id == next_due)
-            .values(
-                status=DeliveryState.SENDING.value,
-                attempts=deliveries.c.attempts + 1,
-                next_attempt_at=func.now() + timedelta(seconds=lease_s),
-                updated_at=func.now(),
-            )
-            .returning(deliveries)
-        )
-    ).first()
+    return await delivery_store.claim(uow.session, channel_id, lease_s)
 
 
 async def channel_for_sending(
-    uow: UnitOfWork, channel_id: UUID, box: SecretBox, checks: channel_config.Checks
+    uow: UnitOfWork,
+    channel_id: UUID,
+    box: SecretBox,
+    checks: channel_config.Checks,
+    environ: Mapping[str, str],
 ) -> dict[str, Any]:
-    """The channel's full config (secrets decrypted, references read from the environment, if
-    the tenant may read them); raises SendFailed (permanent) when the channel cannot be used."""
-    row = (await uow.session.execute(select(channels).where(channels.c.id == channel_id))).first()
+    """The channel's full config (secrets decrypted, references read from ``environ`` if the
+    tenant may read them); raises SendFailed (permanent) when the channel cannot be used."""
+    row = await channel_store.for_sending(uow.session, channel_id)
     if row is None:
         raise SendFailed("the channel no longer exists", transient=False)
     if not row.enabled:
         raise SendFailed("the channel is disabled", transient=False)
     try:
         config = channel_config.resolve(
-            row.config, box.open(row.secrets_encrypted), os.environ, checks.refs(row.tenant_id)
+            row.config, box.open(row.secrets_encrypted), environ, checks.refs(row.tenant_id)
         )
     except (SecretsUnavailable, channel_config.MissingSecret) as exc:  # a person must fix it
         raise SendFailed(str(exc), transient=False) from None
@@ -186,20 +139,11 @@ async def channel_for_sending(
 async def mark_sent(uow: UnitOfWork, claimed: Any) -> bool:
     """Record the send; only the claim that is still current may (a late worker whose lease was
     taken over records nothing)."""
-    now = await uow.session.scalar(
-        update(deliveries)
-        .where(
-            deliveries.c.id == claimed.id,
-            deliveries.c.status == DeliveryState.SENDING.value,
-            deliveries.c.attempts == claimed.attempts,
-        )
-        .values(status=DeliveryState.SENT.value, sent_at=func.now(), last_error=None, updated_at=func.now())
-        .returning(deliveries.c.sent_at)
-    )
-    if now is None:
+    sent_at = await delivery_store.record_sent(uow.session, claimed)
+    if sent_at is None:
         return False
     uow.emit(
-        NotificationSent(**delivery_fields(claimed._mapping, attempts=claimed.attempts), sent_at=now),
+        NotificationSent(**delivery_fields(claimed._mapping, attempts=claimed.attempts), sent_at=sent_at),
         tenant_id=claimed.tenant_id,
         actor=SYSTEM,
     )
@@ -208,36 +152,17 @@ async def mark_sent(uow: UnitOfWork, claimed: Any) -> bool:
 
 async def mark_failed(uow: UnitOfWork, claimed: Any, failure: SendFailed, policy: RetryPolicy) -> str:
     """A failed try: schedule the next (backoff with jitter), or give up and announce it."""
-    current = and_(
-        deliveries.c.id == claimed.id,
-        deliveries.c.status == DeliveryState.SENDING.value,
-        deliveries.c.attempts == claimed.attempts,
-    )
     error = failure.error[:2000]
     if not policy.gives_up(claimed.attempts, failure):
-        await uow.session.execute(
-            update(deliveries)
-            .where(current)
-            .values(
-                status=DeliveryState.PENDING.value,
-                next_attempt_at=func.now() + timedelta(seconds=policy.delay_s(claimed.attempts)),
-                last_error=error,
-                updated_at=func.now(),
-            )
-        )
+        await delivery_store.record_retry(uow.session, claimed, policy.delay_s(claimed.attempts), error)
         return DeliveryState.PENDING.value
-    now = await uow.session.scalar(
-        update(deliveries)
-        .where(current)
-        .values(
-            status=DeliveryState.FAILED.value, failed_at=func.now(), last_error=error, updated_at=func.now()
-        )
-        .returning(deliveries.c.failed_at)
-    )
-    if now is not None:
+    failed_at = await delivery_store.record_failed(uow.session, claimed, error)
+    if failed_at is not None:
         uow.emit(
             NotificationFailed(
-                **delivery_fields(claimed._mapping, attempts=claimed.attempts), failed_at=now, error=error
+                **delivery_fields(claimed._mapping, attempts=claimed.attempts),
+                failed_at=failed_at,
+                error=error,
             ),
             tenant_id=claimed.tenant_id,
         )

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from backbone.app import UowDep
 from notifications.entrypoints.deps import Manager
-from notifications.views import delivery as views
+from notifications.views import deliveries as views
 
 router = APIRouter(prefix="/v1")
 

@@ -1,0 +1,77 @@
+"""What the handler tests share: callers, a secret box, and users and clients written through
+the replicas' own handlers, as directory's events would leave them."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from cryptography.fernet import Fernet
+
+from backbone.auth import Principal, replicate_users
+from backbone.uow import UnitOfWork
+from contracts.enums import ClientType, Role, UserStatus
+from contracts.envelope import Envelope, EventData
+from contracts.events import ClientOnboarded, UserRegistered
+from notifications.adapters.secrets import SecretBox
+from notifications.domain.channels import Checks
+from notifications.handlers.replicas import replicate_clients, replicate_recipients
+
+E = TypeVar("E", bound=EventData)
+
+BOX = SecretBox(Fernet.generate_key().decode())
+CHECKS = Checks()
+WEBHOOK = {"url": "https://hooks.example.com/incidents", "secret": "whsec-handler-tier"}
+LINK = "https://triage.example.com/v1/incidents/{incident_id}"
+
+
+def caller(
+    tenant_id: UUID | None = None, *, user_id: UUID | None = None, role: Role = Role.INCIDENT_MANAGER
+) -> Principal:
+    return Principal(user_id=user_id or uuid4(), tenant_id=tenant_id or uuid4(), role=role)
+
+
+def emitted(uow: UnitOfWork, event: type[E]) -> list[E]:
+    """The events of that type the unit of work emitted, in order, as their payload class."""
+    return [event.model_validate(e.data) for e in uow.emitted if e.type == event.event_type]
+
+
+def wrapped(data: EventData, tenant_id: UUID, source: str = "directory") -> tuple[Envelope, Any]:
+    return Envelope.wrap(data, source=source, tenant_id=tenant_id), data
+
+
+async def user(
+    uow: UnitOfWork,
+    tenant_id: UUID,
+    *,
+    role: Role = Role.INCIDENT_MANAGER,
+    status: UserStatus = UserStatus.ACTIVE,
+    email: str | None = None,
+) -> UUID:
+    """A user of the tenant, in the recipients and principals replicas."""
+    user_id = uuid4()
+    registered = UserRegistered(
+        user_id=user_id,
+        tenant_id=tenant_id,
+        role=role,
+        status=status,
+        name="Ada",
+        email=f"{user_id.hex[:8]}@example.com" if email is None else email,
+    )
+    await replicate_recipients(uow, [wrapped(registered, tenant_id)])
+    await replicate_users(uow, [wrapped(registered, tenant_id)])
+    return user_id
+
+
+async def client(uow: UnitOfWork, tenant_id: UUID, name: str = "Globex") -> UUID:
+    client_id = uuid4()
+    onboarded = ClientOnboarded(
+        client_id=client_id,
+        tenant_id=tenant_id,
+        client_name=name,
+        registration_number="REG-1",
+        contact_email="ops@globex.example",
+        client_type=next(iter(ClientType)),
+    )
+    await replicate_clients(uow, [wrapped(onboarded, tenant_id)])
+    return client_id
