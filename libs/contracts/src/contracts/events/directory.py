@@ -27,12 +27,17 @@ from contracts.events.intake import ImpactFacts
 from contracts.topics import Topic
 
 
+class DirectoryEvent(EventData):
+    """Base of the events on ``directory.events`` (not an event type of its own)."""
+
+    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+
+
 @event
-class TenantCreated(EventData):
+class TenantCreated(DirectoryEvent):
     """A tenant (an operating company's isolated space) was created."""
 
     event_type: ClassVar[str] = "tenant.created.v1"
-    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
     subject_field: ClassVar[str] = "tenant_id"
 
     tenant_id: UUID
@@ -40,8 +45,7 @@ class TenantCreated(EventData):
     name: str
 
 
-class UserState(EventData):
-    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+class UserState(DirectoryEvent):
     subject_field: ClassVar[str] = "user_id"
 
     user_id: UUID
@@ -72,8 +76,7 @@ class UserUpdated(UserState):
     changed: list[str] = []
 
 
-class ClientState(EventData):
-    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
+class ClientState(DirectoryEvent):
     subject_field: ClassVar[str] = "client_id"
 
     client_id: UUID
@@ -105,11 +108,10 @@ class ClientUpdated(ClientState):
 
 
 @event
-class SubscriptionChanged(EventData):
+class SubscriptionChanged(DirectoryEvent):
     """A client's subscription was set or replaced; the SLA clocks follow its tier."""
 
     event_type: ClassVar[str] = "subscription.changed.v1"
-    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
     subject_field: ClassVar[str] = "client_id"
 
     client_id: UUID
@@ -121,11 +123,10 @@ class SubscriptionChanged(EventData):
 
 
 @event
-class VendorRegistered(EventData):
+class VendorRegistered(DirectoryEvent):
     """An external service provider was registered (003 Register Vendor Information)."""
 
     event_type: ClassVar[str] = "vendor.registered.v1"
-    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
     subject_field: ClassVar[str] = "vendor_id"
 
     vendor_id: UUID
@@ -138,11 +139,10 @@ class VendorRegistered(EventData):
 
 
 @event
-class ComponentRegistered(EventData):
+class ComponentRegistered(DirectoryEvent):
     """An infrastructure component of a client (optionally run by a vendor) was registered."""
 
     event_type: ClassVar[str] = "component.registered.v1"
-    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
     subject_field: ClassVar[str] = "component_id"
 
     component_id: UUID
@@ -171,11 +171,10 @@ def token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class IntegrationState(EventData):
+class IntegrationState(DirectoryEvent):
     """An integration's whole current state. Carries the token's SHA-256 (never the token), so
     intake can authenticate alerts without calling directory."""
 
-    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
     subject_field: ClassVar[str] = "integration_id"
 
     integration_id: UUID
@@ -225,11 +224,10 @@ class IntegrationTokenRotated(IntegrationState):
 
 
 @event
-class IntegrationDeleted(EventData):
+class IntegrationDeleted(DirectoryEvent):
     """An integration was deleted: its token is refused from now on."""
 
     event_type: ClassVar[str] = "integration.deleted.v1"
-    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
     subject_field: ClassVar[str] = "integration_id"
 
     integration_id: UUID
@@ -237,12 +235,9 @@ class IntegrationDeleted(EventData):
     revision: int = 0
 
 
-@event
-class ApiKeyIssued(EventData):
-    """An API key was issued to a user (the key itself is shown once and never sent)."""
+class ApiKeyEvent(DirectoryEvent):
+    """Fields every API key event carries, keyed by the key's id."""
 
-    event_type: ClassVar[str] = "api_key.issued.v1"
-    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
     subject_field: ClassVar[str] = "key_id"
 
     key_id: UUID
@@ -252,16 +247,16 @@ class ApiKeyIssued(EventData):
 
 
 @event
-class ApiKeyRevoked(EventData):
+class ApiKeyIssued(ApiKeyEvent):
+    """An API key was issued to a user (the key itself is shown once and never sent)."""
+
+    event_type: ClassVar[str] = "api_key.issued.v1"
+
+
+@event
+class ApiKeyRevoked(ApiKeyEvent):
     """An API key was revoked (by its owner, by someone who manages the owner's keys, or by a
     rotation, which names the key that replaced it); it buys no new access token."""
 
     event_type: ClassVar[str] = "api_key.revoked.v1"
-    topic: ClassVar[Topic] = Topic.DIRECTORY_EVENTS
-    subject_field: ClassVar[str] = "key_id"
-
-    key_id: UUID
-    tenant_id: UUID
-    user_id: UUID
-    prefix: str
     replaced_by: UUID | None = None

@@ -20,10 +20,15 @@ from contracts.events.intake import ImpactFacts
 from contracts.topics import Topic
 
 
-class IncidentEvent(EventData):
-    """Fields every incident event carries (not an event type of its own)."""
+class TriageEvent(EventData):
+    """Base of the events on ``incident.events`` (not an event type of its own)."""
 
     topic: ClassVar[Topic] = Topic.INCIDENT_EVENTS
+
+
+class IncidentEvent(TriageEvent):
+    """Fields every incident event carries (not an event type of its own)."""
+
     subject_field: ClassVar[str] = "incident_id"
 
     incident_id: UUID
@@ -261,11 +266,10 @@ class EscalationLevel(BaseModel):
 
 
 @event
-class EscalationPolicyChanged(EventData):
+class EscalationPolicyChanged(TriageEvent):
     """An escalation policy was created or changed (full state; ``deleted`` when removed)."""
 
     event_type: ClassVar[str] = "escalation_policy.changed.v1"
-    topic: ClassVar[Topic] = Topic.INCIDENT_EVENTS
     subject_field: ClassVar[str] = "policy_id"
 
     policy_id: UUID
@@ -278,11 +282,10 @@ class EscalationPolicyChanged(EventData):
 
 
 @event
-class CatalogItemChanged(EventData):
+class CatalogItemChanged(TriageEvent):
     """A tenant's status, category or priority catalog entry was created or changed (004)."""
 
     event_type: ClassVar[str] = "incident_catalog.changed.v1"
-    topic: ClassVar[Topic] = Topic.INCIDENT_EVENTS
     subject_field: ClassVar[str] = "item_id"
 
     catalog: Literal["statuses", "categories", "priorities"]

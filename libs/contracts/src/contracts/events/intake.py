@@ -35,12 +35,26 @@ class Reporter(BaseModel):
     organization: str | None = None
 
 
+class IntakeEvent(EventData):
+    """Base of the events on ``intake.events`` (not an event type of its own)."""
+
+    topic: ClassVar[Topic] = Topic.INTAKE_EVENTS
+
+
+class AlertEvent(IntakeEvent):
+    """Fields every event about an incident's alerts carries, keyed by the incident."""
+
+    subject_field: ClassVar[str] = "incident_id"
+
+    incident_id: UUID
+    dedup_key: str
+
+
 @event
-class IncidentReported(EventData):
+class IncidentReported(IntakeEvent):
     """Intake has accepted a report (an alert group or a person) that opens a new incident."""
 
     event_type: ClassVar[str] = "intake.incident_reported.v1"
-    topic: ClassVar[Topic] = Topic.INTAKE_EVENTS
     subject_field: ClassVar[str] = "incident_id"
 
     incident_id: UUID
@@ -65,44 +79,32 @@ class IncidentReported(EventData):
 
 
 @event
-class AlertRepeated(EventData):
+class AlertRepeated(AlertEvent):
     """Another alert arrived for an incident that is still open (dedup hit)."""
 
     event_type: ClassVar[str] = "intake.alert_repeated.v1"
-    topic: ClassVar[Topic] = Topic.INTAKE_EVENTS
-    subject_field: ClassVar[str] = "incident_id"
 
-    incident_id: UUID
-    dedup_key: str
     alert_count: int
     last_seen_at: datetime
 
 
 @event
-class AlertAcknowledged(EventData):
+class AlertAcknowledged(AlertEvent):
     """The alert source acknowledged the incident (PagerDuty-format ``acknowledge``)."""
 
     event_type: ClassVar[str] = "intake.alert_acknowledged.v1"
-    topic: ClassVar[Topic] = Topic.INTAKE_EVENTS
-    subject_field: ClassVar[str] = "incident_id"
 
-    incident_id: UUID
-    dedup_key: str
     acknowledged_at: datetime
 
 
 @event
-class AlertsResolved(EventData):
+class AlertsResolved(AlertEvent):
     """Every alert of the incident's dedup key has resolved (Alertmanager) or the source sent a
     ``resolve`` (PagerDuty format), and the integration resolves incidents automatically.
     Intake has closed the dedup key: the same alert opens a new incident from now on."""
 
     event_type: ClassVar[str] = "intake.alerts_resolved.v1"
-    topic: ClassVar[Topic] = Topic.INTAKE_EVENTS
-    subject_field: ClassVar[str] = "incident_id"
 
-    incident_id: UUID
-    dedup_key: str
     resolved_at: datetime
 
 
@@ -115,11 +117,10 @@ class Matcher(BaseModel):
 
 
 @event
-class SilenceChanged(EventData):
+class SilenceChanged(IntakeEvent):
     """A silence (maintenance window) was created, changed or expired early (full state)."""
 
     event_type: ClassVar[str] = "intake.silence_changed.v1"
-    topic: ClassVar[Topic] = Topic.INTAKE_EVENTS
     subject_field: ClassVar[str] = "silence_id"
 
     silence_id: UUID

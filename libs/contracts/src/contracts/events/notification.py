@@ -22,8 +22,13 @@ from contracts.envelope import EventData, event
 from contracts.topics import Topic
 
 
-class DeliveryEvent(EventData):
+class NotificationEvent(EventData):
+    """Base of the events on ``notification.events`` (not an event type of its own)."""
+
     topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
+
+
+class DeliveryEvent(NotificationEvent):
     subject_field: ClassVar[str] = "delivery_id"
 
     delivery_id: UUID
@@ -62,11 +67,10 @@ class NotificationFailed(DeliveryEvent):
 
 
 @event
-class ChannelChanged(EventData):
+class ChannelChanged(NotificationEvent):
     """A channel was created or changed; ``config`` without its secret fields."""
 
     event_type: ClassVar[str] = "channel.changed.v1"
-    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
     subject_field: ClassVar[str] = "channel_id"
 
     channel_id: UUID
@@ -78,9 +82,8 @@ class ChannelChanged(EventData):
 
 
 @event
-class RoutingRuleChanged(EventData):
+class RoutingRuleChanged(NotificationEvent):
     event_type: ClassVar[str] = "routing_rule.changed.v1"
-    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
     subject_field: ClassVar[str] = "rule_id"
 
     rule_id: UUID
@@ -94,16 +97,31 @@ class RoutingRuleChanged(EventData):
     enabled: bool = True
 
 
-@event
-class CommunicationRecorded(EventData):
-    """000 "Recording Communications": a communication was recorded and queued for sending."""
+class CommunicationEvent(NotificationEvent):
+    """Fields every communication event carries, keyed by its incident."""
 
-    event_type: ClassVar[str] = "communication.recorded.v1"
-    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
     subject_field: ClassVar[str] = "incident_id"
 
     communication_id: UUID
     incident_id: UUID
+
+
+class ReminderEvent(NotificationEvent):
+    """Fields every reminder event carries, keyed by its incident."""
+
+    subject_field: ClassVar[str] = "incident_id"
+
+    reminder_id: UUID
+    incident_id: UUID
+    reminder_type: str
+
+
+@event
+class CommunicationRecorded(CommunicationEvent):
+    """000 "Recording Communications": a communication was recorded and queued for sending."""
+
+    event_type: ClassVar[str] = "communication.recorded.v1"
+
     sender_id: UUID
     recipient_user_id: UUID | None = None
     recipient_type: RecipientType
@@ -116,31 +134,22 @@ class CommunicationRecorded(EventData):
 
 
 @event
-class CommunicationStatusChanged(EventData):
+class CommunicationStatusChanged(CommunicationEvent):
     """The delivery status of a recorded communication moved (pending → sent → delivered, or failed)."""
 
     event_type: ClassVar[str] = "communication.status_changed.v1"
-    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
-    subject_field: ClassVar[str] = "incident_id"
 
-    communication_id: UUID
-    incident_id: UUID
     from_status: DeliveryStatus
     to_status: DeliveryStatus
     error: str | None = None
 
 
 @event
-class ReminderScheduled(EventData):
+class ReminderScheduled(ReminderEvent):
     """004 incident_reminders: a reminder was scheduled for an incident."""
 
     event_type: ClassVar[str] = "reminder.scheduled.v1"
-    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
-    subject_field: ClassVar[str] = "incident_id"
 
-    reminder_id: UUID
-    incident_id: UUID
-    reminder_type: str
     scheduled_for: datetime
     channel: ReminderChannel
     user_ids: list[UUID] = []
@@ -148,17 +157,12 @@ class ReminderScheduled(EventData):
 
 
 @event
-class ReminderDispatched(EventData):
+class ReminderDispatched(ReminderEvent):
     """A reminder's time came: it was handed to its channel (``sent``), or its channel cannot
     send (``unsupported``, e.g. sms with no provider configured)."""
 
     event_type: ClassVar[str] = "reminder.dispatched.v1"
-    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
-    subject_field: ClassVar[str] = "incident_id"
 
-    reminder_id: UUID
-    incident_id: UUID
-    reminder_type: str
     channel: ReminderChannel
     outcome: Literal["sent", "unsupported"]
     dispatched_at: datetime
@@ -166,28 +170,22 @@ class ReminderDispatched(EventData):
 
 
 @event
-class ReminderCancelled(EventData):
+class ReminderCancelled(ReminderEvent):
     """A scheduled reminder will not fire: cancelled by a person, or skipped at its time because
     its incident was resolved, closed or deleted."""
 
     event_type: ClassVar[str] = "reminder.cancelled.v1"
-    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
-    subject_field: ClassVar[str] = "incident_id"
 
-    reminder_id: UUID
-    incident_id: UUID
-    reminder_type: str
     reason: Literal["cancelled", "incident_finished"]
     cancelled_at: datetime
     cancelled_by: UUID | None = None
 
 
 @event
-class TemplateOverrideChanged(EventData):
+class TemplateOverrideChanged(NotificationEvent):
     """A tenant's template override for an event type and channel kind was set or removed."""
 
     event_type: ClassVar[str] = "notification_template.changed.v1"
-    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
     subject_field: ClassVar[str] = "template_event_type"
 
     template_event_type: str  # the event type the template renders ("*" for every one)
@@ -198,11 +196,10 @@ class TemplateOverrideChanged(EventData):
 
 
 @event
-class NotificationPreferencesChanged(EventData):
+class NotificationPreferencesChanged(NotificationEvent):
     """A user's notification preferences were set (full state)."""
 
     event_type: ClassVar[str] = "notification_preferences.changed.v1"
-    topic: ClassVar[Topic] = Topic.NOTIFICATION_EVENTS
     subject_field: ClassVar[str] = "user_id"
 
     user_id: UUID
