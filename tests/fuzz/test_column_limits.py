@@ -31,7 +31,6 @@ from notifications.entrypoints import communications as notifications_comms_api
 from notifications.entrypoints import preferences as notifications_preferences
 from notifications.entrypoints import reminders as notifications_reminders_api
 from notifications.entrypoints import rules as notifications_rules
-from triage.adapters import escalations as triage_escalations
 from triage.adapters import orm as triage_orm
 from triage.entrypoints import catalog as triage_catalog
 from triage.entrypoints import escalation as triage_escalation
@@ -91,7 +90,7 @@ LIMITS: list[tuple[type[BaseModel], str, Column[Any]]] = [
     (triage_catalog.NewPriority, "slug", t.incident_priorities.c.slug),
     (triage_catalog.NewPriority, "name", t.incident_priorities.c.name),
     (triage_catalog.PriorityIn, "name", t.incident_priorities.c.name),
-    (triage_policies.PolicyIn, "name", triage_escalations.escalation_policies.c.name),
+    (triage_policies.PolicyIn, "name", t.escalation_policies.c.name),
     # notifications
     (notifications_channels.ChannelIn, "name", n.channels.c.name),
     (notifications_channels.ChannelChange, "name", n.channels.c.name),

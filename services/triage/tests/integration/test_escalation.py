@@ -22,8 +22,7 @@ from backbone.timers import ManualClock
 from contracts.enums import EscalationTrigger, IncidentSource, Role, SlaClockKind
 from contracts.envelope import Envelope, EventData, new_id
 from contracts.events import IncidentEscalated, IncidentReported, SlaAtRisk, SlaBreached, UserRegistered
-from triage.adapters.escalations import escalations
-from triage.adapters.orm import inbox, incidents, outbox, principals
+from triage.adapters.orm import escalations, inbox, incidents, outbox, principals
 from triage.config import Settings as TriageSettings
 from triage.handlers.escalation import Escalations
 from triage.main import create as create_triage
@@ -277,6 +276,8 @@ async def test_reopened_incident_escalates_again_until_taken_on(env: Env, policy
     await env.count_pages(incident_id, 1)
     await env.acknowledge(incident_id)
     await env.stopped(incident_id)
+    # The service's one clock is the test's: the first life is over a minute before the reopen.
+    env.clock.advance(minutes=1)
     await env.command(incident_id, "resolve", {"resolution": "restarted"})
     await env.command(incident_id, "reopen", {"reason": "back again"})
     pages = await env.count_pages(incident_id, 2)

@@ -20,8 +20,7 @@ from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
 from contracts.envelope import Envelope, new_id
 from contracts.events import IncidentReported
-from triage.adapters.escalations import escalations
-from triage.adapters.orm import outbox
+from triage.adapters.orm import escalations, outbox
 from triage.config import Settings as TriageSettings
 from triage.handlers.escalation import Escalations
 from triage.main import create as create_triage

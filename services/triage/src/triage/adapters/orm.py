@@ -276,3 +276,78 @@ incident_attachments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_incident_attachments_incident", "incident_id", "created_at"),
 )
+
+escalation_policies = Table(
+    "escalation_policies",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("client_id", UUID(as_uuid=True)),
+    Column("min_severity", String(2)),
+    # [{user_ids, roles, delay_minutes}, …] in paging order.
+    Column("levels", JSONB, nullable=False),
+    Column("loops", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "name"),
+    Index("ix_escalation_policies_tenant_client", "tenant_id", "client_id"),
+)
+
+# One row per incident with a policy: where the escalation stands, and its timer. The timer is
+# the row itself (``next_due_at`` while running), so the loop that fires it and the consumer
+# that stops it lock the same row and never deadlock. Levels are a snapshot taken when the
+# escalation started: editing or deleting the policy does not change a running escalation.
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("incident_id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("policy_id", UUID(as_uuid=True), nullable=False),
+    Column("policy_name", String(200), nullable=False),
+    Column("levels", JSONB, nullable=False),
+    Column("loops", Integer, nullable=False),
+    # 1 for the first escalation of the incident, +1 each time a reopen starts it again.
+    Column("run", Integer, nullable=False, server_default="1"),
+    # Pages so far (all runs): numbers the history rows, so a step can only be written once.
+    Column("seq", Integer, nullable=False, server_default="0"),
+    Column("level", Integer, nullable=False),  # the last step paged
+    Column("loop", Integer, nullable=False, server_default="0"),
+    Column("status", String(20), nullable=False),  # running | stopped | completed
+    Column("stop_reason", String(40)),
+    # Acknowledgements at or after this time stop the run (a reopened incident may still
+    # carry the acknowledgement of its first life); NULL: any acknowledgement stops it.
+    Column("ack_after", DateTime(timezone=True)),
+    # A reopened incident keeps its first acknowledgement, and acknowledging it again moves its
+    # status without a new one: a run started by a reopen stops once the status moves on from
+    # the one the reopen left (NULL for a run started on creation).
+    Column("reopened_status", String(40)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("next_due_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_escalations_due", "next_due_at", postgresql_where=text("status = 'running'")),
+)
+
+# Every page of an incident, automatic or manual (consumed from incident.escalated.v1).
+# ``dedupe_key`` makes each page happen once: "<run>:<seq>" for policy steps,
+# "sla:<clock>:<kind>:<clock start>" for SLA events, "manual:<escalation id>" for people.
+escalation_steps = Table(
+    "escalation_steps",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),  # the event's escalation_id
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("incident_id", UUID(as_uuid=True), nullable=False),
+    Column("dedupe_key", String(200), nullable=False),
+    Column("run", Integer),
+    Column("trigger", String(20), nullable=False),
+    Column("cause", String(20), nullable=False),
+    Column("policy_id", UUID(as_uuid=True)),
+    Column("level", Integer),
+    Column("loop", Integer, nullable=False, server_default="0"),
+    Column("target_user_ids", JSONB, nullable=False, server_default="[]"),
+    Column("target_roles", JSONB, nullable=False, server_default="[]"),
+    Column("reason", Text),
+    Column("fired_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("incident_id", "dedupe_key"),
+    Index("ix_escalation_steps_tenant_incident", "tenant_id", "incident_id", "fired_at"),
+)

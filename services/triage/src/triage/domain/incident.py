@@ -1,13 +1,201 @@
-"""Incident identity and linking rules. Pure: no I/O."""
+"""The incident aggregate: its state, how an edit of it becomes the changes to save, the update
+records to keep (001 "Updating Incident Status": who, field, from, to, when) and the events to
+announce; and its identity and linking rules. Pure: no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+from pydantic_core import to_jsonable_python
+
+from contracts.enums import AssignmentKind, Severity
+from contracts.envelope import SYSTEM, Actor, Envelope
+from contracts.events import IncidentDeleted, IncidentEvent
 from contracts.events.intake import ImpactFacts
+
+# Fields whose changes are kept as update records (timestamps and "by" columns follow from the
+# status change they belong to).
+RECORDED = (
+    "title",
+    "description",
+    "category",
+    "priority",
+    "status",
+    "severity",
+    "computed_severity",
+    "severity_flags",
+    "severity_override",
+    "impact",
+    "metadata",
+    "resolution",
+    "deleted_at",
+)
+# Owner kinds: an assignee, or whom the work was delegated to.
+OWNER_KINDS = (AssignmentKind.ASSIGNEE.value, AssignmentKind.DELEGATE.value)
+
+
+def as_json(value: Any) -> Any:
+    """A value as it is compared, recorded and announced (JSON)."""
+    return to_jsonable_python(value)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An incident as stored: one field per column of the incidents table."""
+
+    id: UUID
+    tenant_id: UUID
+    reference_code: str
+    title: str
+    status: str
+    severity: str
+    description: str = ""
+    severity_flags: dict[str, bool] = field(default_factory=dict)
+    impact: dict[str, Any] = field(default_factory=dict)
+    source: str = "manual"
+    dedup_key: str | None = None
+    client_id: UUID | None = None
+    component_id: UUID | None = None
+    vendor_id: UUID | None = None
+    alert_count: int = 1
+    labels: dict[str, Any] = field(default_factory=dict)
+    detected_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    deleted_at: datetime | None = None
+    category: str | None = None
+    priority: str | None = None
+    computed_severity: str | None = None
+    severity_override: str | None = None
+    severity_override_reason: str | None = None
+    severity_overridden_by: UUID | None = None
+    severity_overridden_at: datetime | None = None
+    contractual_p1: bool = False
+    recurrent: bool = False
+    reporter: dict[str, Any] | None = None
+    alert_severity: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    resolution: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: UUID | None = None
+    resolved_at: datetime | None = None
+    resolved_by: UUID | None = None
+    closed_at: datetime | None = None
+    closed_by: UUID | None = None
+    deleted_by: UUID | None = None
+
+    @classmethod
+    def of(cls, row: Mapping[Any, Any]) -> Incident:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+    def headline(self) -> dict[str, Any]:
+        """The fields every incident event carries (contracts IncidentEvent)."""
+        return {
+            "incident_id": self.id,
+            "reference_code": self.reference_code,
+            "title": self.title,
+            "severity": Severity(self.severity),
+            "status": self.status,
+            "priority": self.priority,
+            "client_id": self.client_id,
+            "component_id": self.component_id,
+            "vendor_id": self.vendor_id,
+        }
+
+    def event(self, data_cls: type[IncidentEvent], **values: Any) -> IncidentEvent:
+        """An event about this incident, its headline from this state."""
+        return data_cls(**self.headline(), **values)
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who makes a change: a person (``via`` user), the alert source, or the system; the actor
+    and cause its events carry."""
+
+    user_id: UUID | None = None
+    role: str | None = None
+    via: str = "user"
+    actor: Actor = SYSTEM
+    caused_by: Envelope | None = None
+
+    @classmethod
+    def alert(cls, envelope: Envelope) -> Who:
+        return cls(None, None, "alert", SYSTEM, envelope)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One update record: a field's value before and after, as JSON."""
+
+    field: str
+    from_value: Any
+    to_value: Any
+
+
+@dataclass
+class Edit:
+    """An incident being changed: ``before`` as loaded, ``after`` as it will be saved."""
+
+    before: Incident
+    after: Incident = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.after = self.before
+
+    def set(self, **values: Any) -> None:
+        self.after = replace(self.after, **values)
+
+    def changed(self) -> dict[str, dict[str, Any]]:
+        """Every changed field: {"from", "to"} as JSON."""
+        changes = {}
+        for f in fields(Incident):
+            old, new = as_json(getattr(self.before, f.name)), as_json(getattr(self.after, f.name))
+            if old != new:
+                changes[f.name] = {"from": old, "to": new}
+        return changes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did to an incident: its state to save, the changed fields, the update
+    records to keep and the events to announce, in order (nothing changed: nothing to save)."""
+
+    incident: Incident
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    records: list[Record] = field(default_factory=list)
+    events: list[IncidentEvent] = field(default_factory=list)
+    at: datetime | None = None
+    note: str | None = None
+
+    @property
+    def recorded(self) -> dict[str, dict[str, Any]]:
+        """The changes kept as update records."""
+        return {k: v for k, v in self.changes.items() if k in RECORDED}
+
+
+def settle(edit: Edit, at: datetime, note: str | None = None) -> Outcome:
+    """The edit's changes, stamped ``at``, with an update record per recorded field (events
+    are added by the command)."""
+    changes = edit.changed()
+    if not changes:
+        return Outcome(edit.after, at=at, note=note)
+    incident = replace(edit.after, updated_at=at)
+    records = [Record(k, c["from"], c["to"]) for k, c in changes.items() if k in RECORDED]
+    return Outcome(incident, changes, records, at=at, note=note)
+
+
+def delete(incident: Incident, who: Who, at: datetime) -> Outcome:
+    """Soft delete: the record stays for the audit trail; queries no longer show it."""
+    edit = Edit(incident)
+    edit.set(deleted_at=at, deleted_by=who.user_id)
+    outcome = settle(edit, at)
+    outcome.events.append(outcome.incident.event(IncidentDeleted, deleted_at=at, deleted_by=who.user_id))
+    return outcome
 
 
 def reference_code(number: int) -> str:

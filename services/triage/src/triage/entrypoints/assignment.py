@@ -12,6 +12,7 @@ from backbone.app import Strict, UowDep
 from contracts.enums import AssignmentKind
 from triage.entrypoints.deps import Assigner, Delegator, Viewer, _once
 from triage.handlers import assignment
+from triage.views import assignment as assignment_views
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
 
@@ -95,4 +96,6 @@ async def delegate(
 @router.get("/incidents/{incident_id}/assignments", response_model=list[AssignmentOut])
 async def list_assignments(incident_id: UUID, caller: Viewer, uow: UowDep) -> list[AssignmentOut]:
     """The full assignment history (active and ended), oldest first."""
-    return [AssignmentOut.model_validate(r) for r in await assignment.assignments(uow, caller, incident_id)]
+    return [
+        AssignmentOut.model_validate(r) for r in await assignment_views.assignments(uow, caller, incident_id)
+    ]

@@ -29,6 +29,7 @@ from triage.adapters.storage import ContentStore, ContentWriter, TooLarge
 from triage.config import Settings
 from triage.entrypoints.deps import Commenter, Viewer
 from triage.handlers import attachment as handlers
+from triage.views import attachment as views
 from triage.views import incident as incident_views
 
 if TYPE_CHECKING:
@@ -246,14 +247,14 @@ async def add_attachment(
 
 async def list_attachments(incident_id: UUID, caller: Viewer, uow: UowDep) -> list[AttachmentOut]:
     """The incident's attachments (metadata), oldest first."""
-    return [AttachmentOut.model_validate(r) for r in await handlers.attachments(uow, caller, incident_id)]
+    return [AttachmentOut.model_validate(r) for r in await views.attachments(uow, caller, incident_id)]
 
 
 async def download_attachment(
     incident_id: UUID, attachment_id: UUID, caller: Viewer, uow: UowDep, runtime: RuntimeDep
 ) -> StreamingResponse:
     """The attachment's content, to those who may see the incident."""
-    row = await handlers.attachment(uow, caller, incident_id, attachment_id)
+    row = await views.attachment(uow, caller, incident_id, attachment_id)
     store = ContentStore(_settings(runtime).attachments_dir)
     if not await store.exists(row["storage_key"]):
         raise NotFound(f"the content of attachment {attachment_id} is gone")

@@ -13,6 +13,7 @@ from backbone.problems import Unprocessable
 from contracts.permissions import Permission
 from triage.entrypoints.deps import INT4_MAX, Int4, Viewer, _once
 from triage.handlers import catalog as catalog_handlers
+from triage.views import catalog as catalog_views
 
 router = APIRouter(prefix="/v1", tags=["catalogs"])
 
@@ -90,7 +91,7 @@ def _catalog_routes(catalog: CatalogName) -> None:
     Manager = Annotated[Principal, requires(permission)]
 
     async def list_items(caller: Viewer, uow: UowDep) -> Any:
-        items = await catalog_handlers.catalog_items(uow, caller, catalog)
+        items = await catalog_views.catalog_items(uow, caller, catalog)
         await uow.commit()  # the lazily seeded defaults, if this was the tenant's first use
         return JSONResponse(jsonable(items))
 

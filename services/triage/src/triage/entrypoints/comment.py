@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from backbone.app import Strict, UowDep
 from triage.entrypoints.deps import Commenter, Viewer, _once
 from triage.handlers import comment
+from triage.views import comment as comment_views
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
 
@@ -49,4 +50,4 @@ async def add_comment(
 @router.get("/incidents/{incident_id}/comments", response_model=list[CommentOut])
 async def list_comments(incident_id: UUID, caller: Viewer, uow: UowDep) -> list[CommentOut]:
     """The comments the caller may read, oldest first."""
-    return [CommentOut.model_validate(r) for r in await comment.comments(uow, caller, incident_id)]
+    return [CommentOut.model_validate(r) for r in await comment_views.comments(uow, caller, incident_id)]

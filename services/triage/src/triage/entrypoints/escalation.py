@@ -1,6 +1,7 @@
 """An incident's escalations: manual escalation and its history (HTTP), the state of its
 automatic escalation (HTTP), and the events that drive automatic escalation (docs/escalation.md)."""
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -62,8 +63,8 @@ async def escalate(
     (trigger manual)."""
 
     async def work() -> Any:
-        row = await severity.escalate(uow, caller, incident_id, body.reason, body.priority, body.severity)
-        return EscalationOut.model_validate(row).model_dump(mode="json")
+        done = await severity.escalate(uow, caller, incident_id, body.reason, body.priority, body.severity)
+        return EscalationOut.model_validate(asdict(done)).model_dump(mode="json")
 
     return await _once(request, uow, caller, 201, work)
 

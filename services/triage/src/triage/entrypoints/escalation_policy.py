@@ -17,6 +17,7 @@ from contracts.enums import Role, Severity
 from contracts.permissions import Permission
 from triage.domain.escalation import Level
 from triage.handlers import escalation_policy as handlers
+from triage.views import escalation_policy as views
 
 router = APIRouter(prefix="/v1", tags=["escalation"])
 
@@ -99,13 +100,13 @@ async def create_policy(body: PolicyIn, request: Request, caller: Manager, uow: 
 async def list_policies(caller: Viewer, uow: UowDep) -> list[PolicyOut]:
     """The tenant's escalation policies by name. Needs `incidents.view`; a client contact sees
     only its client's policies."""
-    return [_out(r) for r in await handlers.list_policies(uow, caller)]
+    return [_out(r) for r in await views.list_policies(uow, caller)]
 
 
 @router.get("/escalation-policies/{policy_id}", response_model=PolicyOut)
 async def get_policy(policy_id: UUID, caller: Viewer, uow: UowDep) -> PolicyOut:
     """One escalation policy. Needs `incidents.view`."""
-    return _out(await handlers.get_policy(uow, caller, policy_id))
+    return _out(await views.get_policy(uow, caller, policy_id))
 
 
 @router.put("/escalation-policies/{policy_id}", response_model=PolicyOut)

@@ -20,7 +20,7 @@ from backbone.auth import Principal
 from backbone.problems import NotFound, Unprocessable
 from backbone.uow import UnitOfWork
 from contracts.enums import Severity
-from triage.adapters.incidents import SORTS, IncidentFilters
+from triage.adapters.incident import SORTS, IncidentFilters
 from triage.entrypoints.deps import (
     Viewer,
 )

@@ -13,6 +13,7 @@ from backbone.problems import Unprocessable
 from contracts.enums import IncidentTaskStatus
 from triage.entrypoints.deps import Int4, TaskManager, Viewer, _once
 from triage.handlers import task
+from triage.views import task as task_views
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
 
@@ -84,4 +85,4 @@ async def update_task(
 @router.get("/incidents/{incident_id}/tasks", response_model=list[TaskOut])
 async def list_tasks(incident_id: UUID, caller: Viewer, uow: UowDep) -> list[TaskOut]:
     """The incident's tasks in their order."""
-    return [TaskOut.model_validate(r) for r in await task.tasks(uow, caller, incident_id)]
+    return [TaskOut.model_validate(r) for r in await task_views.tasks(uow, caller, incident_id)]

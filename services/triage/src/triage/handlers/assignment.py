@@ -7,12 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
-
 from backbone.auth import Principal
 from backbone.problems import Conflict, NotFound, Unprocessable
-from backbone.tables import PRINCIPALS
 from backbone.uow import UnitOfWork
 from contracts.enums import AssignmentKind, UserStatus
 from contracts.envelope import new_id
@@ -21,52 +17,25 @@ from contracts.events import (
     IncidentDelegated,
     IncidentUnassigned,
 )
-from triage.adapters.orm import incident_assignments
-from triage.handlers.edits import (
-    OWNER_KINDS,
-    Who,
-    _emit,
-    _locked,
-    _now,
-    _record,
-    _record_row,
-    _touch,
-    _visible,
-)
+from triage.adapters import assignment as store
+from triage.adapters import incident as incidents
+from triage.domain.incident import OWNER_KINDS, Record
+from triage.handlers.incident import announce, person
 
 
-async def _active_user(uow: UnitOfWork, tenant_id: UUID, user_id: UUID) -> None:
+async def check_active_user(uow: UnitOfWork, tenant_id: UUID, user_id: UUID) -> None:
     """The user must be an active user of the tenant (as this service's replica knows them)."""
-    row = (
-        await uow.session.execute(
-            select(PRINCIPALS.c.tenant_id, PRINCIPALS.c.status).where(PRINCIPALS.c.user_id == user_id)
-        )
-    ).first()
-    if row is None or row.tenant_id != tenant_id:
+    found = await store.user(uow.session, user_id)
+    if found is None or found[0] != tenant_id:
         raise Unprocessable(f"user_id: no user {user_id} in this tenant", field="user_id")
-    if row.status != UserStatus.ACTIVE.value:
-        raise Unprocessable(f"user_id: the user is {row.status}", field="user_id")
-
-
-async def _assignments(uow: UnitOfWork, incident_id: UUID, *, active_only: bool) -> list[dict[str, Any]]:
-    query = select(incident_assignments).where(incident_assignments.c.incident_id == incident_id)
-    if active_only:
-        query = query.where(incident_assignments.c.is_active)
-    rows = await uow.session.execute(
-        query.order_by(incident_assignments.c.assigned_at, incident_assignments.c.id)
-    )
-    return [dict(r) for r in rows.mappings()]
+    if found[1] != UserStatus.ACTIVE.value:
+        raise Unprocessable(f"user_id: the user is {found[1]}", field="user_id")
 
 
 async def _end_assignments(uow: UnitOfWork, ending: list[dict[str, Any]]) -> datetime:
     """End these assignments; when they ended."""
-    now = _now()
-    await uow.session.execute(
-        update(incident_assignments)
-        .where(incident_assignments.c.id.in_([a["id"] for a in ending]))
-        .values(is_active=False, unassigned_at=now)
-    )
-    return now
+    await store.end(uow.session, [a["id"] for a in ending], uow.now)
+    return uow.now
 
 
 def _holders(active: list[dict[str, Any]], kinds: Sequence[str]) -> list[str]:
@@ -84,18 +53,18 @@ async def assign(
     """Add an assignee (several may work an incident) or a CC watcher; history is kept."""
     if kind is AssignmentKind.DELEGATE:
         raise Unprocessable("kind: use POST …/delegate to delegate", field="kind")
-    row = await _locked(uow, caller, incident_id)
-    await _active_user(uow, row["tenant_id"], user_id)
-    active = await _assignments(uow, incident_id, active_only=True)
+    row = await incidents.lock(uow.session, caller, incident_id)
+    await check_active_user(uow, row.tenant_id, user_id)
+    active = await store.of_incident(uow.session, incident_id, active_only=True)
     kinds = OWNER_KINDS if kind is AssignmentKind.ASSIGNEE else (AssignmentKind.CC.value,)
     if str(user_id) in _holders(active, kinds):
         raise Conflict(
             f"user_id: {user_id} is already {'assigned' if kind is AssignmentKind.ASSIGNEE else 'CC'}"
         )
-    now = _now()
+    now = uow.now
     assignment = {
         "id": new_id(),
-        "tenant_id": row["tenant_id"],
+        "tenant_id": row.tenant_id,
         "incident_id": incident_id,
         "user_id": user_id,
         "kind": kind.value,
@@ -104,13 +73,15 @@ async def assign(
         "assigned_at": now,
         "is_active": True,
     }
-    await uow.session.execute(insert(incident_assignments).values(assignment))
-    who = Who.person(caller)
+    await store.insert_one(uow.session, assignment)
+    who = person(caller)
     name = "assignees" if kind is AssignmentKind.ASSIGNEE else "cc"
     before = _holders(active, kinds)
-    await _record(uow, [_record_row(row, name, before, sorted([*before, str(user_id)]), who, note)])
-    await _touch(uow, incident_id)
-    _emit(
+    await incidents.record(
+        uow.session, row, [Record(name, before, sorted([*before, str(user_id)]))], who, now, note
+    )
+    await incidents.touch(uow.session, incident_id)
+    announce(
         uow,
         row,
         IncidentAssigned,
@@ -129,20 +100,22 @@ async def unassign(
     uow: UnitOfWork, caller: Principal, incident_id: UUID, user_id: UUID, kind: AssignmentKind
 ) -> list[dict[str, Any]]:
     """End a user's active assignment (or CC); the ended assignments."""
-    row = await _locked(uow, caller, incident_id)
-    active = await _assignments(uow, incident_id, active_only=True)
+    row = await incidents.lock(uow.session, caller, incident_id)
+    active = await store.of_incident(uow.session, incident_id, active_only=True)
     kinds = OWNER_KINDS if kind is not AssignmentKind.CC else (AssignmentKind.CC.value,)
     ending = [a for a in active if a["user_id"] == user_id and a["kind"] in kinds]
     if not ending:
         raise NotFound(f"user {user_id} holds no active {kind.value} assignment on this incident")
     now = await _end_assignments(uow, ending)
-    who = Who.person(caller)
+    who = person(caller)
     name = "cc" if kind is AssignmentKind.CC else "assignees"
     before = _holders(active, kinds)
-    await _record(uow, [_record_row(row, name, before, [u for u in before if u != str(user_id)], who)])
-    await _touch(uow, incident_id)
+    await incidents.record(
+        uow.session, row, [Record(name, before, [u for u in before if u != str(user_id)])], who, now
+    )
+    await incidents.touch(uow.session, incident_id)
     for a in ending:
-        _emit(uow, row, IncidentUnassigned, who, assignment_id=a["id"], user_id=user_id, unassigned_at=now)
+        announce(uow, row, IncidentUnassigned, who, assignment_id=a["id"], user_id=user_id, unassigned_at=now)
         a.update(is_active=False, unassigned_at=now)
     return ending
 
@@ -157,9 +130,9 @@ async def delegate(
 ) -> dict[str, Any]:
     """Hand the work from one owner to another: the previous assignment ends, the new one keeps
     ``delegated_from``. Without ``from_user_id``: the caller if they own it, else the only owner."""
-    row = await _locked(uow, caller, incident_id)
-    await _active_user(uow, row["tenant_id"], user_id)
-    active = await _assignments(uow, incident_id, active_only=True)
+    row = await incidents.lock(uow.session, caller, incident_id)
+    await check_active_user(uow, row.tenant_id, user_id)
+    active = await store.of_incident(uow.session, incident_id, active_only=True)
     owners = [a for a in active if a["kind"] in OWNER_KINDS]
     if from_user_id is None:
         mine = [a for a in owners if a["user_id"] == caller.user_id]
@@ -181,7 +154,7 @@ async def delegate(
     now = await _end_assignments(uow, ending)
     assignment = {
         "id": new_id(),
-        "tenant_id": row["tenant_id"],
+        "tenant_id": row.tenant_id,
         "incident_id": incident_id,
         "user_id": user_id,
         "kind": AssignmentKind.DELEGATE.value,
@@ -191,13 +164,13 @@ async def delegate(
         "assigned_at": now,
         "is_active": True,
     }
-    await uow.session.execute(insert(incident_assignments).values(assignment))
-    who = Who.person(caller)
+    await store.insert_one(uow.session, assignment)
+    who = person(caller)
     before = _holders(active, OWNER_KINDS)
     after = sorted([u for u in before if u != str(from_user_id)] + [str(user_id)])
-    await _record(uow, [_record_row(row, "assignees", before, after, who, note)])
-    await _touch(uow, incident_id)
-    _emit(
+    await incidents.record(uow.session, row, [Record("assignees", before, after)], who, now, note)
+    await incidents.touch(uow.session, incident_id)
+    announce(
         uow,
         row,
         IncidentDelegated,
@@ -210,8 +183,3 @@ async def delegate(
         assigned_at=now,
     )
     return assignment
-
-
-async def assignments(uow: UnitOfWork, caller: Principal, incident_id: UUID) -> list[dict[str, Any]]:
-    await _visible(uow, caller, incident_id)
-    return await _assignments(uow, incident_id, active_only=False)

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert
-
 from backbone.auth import Principal
 from backbone.problems import Conflict, NotFound, Unprocessable
 from backbone.uow import UnitOfWork
 from contracts.envelope import new_id
 from contracts.events import CatalogItemChanged
-from triage.adapters import catalogs
-from triage.handlers.edits import _json
-
-
-async def catalog_items(uow: UnitOfWork, caller: Principal, catalog: str) -> list[dict[str, Any]]:
-    return await catalogs.items(uow.session, catalog, caller.tenant_id)
+from triage.adapters import catalog as catalogs
+from triage.domain.incident import as_json
 
 
 async def put_catalog_item(
@@ -31,7 +24,6 @@ async def put_catalog_item(
 ) -> dict[str, Any]:
     """Create (``create``) or change one entry of a tenant's catalog. A status marked default
     takes that mark from the others (one default per tenant)."""
-    table = catalogs.TABLES[catalog]
     existing = await catalogs.item(uow.session, catalog, caller.tenant_id, slug)
     if create and existing is not None:
         raise Conflict(f"slug: {catalog} already has {slug!r}", field="slug")
@@ -45,19 +37,12 @@ async def put_catalog_item(
                 f"next_statuses: unknown statuses {', '.join(unknown)}", field="next_statuses"
             )
     if catalog == "statuses" and values.get("is_default"):
-        await uow.session.execute(
-            update(table)
-            .where(table.c.tenant_id == caller.tenant_id, table.c.slug != slug)
-            .values(is_default=False)
-        )
+        await catalogs.clear_default(uow.session, caller.tenant_id, keep=slug)
     if existing is None:
         item = {"id": new_id(), "tenant_id": caller.tenant_id, "slug": slug, **values}
-        await uow.session.execute(insert(table).values(item))
-    else:
-        if values:
-            await uow.session.execute(
-                update(table).where(table.c.id == existing["id"]).values(**values, updated_at=func.now())
-            )
+        await catalogs.insert_item(uow.session, catalog, item)
+    elif values:
+        await catalogs.update_item(uow.session, catalog, existing["id"], values)
     saved = await catalogs.item(uow.session, catalog, caller.tenant_id, slug)
     assert saved is not None
     uow.emit(
@@ -65,7 +50,7 @@ async def put_catalog_item(
             catalog=catalog,
             item_id=saved["id"],
             slug=slug,
-            values=_json(
+            values=as_json(
                 {k: v for k, v in saved.items() if k not in ("id", "tenant_id", "created_at", "updated_at")}
             ),
         ),

@@ -1,7 +1,8 @@
 """Automatic escalation: event handlers and the timer's firing function.
 One function each; the caller's unit of work commits (docs/escalation.md).
 
-Time comes from the injected clock (``backbone.timers.Clock``), so tests move it by hand.
+Time comes from the unit of work (``uow.now``) and, for the timer, from the loop's clock
+(``backbone.clock``), so tests move it by hand.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 
-from backbone.timers import SYSTEM_CLOCK, Clock, claim_due
+from backbone.clock import SYSTEM_CLOCK, Clock
 from backbone.uow import UnitOfWork
 from contracts.enums import EscalationTrigger, Role, Severity
 from contracts.envelope import Envelope, new_id
@@ -32,13 +31,8 @@ from contracts.events import (
     SlaAtRisk,
     SlaBreached,
 )
-from triage.adapters import escalations as store
-from triage.adapters.escalations import (
-    COMPLETED,
-    RUNNING,
-    STOPPED,
-    escalations,
-)
+from triage.adapters import escalation as store
+from triage.adapters.escalation import COMPLETED, RUNNING, STOPPED
 from triage.domain.escalation import (
     FIRST,
     Level,
@@ -51,7 +45,7 @@ from triage.domain.escalation import (
     moved_to,
     page,
 )
-from triage.handlers.edits import headline
+from triage.domain.incident import Incident
 
 # Which incident event stops a running escalation, and the reason it records.
 STOP_REASONS: dict[str, str] = {
@@ -118,7 +112,7 @@ class Escalations:
         """IncidentEscalated for a recorded page, its headline from the incident row."""
         uow.emit(
             IncidentEscalated(
-                **headline(incident._mapping),
+                **Incident.of(incident._mapping).headline(),
                 escalation_id=step["id"],
                 trigger=EscalationTrigger.AUTOMATIC,
                 cause=p.cause,
@@ -206,14 +200,11 @@ class Escalations:
             "reopened_status": reopened_status,
             "started_at": now,
             "next_due_at": plan.next_due_at,
-            "updated_at": func.now(),
         }
         if existing is None:
-            await uow.session.execute(insert(escalations).values(incident_id=incident.id, **values))
+            await store.insert_runs(uow.session, [{"incident_id": incident.id, **values}])
         else:
-            await uow.session.execute(
-                update(escalations).where(escalations.c.incident_id == incident.id).values(**values)
-            )
+            await store.update_run(uow.session, incident.id, values)
 
     # -- incident events ---------------------------------------------------------------------
 
@@ -221,16 +212,10 @@ class Escalations:
         """New incidents: where a policy applies, page its level 1 at once and schedule the
         next step. Set-based, as incidents arrive in storms: a few statements per batch. Policy
         and headline come from the incident row as it is now (it may have been re-triaged)."""
-        now = self.clock.now()
+        now = uow.now
         rows = await store.incident_rows(uow.session, (e.incident_id for _, e in batch))
         policies = await store.policies_of(uow.session, (r.tenant_id for r in rows.values()))
-        started = set(
-            (
-                await uow.session.scalars(
-                    select(escalations.c.incident_id).where(escalations.c.incident_id.in_(list(rows)))
-                )
-            ).all()
-        )
+        started = await store.started(uow.session, rows)
         todo: dict[UUID, tuple[Envelope, Row[Any], Policy, _Page, dict[str, Any]]] = {}
         for envelope, event in batch:
             incident = rows.get(event.incident_id)
@@ -274,14 +259,14 @@ class Escalations:
         if runs:
             # No ON CONFLICT: an SLA event starting one of these at this very moment (another
             # replica) fails this batch, which is retried and then sees that run.
-            await uow.session.execute(insert(escalations), runs)
+            await store.insert_runs(uow.session, runs)
 
     async def restart(self, uow: UnitOfWork, batch: list[tuple[Envelope, IncidentReopened]]) -> None:
         """A reopened incident needs someone again: the policy starts over from level 1. The
         new run stops when the status moves on from the one the reopen left (acknowledging it
         again moves the status; it keeps its first acknowledgement time), or at a new
         acknowledgement from the reopening on."""
-        now = self.clock.now()
+        now = uow.now
         rows = await store.incident_rows(uow.session, (d.incident_id for _, d in batch))
         policies = await store.policies_of(uow.session, (r.tenant_id for r in rows.values()))
         for envelope, event in batch:
@@ -314,11 +299,7 @@ class Escalations:
         for envelope, event in batch:
             by_reason.setdefault(STOP_REASONS[envelope.type], set()).add(event.incident_id)
         for reason, ids in by_reason.items():
-            await uow.session.execute(
-                update(escalations)
-                .where(escalations.c.incident_id.in_(ids), escalations.c.status == RUNNING)
-                .values(status=STOPPED, stop_reason=reason, next_due_at=None, updated_at=func.now())
-            )
+            await store.stop(uow.session, ids, reason)
 
     async def on_status_changed(
         self, uow: UnitOfWork, batch: list[tuple[Envelope, IncidentStatusChanged]]
@@ -326,22 +307,13 @@ class Escalations:
         """A reopened incident's run stops once its status moves on from the one the reopen
         left: someone took it on. (A first run stops on incident.acknowledged.v1.)"""
         for _, event in batch:
-            await uow.session.execute(
-                update(escalations)
-                .where(
-                    escalations.c.incident_id == event.incident_id,
-                    escalations.c.status == RUNNING,
-                    escalations.c.reopened_status.is_not(None),
-                    escalations.c.reopened_status != event.to_status,
-                )
-                .values(status=STOPPED, stop_reason="acknowledged", next_due_at=None, updated_at=func.now())
-            )
+            await store.stop_reopened(uow.session, event.incident_id, event.to_status)
 
     async def follow_manual(self, uow: UnitOfWork, batch: list[tuple[Envelope, IncidentEscalated]]) -> None:
         """A person escalated (triage's own command, seen on its topic): keep it in the history,
         and when it names a level, the running policy continues from that level (its next
         step is due after that level's delay). Automatic escalations are this module's own."""
-        now = self.clock.now()
+        now = uow.now
         for envelope, event in batch:
             if event.trigger is not EscalationTrigger.MANUAL or envelope.tenantid is None:
                 continue
@@ -354,16 +326,15 @@ class Escalations:
             levels = store.levels_of(run.levels)
             step = moved_to(levels, store.last_step(run), event.level)
             plan = page(levels, run.loops, step, now)
-            await uow.session.execute(
-                update(escalations)
-                .where(escalations.c.incident_id == run.incident_id)
-                .values(
-                    level=step.level,
-                    loop=step.loop,
-                    status=COMPLETED if plan.done else RUNNING,
-                    next_due_at=plan.next_due_at,
-                    updated_at=func.now(),
-                )
+            await store.update_run(
+                uow.session,
+                run.incident_id,
+                {
+                    "level": step.level,
+                    "loop": step.loop,
+                    "status": COMPLETED if plan.done else RUNNING,
+                    "next_due_at": plan.next_due_at,
+                },
             )
 
     # -- SLA events --------------------------------------------------------------------------
@@ -372,7 +343,7 @@ class Escalations:
         """The SLA service warned or breached: escalate at once, to the running policy's next
         level (level 1 if none started; its last level again if it has run out), or with no
         policy to the fallback role. Once per (incident, clock, kind, clock start)."""
-        now = self.clock.now()
+        now = uow.now
         rows = await store.incident_rows(uow.session, (e.incident_id for _, e in batch))
         policies = await store.policies_of(uow.session, (r.tenant_id for r in rows.values()))
         for envelope, event in batch:
@@ -423,13 +394,11 @@ class Escalations:
         p = self._policy_page(run.policy_id, levels, step, run.run, key, cause)
         if not await self._page(uow, incident, p, now, caused_by):
             return
-        values: dict[str, Any] = {"level": step.level, "loop": step.loop, "updated_at": func.now()}
+        values: dict[str, Any] = {"level": step.level, "loop": step.loop}
         if run.status == RUNNING:
             plan = page(levels, run.loops, step, now)
             values |= {"next_due_at": plan.next_due_at, "status": COMPLETED if plan.done else RUNNING}
-        await uow.session.execute(
-            update(escalations).where(escalations.c.incident_id == run.incident_id).values(**values)
-        )
+        await store.update_run(uow.session, run.incident_id, values)
 
     # -- the timer ---------------------------------------------------------------------------
 
@@ -437,14 +406,7 @@ class Escalations:
         """Fire the escalations whose acknowledgement window has passed: page the next step
         and schedule the one after, or stop if the incident was acknowledged, resolved, closed
         or deleted meanwhile. Rows are claimed with SKIP LOCKED, so each replica takes others."""
-        runs = await claim_due(
-            uow.session,
-            escalations,
-            now=now,
-            due=escalations.c.next_due_at,
-            pending=[escalations.c.status == RUNNING],
-            limit=self.batch,
-        )
+        runs = await store.claim_due_runs(uow.session, now, self.batch)
         rows = await store.incident_rows(uow.session, (r.incident_id for r in runs))
         for run in runs:
             incident = rows.get(run.incident_id)
@@ -452,31 +414,25 @@ class Escalations:
             levels = store.levels_of(run.levels)
             step = following(levels, run.loops, store.last_step(run))
             if incident is None or reason is not None or step is None:
-                await uow.session.execute(
-                    update(escalations)
-                    .where(escalations.c.incident_id == run.incident_id)
-                    .values(
-                        status=STOPPED if reason else COMPLETED,
-                        stop_reason=reason,
-                        next_due_at=None,
-                        updated_at=func.now(),
-                    )
+                await store.update_run(
+                    uow.session,
+                    run.incident_id,
+                    {"status": STOPPED if reason else COMPLETED, "stop_reason": reason, "next_due_at": None},
                 )
                 continue
             seq = run.seq + 1
             p = self._policy_page(run.policy_id, levels, step, run.run, f"{run.run}:{seq}")
             await self._page(uow, incident, p, now, None)
             plan = page(levels, run.loops, step, now)
-            await uow.session.execute(
-                update(escalations)
-                .where(escalations.c.incident_id == run.incident_id)
-                .values(
-                    seq=seq,
-                    level=step.level,
-                    loop=step.loop,
-                    status=COMPLETED if plan.done else RUNNING,
-                    next_due_at=plan.next_due_at,
-                    updated_at=func.now(),
-                )
+            await store.update_run(
+                uow.session,
+                run.incident_id,
+                {
+                    "seq": seq,
+                    "level": step.level,
+                    "loop": step.loop,
+                    "status": COMPLETED if plan.done else RUNNING,
+                    "next_due_at": plan.next_due_at,
+                },
             )
         return len(runs)

@@ -4,29 +4,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
-
 from backbone.uow import UnitOfWork
 from contracts.envelope import Envelope
 from contracts.events import (
     ComponentRegistered,
     SubscriptionChanged,
 )
-from triage.adapters import components as component_replica
-from triage.adapters.orm import (
-    client_subscriptions,
-    incidents,
-)
-from triage.domain.incident import Component
-from triage.domain.lifecycle import CLOSED, RESOLVED
-from triage.handlers.edits import (
-    Edit,
-    Who,
-    _emit_triaged,
-    _reclassify,
-    _save,
-)
+from triage.adapters import incident as incident_store
+from triage.adapters import replica
+from triage.domain.incident import Component, Who
+from triage.domain.severity import reassess
+from triage.handlers.incident import apply
 
 
 async def replicate_components(uow: UnitOfWork, batch: list[tuple[Envelope, ComponentRegistered]]) -> None:
@@ -42,8 +30,8 @@ async def replicate_components(uow: UnitOfWork, batch: list[tuple[Envelope, Comp
             business_critical=event.business_critical,
         )
     rows = list(latest.values())
-    await component_replica.upsert(uow.session, rows)
-    await component_replica.link_open_incidents(uow.session, rows)
+    await replica.upsert_components(uow.session, rows)
+    await replica.link_open_incidents(uow.session, rows)
 
 
 async def replicate_subscriptions(uow: UnitOfWork, batch: list[tuple[Envelope, SubscriptionChanged]]) -> None:
@@ -52,8 +40,9 @@ async def replicate_subscriptions(uow: UnitOfWork, batch: list[tuple[Envelope, S
     latest: dict[UUID, tuple[Envelope, SubscriptionChanged]] = {}
     for envelope, event in batch:
         latest[event.client_id] = (envelope, event)
-    stmt = insert(client_subscriptions).values(
-        [
+    await replica.upsert_subscriptions(
+        uow.session,
+        (
             {
                 "client_id": e.client_id,
                 "tenant_id": e.tenant_id,
@@ -61,37 +50,17 @@ async def replicate_subscriptions(uow: UnitOfWork, batch: list[tuple[Envelope, S
                 "contractual_p1": e.contractual_p1,
             }
             for _, e in latest.values()
-        ]
-    )
-    await uow.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["client_id"],
-            set_={
-                "tier": stmt.excluded.tier,
-                "contractual_p1": stmt.excluded.contractual_p1,
-                "updated_at": func.now(),
-            },
-            where=client_subscriptions.c.tenant_id == stmt.excluded.tenant_id,
-        )
+        ),
     )
     for envelope, event in latest.values():
-        rows = (
-            await uow.session.execute(
-                select(incidents)
-                .where(
-                    incidents.c.tenant_id == event.tenant_id,
-                    incidents.c.client_id == event.client_id,
-                    incidents.c.contractual_p1.is_not(event.contractual_p1),
-                    incidents.c.status.not_in([RESOLVED, CLOSED]),
-                    incidents.c.deleted_at.is_(None),
-                )
-                .with_for_update()
-            )
-        ).mappings()
         who = Who(via="system", caused_by=envelope)
-        for row in rows.all():
-            edit = Edit(dict(row))
-            edit.set("contractual_p1", event.contractual_p1)
-            _reclassify(edit)
-            changes = await _save(uow, edit, who, note="the client's contractual P1 terms changed")
-            _emit_triaged(uow, edit, changes, who)
+        for found in await incident_store.lock_to_reassess(
+            uow.session, event.tenant_id, event.client_id, event.contractual_p1
+        ):
+            outcome = reassess(
+                found,
+                uow.now,
+                "the client's contractual P1 terms changed",
+                contractual_p1=event.contractual_p1,
+            )
+            await apply(uow, outcome, who)

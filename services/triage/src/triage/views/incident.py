@@ -5,19 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
-
 from backbone.auth import Principal
 from backbone.uow import UnitOfWork
 from contracts.enums import AssignmentKind
-from triage.adapters import incidents as incident_queries
-from triage.adapters.incidents import IncidentFilters
-from triage.adapters.orm import incident_updates
-from triage.handlers.assignment import _assignments
-from triage.handlers.edits import (
-    OWNER_KINDS,
-    _visible,
-)
+from triage.adapters import assignment as assignments
+from triage.adapters import incident as incident_queries
+from triage.adapters.incident import IncidentFilters
+from triage.domain.incident import OWNER_KINDS
 
 
 async def get_incident(uow: UnitOfWork, caller: Principal, incident_id: UUID) -> dict[str, Any] | None:
@@ -27,7 +21,7 @@ async def get_incident(uow: UnitOfWork, caller: Principal, incident_id: UUID) ->
     row = await incident_queries.get(uow.session, caller, incident_id)
     if row is None:
         return None
-    active = await _assignments(uow, incident_id, active_only=True)
+    active = await assignments.of_incident(uow.session, incident_id, active_only=True)
     row["assignees"] = [a["user_id"] for a in active if a["kind"] in OWNER_KINDS]
     row["cc"] = [a["user_id"] for a in active if a["kind"] == AssignmentKind.CC.value]
     return row
@@ -42,10 +36,5 @@ async def list_incidents(
 
 async def updates(uow: UnitOfWork, caller: Principal, incident_id: UUID) -> list[dict[str, Any]]:
     """The incident's update records, oldest first."""
-    await _visible(uow, caller, incident_id)
-    rows = await uow.session.execute(
-        select(incident_updates)
-        .where(incident_updates.c.incident_id == incident_id)
-        .order_by(incident_updates.c.changed_at, incident_updates.c.id)
-    )
-    return [dict(r) for r in rows.mappings()]
+    await incident_queries.visible(uow.session, caller, incident_id)
+    return await incident_queries.updates(uow.session, incident_id)

@@ -1,44 +1,34 @@
-"""Triage's replica of directory's components, and the links incidents take from them."""
+"""Triage's replicas of directory's facts: components (and the links incidents take from them)
+and the clients' subscription terms."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from triage.adapters.orm import components, incidents
+from backbone import replica
+from triage.adapters.orm import client_subscriptions, components, incidents
 from triage.domain.incident import Component
 
 
-async def upsert(session: AsyncSession, rows: list[Component]) -> None:
+async def upsert_components(session: AsyncSession, rows: Iterable[Component]) -> None:
     """Newest state wins; a row never moves to another tenant."""
-    if not rows:
-        return
-    stmt = insert(components).values(
-        [
-            {
-                "id": c.id,
-                "tenant_id": c.tenant_id,
-                "client_id": c.client_id,
-                "vendor_id": c.vendor_id,
-                "business_critical": c.business_critical,
-            }
-            for c in rows
-        ]
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={k: stmt.excluded[k] for k in ("client_id", "vendor_id", "business_critical")},
-            where=components.c.tenant_id == stmt.excluded.tenant_id,
-        )
+    await replica.upsert(session, components, (asdict(c) for c in rows), same=("tenant_id",))
+
+
+async def upsert_subscriptions(session: AsyncSession, rows: Iterable[dict[str, Any]]) -> None:
+    """Newest terms win; a client's row never moves to another tenant."""
+    await replica.upsert(
+        session, client_subscriptions, rows, key=("client_id",), touch="updated_at", same=("tenant_id",)
     )
 
 
-async def by_id(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Component]:
+async def components_by_id(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Component]:
     wanted = set(ids)
     if not wanted:
         return {}

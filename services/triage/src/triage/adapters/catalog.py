@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -128,3 +128,20 @@ async def default_statuses(session: AsyncSession, tenant_ids: Iterable[UUID]) ->
     )
     found = {r.tenant_id: r.slug for r in rows}
     return {t: found.get(t, OPEN) for t in wanted}
+
+
+async def clear_default(session: AsyncSession, tenant_id: UUID, keep: str) -> None:
+    """No status but ``keep`` is the tenant's default any more."""
+    table = incident_statuses
+    await session.execute(
+        update(table).where(table.c.tenant_id == tenant_id, table.c.slug != keep).values(is_default=False)
+    )
+
+
+async def insert_item(session: AsyncSession, catalog: str, item: dict[str, Any]) -> None:
+    await session.execute(insert(TABLES[catalog]).values(item))
+
+
+async def update_item(session: AsyncSession, catalog: str, item_id: UUID, values: dict[str, Any]) -> None:
+    table = TABLES[catalog]
+    await session.execute(update(table).where(table.c.id == item_id).values(**values, updated_at=func.now()))

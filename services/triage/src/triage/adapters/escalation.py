@@ -1,5 +1,5 @@
-"""Tables and queries of automatic escalation: policies, one running escalation per incident
-(which is also its timer row), and the history of pages."""
+"""SQL of automatic escalation: policies, one running escalation per incident (which is also
+its timer row), and the history of pages (tables in adapters/orm.py)."""
 
 from __future__ import annotations
 
@@ -8,106 +8,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    Row,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    func,
-    select,
-    text,
-)
-from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backbone.timers import claim_due
 from contracts.enums import Severity
 from contracts.events import IncidentEscalated
-from triage.adapters.orm import incidents, metadata, principals
+from triage.adapters.orm import escalation_policies, escalation_steps, escalations, incidents, principals
 from triage.domain.escalation import Level, Policy, Step
 
 RUNNING, STOPPED, COMPLETED = "running", "stopped", "completed"
-
-escalation_policies = Table(
-    "escalation_policies",
-    metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("client_id", PgUUID(as_uuid=True)),
-    Column("min_severity", String(2)),
-    # [{user_ids, roles, delay_minutes}, …] in paging order.
-    Column("levels", JSONB, nullable=False),
-    Column("loops", Integer, nullable=False, server_default="0"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("tenant_id", "name"),
-    Index("ix_escalation_policies_tenant_client", "tenant_id", "client_id"),
-)
-
-# One row per incident with a policy: where the escalation stands, and its timer. The timer is
-# the row itself (``next_due_at`` while running), so the loop that fires it and the consumer
-# that stops it lock the same row and never deadlock. Levels are a snapshot taken when the
-# escalation started: editing or deleting the policy does not change a running escalation.
-escalations = Table(
-    "escalations",
-    metadata,
-    Column("incident_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("policy_id", PgUUID(as_uuid=True), nullable=False),
-    Column("policy_name", String(200), nullable=False),
-    Column("levels", JSONB, nullable=False),
-    Column("loops", Integer, nullable=False),
-    # 1 for the first escalation of the incident, +1 each time a reopen starts it again.
-    Column("run", Integer, nullable=False, server_default="1"),
-    # Pages so far (all runs): numbers the history rows, so a step can only be written once.
-    Column("seq", Integer, nullable=False, server_default="0"),
-    Column("level", Integer, nullable=False),  # the last step paged
-    Column("loop", Integer, nullable=False, server_default="0"),
-    Column("status", String(20), nullable=False),  # running | stopped | completed
-    Column("stop_reason", String(40)),
-    # Acknowledgements at or after this time stop the run (a reopened incident may still
-    # carry the acknowledgement of its first life); NULL: any acknowledgement stops it.
-    Column("ack_after", DateTime(timezone=True)),
-    # A reopened incident keeps its first acknowledgement, and acknowledging it again moves its
-    # status without a new one: a run started by a reopen stops once the status moves on from
-    # the one the reopen left (NULL for a run started on creation).
-    Column("reopened_status", String(40)),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("next_due_at", DateTime(timezone=True)),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Index("ix_escalations_due", "next_due_at", postgresql_where=text("status = 'running'")),
-)
-
-# Every page of an incident, automatic or manual (consumed from incident.escalated.v1).
-# ``dedupe_key`` makes each page happen once: "<run>:<seq>" for policy steps,
-# "sla:<clock>:<kind>:<clock start>" for SLA events, "manual:<escalation id>" for people.
-escalation_steps = Table(
-    "escalation_steps",
-    metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),  # the event's escalation_id
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("incident_id", PgUUID(as_uuid=True), nullable=False),
-    Column("dedupe_key", String(200), nullable=False),
-    Column("run", Integer),
-    Column("trigger", String(20), nullable=False),
-    Column("cause", String(20), nullable=False),
-    Column("policy_id", PgUUID(as_uuid=True)),
-    Column("level", Integer),
-    Column("loop", Integer, nullable=False, server_default="0"),
-    Column("target_user_ids", JSONB, nullable=False, server_default="[]"),
-    Column("target_roles", JSONB, nullable=False, server_default="[]"),
-    Column("reason", Text),
-    Column("fired_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("incident_id", "dedupe_key"),
-    Index("ix_escalation_steps_tenant_incident", "tenant_id", "incident_id", "fired_at"),
-)
-
 
 # --------------------------------------------------------------------------- mapping
 
@@ -146,6 +57,62 @@ def last_step(run: Row[Any]) -> Step:
 
 
 # --------------------------------------------------------------------------- queries
+
+
+async def started(session: AsyncSession, incident_ids: Iterable[UUID]) -> set[UUID]:
+    """Those of the incidents whose escalation has started."""
+    found = await session.scalars(
+        select(escalations.c.incident_id).where(escalations.c.incident_id.in_(list(incident_ids)))
+    )
+    return set(found.all())
+
+
+async def claim_due_runs(session: AsyncSession, now: datetime, limit: int) -> Sequence[Row[Any]]:
+    """Running escalations whose next step is due, claimed (SKIP LOCKED) for this transaction."""
+    return await claim_due(
+        session,
+        escalations,
+        now=now,
+        due=escalations.c.next_due_at,
+        pending=[escalations.c.status == RUNNING],
+        limit=limit,
+    )
+
+
+async def insert_runs(session: AsyncSession, runs: list[dict[str, Any]]) -> None:
+    await session.execute(insert(escalations), runs)
+
+
+async def update_run(session: AsyncSession, incident_id: UUID, values: dict[str, Any]) -> None:
+    await session.execute(
+        update(escalations)
+        .where(escalations.c.incident_id == incident_id)
+        .values(**values, updated_at=func.now())
+    )
+
+
+async def stop(session: AsyncSession, incident_ids: set[UUID], reason: str) -> None:
+    """Stop the incidents' running escalations."""
+    await session.execute(
+        update(escalations)
+        .where(escalations.c.incident_id.in_(incident_ids), escalations.c.status == RUNNING)
+        .values(status=STOPPED, stop_reason=reason, next_due_at=None, updated_at=func.now())
+    )
+
+
+async def stop_reopened(session: AsyncSession, incident_id: UUID, status: str) -> None:
+    """Stop the incident's escalation started by a reopen once its status is no longer the one
+    the reopen left."""
+    await session.execute(
+        update(escalations)
+        .where(
+            escalations.c.incident_id == incident_id,
+            escalations.c.status == RUNNING,
+            escalations.c.reopened_status.is_not(None),
+            escalations.c.reopened_status != status,
+        )
+        .values(status=STOPPED, stop_reason="acknowledged", next_due_at=None, updated_at=func.now())
+    )
 
 
 async def policies_of(session: AsyncSession, tenant_ids: Iterable[UUID]) -> dict[UUID, list[Policy]]:

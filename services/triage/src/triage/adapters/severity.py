@@ -1,0 +1,28 @@
+"""SQL of severity by hand: the history of manual escalations (004 ``incident_escalations``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from triage.adapters.orm import incident_escalations
+from triage.domain.severity import ManualEscalation
+
+
+async def record_escalation(session: AsyncSession, escalation: ManualEscalation) -> None:
+    await session.execute(insert(incident_escalations).values(asdict(escalation)))
+
+
+async def escalations(session: AsyncSession, incident_id: UUID) -> list[dict[str, Any]]:
+    """The incident's manual escalations, oldest first."""
+    rows = await session.execute(
+        select(incident_escalations)
+        .where(incident_escalations.c.incident_id == incident_id)
+        .order_by(incident_escalations.c.escalated_at, incident_escalations.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]

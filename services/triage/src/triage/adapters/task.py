@@ -1,0 +1,45 @@
+"""SQL of an incident's tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backbone.rows import get_or_404
+from triage.adapters.orm import incident_tasks
+
+
+async def insert_one(session: AsyncSession, task: dict[str, Any]) -> None:
+    await session.execute(insert(incident_tasks).values(task))
+
+
+async def lock(session: AsyncSession, tenant_id: UUID, incident_id: UUID, task_id: UUID) -> dict[str, Any]:
+    """The incident's task, locked for the transaction; NotFound when it has no such task."""
+    row = await get_or_404(
+        session,
+        incident_tasks,
+        task_id,
+        tenant_id,
+        what="task",
+        among=(incident_tasks.c.incident_id == incident_id,),
+        for_update=True,
+    )
+    return dict(row._mapping)
+
+
+async def update_one(session: AsyncSession, task_id: UUID, values: dict[str, Any]) -> None:
+    await session.execute(update(incident_tasks).where(incident_tasks.c.id == task_id).values(**values))
+
+
+async def of_incident(session: AsyncSession, incident_id: UUID) -> list[dict[str, Any]]:
+    """The incident's tasks in their order."""
+    rows = await session.execute(
+        select(incident_tasks)
+        .where(incident_tasks.c.incident_id == incident_id)
+        .order_by(incident_tasks.c.sort_order, incident_tasks.c.created_at, incident_tasks.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
