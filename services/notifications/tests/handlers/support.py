@@ -3,6 +3,7 @@ the replicas' own handlers, as directory's events would leave them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -10,12 +11,13 @@ from cryptography.fernet import Fernet
 
 from backbone.auth import Principal, replicate_users
 from backbone.uow import UnitOfWork
-from contracts.enums import ClientType, Role, UserStatus
+from contracts.enums import ChannelKind, ClientType, IncidentSource, Role, Severity, UserStatus
 from contracts.envelope import Envelope, EventData
-from contracts.events import ClientOnboarded, UserRegistered
+from contracts.events import ClientOnboarded, IncidentCreated, UserRegistered
 from notifications.adapters.secrets import SecretBox
 from notifications.domain.channels import Checks
-from notifications.handlers.replicas import replicate_clients, replicate_recipients
+from notifications.handlers.channels import create_channel
+from notifications.handlers.replicas import replicate_clients, replicate_incidents, replicate_recipients
 
 E = TypeVar("E", bound=EventData)
 
@@ -75,3 +77,48 @@ async def client(uow: UnitOfWork, tenant_id: UUID, name: str = "Globex") -> UUID
     )
     await replicate_clients(uow, [wrapped(onboarded, tenant_id)])
     return client_id
+
+
+def incident_event(
+    tenant_id: UUID,
+    incident_id: UUID | None = None,
+    *,
+    status: str = "new",
+    title: str = "disk full",
+    client_id: UUID | None = None,
+) -> tuple[Envelope, Any]:
+    """incident.created.v1 as triage would send it."""
+    created = IncidentCreated(
+        incident_id=incident_id or uuid4(),
+        reference_code="INC-000042",
+        title=title,
+        severity=Severity.P2,
+        status=status,
+        client_id=client_id,
+        severity_flags={},
+        source=IncidentSource.MANUAL,
+        detected_at=datetime(2025, 3, 3, 8, 0, tzinfo=UTC),
+    )
+    return wrapped(created, tenant_id, source="triage")
+
+
+async def incident(uow: UnitOfWork, tenant_id: UUID, **kwargs: Any) -> UUID:
+    """An incident in the replica; returns its id."""
+    envelope, created = incident_event(tenant_id, **kwargs)
+    await replicate_incidents(uow, [(envelope, created)])
+    return UUID(str(created.incident_id))
+
+
+async def webhook_channel(uow: UnitOfWork, who: Principal, name: str = "hooks") -> UUID:
+    shown = await create_channel(
+        uow,
+        who,
+        BOX,
+        CHECKS,
+        kind=ChannelKind.WEBHOOK,
+        name=name,
+        config=WEBHOOK,
+        client_id=None,
+        enabled=True,
+    )
+    return UUID(str(shown["id"]))
