@@ -189,7 +189,7 @@ def settle(edit: Edit, at: datetime, note: str | None = None) -> Outcome:
     return Outcome(incident, changes, records, at=at, note=note)
 
 
-def delete(incident: Incident, who: Who, at: datetime) -> Outcome:
+def mark_deleted(incident: Incident, who: Who, at: datetime) -> Outcome:
     """Soft delete: the record stays for the audit trail; queries no longer show it."""
     edit = Edit(incident)
     edit.set(deleted_at=at, deleted_by=who.user_id)

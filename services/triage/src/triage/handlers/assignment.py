@@ -116,7 +116,7 @@ async def unassign(
     await incidents.touch(uow.session, incident_id)
     for a in ending:
         announce(uow, row, IncidentUnassigned, who, assignment_id=a["id"], user_id=user_id, unassigned_at=now)
-        a.update(is_active=False, unassigned_at=now)
+        a["is_active"], a["unassigned_at"] = False, now
     return ending
 
 

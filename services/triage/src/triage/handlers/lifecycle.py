@@ -78,4 +78,4 @@ async def delete_incident(uow: UnitOfWork, caller: Principal, incident_id: UUID)
     """Soft delete: the record stays for the audit trail; queries no longer show it."""
     found = await store.lock(uow.session, caller, incident_id)
     who = person(caller)
-    await apply(uow, incident.delete(found, who, uow.now), who)
+    await apply(uow, incident.mark_deleted(found, who, uow.now), who)
