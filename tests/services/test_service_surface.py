@@ -20,9 +20,20 @@ PUBLISHES = {
     "directory": {"tenant.created.v1", "user.registered.v1"},
     "intake": {"intake.incident_reported.v1", "intake.alert_repeated.v1"},
     "triage": {"incident.created.v1"},
-    "sla": {"sla.policy_changed.v1", "sla.calendar_changed.v1"},
+    "sla": {
+        "sla.policy_changed.v1",
+        "sla.calendar_changed.v1",
+        "sla.clock_started.v1",
+        "sla.at_risk.v1",
+        "sla.breached.v1",
+    },
 }
-SUBSCRIBES = {"intake": "directory.events", "triage": "intake.events", "audit": "incident.events"}
+SUBSCRIBES = {
+    "intake": "directory.events",
+    "triage": "intake.events",
+    "audit": "incident.events",
+    "sla": "incident.events",
+}
 # Not built yet: these serve the operational surface (health, readiness, metrics, docs) and
 # nothing of their own, so this test proves only that much of them. The test fails once they
 # grow an API or publish an event: then move them out of here and check what they do.

@@ -1,7 +1,21 @@
 """Tables of the sla service, in its own schema: the delivery tables every service has, policies
-and calendars (docs/sla.md "Policies", "Calendars")."""
+and calendars (docs/sla.md "Policies", "Calendars"), clocks, their timers and metrics."""
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Integer, String, Table, Uuid, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from backbone.db import service_metadata
@@ -54,4 +68,113 @@ calendars = Table(
         unique=True,
         postgresql_where=text("client_id IS NOT NULL"),
     ),
+)
+
+# -- clocks (docs/sla.md "Clocks") -----------------------------------------------------------
+
+# Directory's subscriptions (subscription.changed.v1): the tier a client's clocks run on.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("client_id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("tier", String(20), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Triage's incidents, as far as clocks and metrics need them (incident.*.v1).
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("reference_code", String(40), nullable=True),
+    Column("client_id", Uuid, nullable=True),
+    Column("vendor_id", Uuid, nullable=True),
+    Column("severity", String(2), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("tier", String(20), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=True),
+    Column("detected_at", DateTime(timezone=True), nullable=True),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    Column("first_response_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_incidents_tenant_closed", "tenant_id", "closed_at"),
+)
+
+# Per tenant: which statuses pause the clocks (docs/sla.md "Pause").
+clock_settings = Table(
+    "clock_settings",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("pause_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("pause_statuses", JSONB, nullable=False, server_default=text("'[]'")),
+    Column("default_tier", String(20), nullable=False, server_default=text("'basic'")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+clocks = Table(
+    "clocks",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("incident_id", Uuid, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("client_id", Uuid, nullable=True),
+    Column("vendor_id", Uuid, nullable=True),
+    Column("tier", String(20), nullable=False),
+    Column("severity", String(2), nullable=False),
+    Column("calendar", String(20), nullable=False),
+    Column("target_minutes", Integer, nullable=False),
+    Column("deadline_minutes", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("segments", JSONB, nullable=False),
+    Column("pauses", JSONB, nullable=False),
+    Column("extensions", JSONB, nullable=False),
+    Column("history", JSONB, nullable=False),
+    # Derived from the above at each save, for filters and dashboards.
+    Column("state", String(20), nullable=False),
+    Column("at_risk", Boolean, nullable=False, server_default=text("false")),
+    Column("warn_at", DateTime(timezone=True), nullable=True),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("warned_at", DateTime(timezone=True), nullable=True),
+    Column("breached_at", DateTime(timezone=True), nullable=True),
+    Column("stopped_at", DateTime(timezone=True), nullable=True),
+    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("incident_id", "kind", name="uq_clocks_incident_kind"),
+    Index("ix_clocks_tenant_state", "tenant_id", "state", "id"),
+    Index("ix_clocks_tenant_client", "tenant_id", "client_id", "id"),
+)
+
+# One row per pending warning or breach of a clock; fired rows are marked. Only unfired rows are
+# indexed by due time, so a poll costs the rows due, not the clocks open.
+clock_timers = Table(
+    "clock_timers",
+    metadata,
+    Column("clock_id", Uuid, primary_key=True),
+    Column("what", String(10), primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("fired_at", DateTime(timezone=True), nullable=True),
+    Index("ix_clock_timers_due", "due_at", postgresql_where=text("fired_at IS NULL")),
+)
+
+# 002 "Recording Performance Metrics".
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("incident_id", Uuid, nullable=False),
+    Column("metric_type", String(20), nullable=False),
+    Column("calculated_value_minutes", Float, nullable=False),
+    Column("target_minutes", Integer, nullable=True),
+    Column("met_target", Boolean, nullable=True),
+    Column("recorded_by", Uuid, nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_metrics_tenant_incident", "tenant_id", "incident_id"),
 )
