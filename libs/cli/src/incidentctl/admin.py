@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from uuid import UUID
@@ -183,12 +184,27 @@ def given(**fields: Any) -> dict[str, Any]:
     for name, value in fields.items():
         if value is None:
             continue
-        if isinstance(value, UUID):
+        if isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, UUID):
             value = str(value)
         elif isinstance(value, datetime):
             value = value.date().isoformat()
         out[name] = value
     return out
+
+
+def fields(ctx: typer.Context, *path: str) -> dict[str, Any]:
+    """The command's options that were given, as the request's fields: each option's parameter
+    is named as the API names the field; ``path`` names the arguments that go in the URL."""
+    return given(**{name: value for name, value in ctx.params.items() if name not in path})
+
+
+def changes(body: dict[str, Any]) -> dict[str, Any]:
+    """An update's fields: refused before any call when none is given."""
+    if not body:
+        raise typer.BadParameter("give at least one field to change")
+    return body
 
 
 def group(help_text: str) -> typer.Typer:
@@ -224,18 +240,19 @@ def tenants_create(
     admin_email: Annotated[str | None, typer.Option(help="E-mail of the tenant's first admin.")] = None,
 ) -> None:
     """Create a tenant and its admin; prints the admin's API key (shown once)."""
-    call(ctx, "POST", "/v1/tenants", given(slug=slug, name=name, admin_email=admin_email))
+    call(ctx, "POST", "/v1/tenants", fields(ctx))
 
 
 # --------------------------------------------------------------------------- clients
 
 clients = group("Clients and their subscriptions.")
+ClientId = Annotated[UUID, typer.Argument(metavar="ID")]
 
 
 @clients.command("create")
 def clients_create(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option(help="Client name.")],
+    client_name: Annotated[str, typer.Option("--name", help="Client name.")],
     registration_number: Annotated[str, typer.Option(help="Company registration number (unique).")],
     contact_email: Annotated[str, typer.Option()],
     client_type: Annotated[ClientType, typer.Option("--type")],
@@ -245,17 +262,7 @@ def clients_create(
     account_manager_id: Annotated[UUID | None, typer.Option(help="User id of the account manager.")] = None,
 ) -> None:
     """Onboard a client."""
-    body = given(
-        client_name=name,
-        registration_number=registration_number,
-        contact_email=contact_email,
-        client_type=client_type.value,
-        country=country,
-        industry=industry,
-        status=status.value if status else None,
-        account_manager_id=account_manager_id,
-    )
-    call(ctx, "POST", "/v1/clients", body)
+    call(ctx, "POST", "/v1/clients", fields(ctx))
 
 
 @clients.command("list")
@@ -267,8 +274,8 @@ def clients_list(ctx: typer.Context) -> None:
 @clients.command("update")
 def clients_update(
     ctx: typer.Context,
-    client_id: Annotated[UUID, typer.Argument(metavar="ID")],
-    name: Annotated[str | None, typer.Option()] = None,
+    client_id: ClientId,
+    client_name: Annotated[str | None, typer.Option("--name")] = None,
     registration_number: Annotated[str | None, typer.Option()] = None,
     contact_email: Annotated[str | None, typer.Option()] = None,
     client_type: Annotated[ClientType | None, typer.Option("--type")] = None,
@@ -278,25 +285,13 @@ def clients_update(
     account_manager_id: Annotated[UUID | None, typer.Option()] = None,
 ) -> None:
     """Change the given fields of a client (the others stay)."""
-    body = given(
-        client_name=name,
-        registration_number=registration_number,
-        contact_email=contact_email,
-        client_type=client_type.value if client_type else None,
-        country=country,
-        industry=industry,
-        status=status.value if status else None,
-        account_manager_id=account_manager_id,
-    )
-    if not body:
-        raise typer.BadParameter("give at least one field to change")
-    call(ctx, "PATCH", f"/v1/clients/{client_id}", body)
+    call(ctx, "PATCH", f"/v1/clients/{client_id}", changes(fields(ctx, "client_id")))
 
 
 @clients.command("subscribe")
 def clients_subscribe(
     ctx: typer.Context,
-    client_id: Annotated[UUID, typer.Argument(metavar="ID")],
+    client_id: ClientId,
     tier: Annotated[SubscriptionTier, typer.Option()],
     contractual_p1: Annotated[
         bool, typer.Option("--contractual-p1", help="The contract makes every incident of it P1.")
@@ -305,15 +300,13 @@ def clients_subscribe(
     valid_until: Date = None,
 ) -> None:
     """Set (or replace) a client's subscription tier."""
-    body = given(
-        tier=tier.value, contractual_p1=contractual_p1, valid_from=valid_from, valid_until=valid_until
-    )
-    call(ctx, "POST", f"/v1/clients/{client_id}/subscription", body)
+    call(ctx, "POST", f"/v1/clients/{client_id}/subscription", fields(ctx, "client_id"))
 
 
 # --------------------------------------------------------------------------- users
 
 users = group("Users, their roles and API keys.")
+UserId = Annotated[UUID, typer.Argument(metavar="ID")]
 
 
 @users.command("create")
@@ -328,16 +321,7 @@ def users_create(
     timezone: Annotated[str | None, typer.Option(help="IANA name, e.g. Europe/Berlin.")] = None,
 ) -> None:
     """Register a user."""
-    body = given(
-        name=name,
-        email=email,
-        role=role.value,
-        department=department,
-        client_id=client_id,
-        vendor_id=vendor_id,
-        timezone=timezone,
-    )
-    call(ctx, "POST", "/v1/users", body)
+    call(ctx, "POST", "/v1/users", fields(ctx))
 
 
 @users.command("list")
@@ -349,7 +333,7 @@ def users_list(ctx: typer.Context) -> None:
 @users.command("update")
 def users_update(
     ctx: typer.Context,
-    user_id: Annotated[UUID, typer.Argument(metavar="ID")],
+    user_id: UserId,
     role: Annotated[Role | None, typer.Option()] = None,
     status: Annotated[UserStatus | None, typer.Option()] = None,
     name: Annotated[str | None, typer.Option()] = None,
@@ -360,23 +344,11 @@ def users_update(
     vendor_id: Annotated[UUID | None, typer.Option()] = None,
 ) -> None:
     """Change the given fields of a user (e.g. --status inactive refuses them everywhere)."""
-    body = given(
-        role=role.value if role else None,
-        status=status.value if status else None,
-        name=name,
-        email=email,
-        department=department,
-        timezone=timezone,
-        client_id=client_id,
-        vendor_id=vendor_id,
-    )
-    if not body:
-        raise typer.BadParameter("give at least one field to change")
-    call(ctx, "PATCH", f"/v1/users/{user_id}", body)
+    call(ctx, "PATCH", f"/v1/users/{user_id}", changes(fields(ctx, "user_id")))
 
 
 @users.command("api-key")
-def users_api_key(ctx: typer.Context, user_id: Annotated[UUID, typer.Argument(metavar="ID")]) -> None:
+def users_api_key(ctx: typer.Context, user_id: UserId) -> None:
     """Issue an API key to a user; the key is shown once."""
     call(ctx, "POST", f"/v1/users/{user_id}/api-keys")
 
@@ -389,14 +361,13 @@ vendors = group("Vendors (external service providers).")
 @vendors.command("create")
 def vendors_create(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option()],
-    email: Annotated[str, typer.Option()],
-    phone: Annotated[str, typer.Option()],
+    vendor_name: Annotated[str, typer.Option("--name")],
+    vendor_email: Annotated[str, typer.Option("--email")],
+    vendor_phone: Annotated[str, typer.Option("--phone")],
     vendor_type: Annotated[VendorType, typer.Option("--type")],
 ) -> None:
     """Register a vendor."""
-    body = given(vendor_name=name, vendor_email=email, vendor_phone=phone, vendor_type=vendor_type.value)
-    call(ctx, "POST", "/v1/vendors", body)
+    call(ctx, "POST", "/v1/vendors", fields(ctx))
 
 
 components = group("Components (a client's infrastructure).")
@@ -413,15 +384,7 @@ def components_create(
     business_critical: Annotated[bool, typer.Option("--business-critical")] = False,
 ) -> None:
     """Register a component of a client."""
-    body = given(
-        name=name,
-        client_id=client_id,
-        vendor_id=vendor_id,
-        component_type=component_type,
-        environment=environment,
-        business_critical=business_critical,
-    )
-    call(ctx, "POST", "/v1/components", body)
+    call(ctx, "POST", "/v1/components", fields(ctx))
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 import typer
 
 from contracts.enums import IntegrationKind
-from incidentctl.admin import call, given, group
+from incidentctl.admin import call, changes, fields, group
 
 IntegrationId = Annotated[str, typer.Argument(metavar="ID")]
 
@@ -44,6 +44,16 @@ def impact_rule(text: str) -> dict[str, Any]:
     }
 
 
+def integration_fields(ctx: typer.Context, *path: str) -> dict[str, Any]:
+    """``fields`` with the repeatable --grouping-label and --impact-rule as the API's lists."""
+    body = fields(ctx, "grouping_label", "impact_rule_text", *path)
+    if labels := ctx.params.get("grouping_label"):
+        body["grouping_labels"] = list(labels)
+    if rules := ctx.params.get("impact_rule_text"):
+        body["impact_rules"] = [impact_rule(text) for text in rules]
+    return body
+
+
 @integrations.command("create")
 def integrations_create(
     ctx: typer.Context,
@@ -73,17 +83,7 @@ def integrations_create(
     ] = None,
 ) -> None:
     """Create an integration; prints its token (for events_v2 the routing_key), shown once."""
-    body = given(
-        kind=kind.value,
-        name=name,
-        client_id=client_id,
-        default_component_id=default_component_id,
-        grouping_labels=list(grouping_label or []),
-        impact_rules=[impact_rule(text) for text in impact_rule_text or []],
-        auto_resolve=auto_resolve,
-        rate_limit_per_s=rate_limit_per_s,
-        rate_limit_burst=rate_limit_burst,
-    )
+    body = {"grouping_labels": [], "impact_rules": [], **integration_fields(ctx)}
     call(ctx, "POST", "/v1/integrations", body)
 
 
@@ -106,16 +106,7 @@ def integrations_update(
     rate_limit_burst: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Change the given fields of an integration (the others stay; the token stays)."""
-    body = given(
-        name=name,
-        grouping_labels=list(grouping_label) if grouping_label else None,
-        impact_rules=[impact_rule(t) for t in impact_rule_text] if impact_rule_text else None,
-        auto_resolve=auto_resolve,
-        rate_limit_per_s=rate_limit_per_s,
-        rate_limit_burst=rate_limit_burst,
-    )
-    if not body:
-        raise typer.BadParameter("give at least one field to change")
+    body = changes(integration_fields(ctx, "integration_id"))
     call(ctx, "PATCH", f"/v1/integrations/{integration_id}", body)
 
 
