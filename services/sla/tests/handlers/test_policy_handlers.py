@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,9 +17,14 @@ from backbone.uow import UnitOfWork
 from contracts.enums import Role, Severity, SubscriptionTier
 from sla.adapters import policy as policies
 from sla.adapters.orm import policies as policy_rows
+from sla.domain.policy import FIGURES
 from sla.handlers import policy as handlers
 
 PREMIUM, BASIC = SubscriptionTier.PREMIUM, SubscriptionTier.BASIC
+
+
+def figures(calendar: str, *minutes: int) -> dict[str, Any]:
+    return {"calendar": calendar, **dict(zip(FIGURES, minutes, strict=True))}
 
 
 def manager(tenant: uuid.UUID) -> Principal:
@@ -53,11 +59,7 @@ async def test_an_edit_is_kept_announced_and_not_undone_by_the_seed(db: Database
         caller,
         BASIC,
         Severity.P1,
-        calendar="24x7",
-        response_target_minutes=30,
-        response_deadline_minutes=60,
-        resolution_target_minutes=600,
-        resolution_deadline_minutes=900,
+        figures("24x7", 30, 60, 600, 900),
     )
     [event] = uow.emitted
     assert event.type == "sla.policy_changed.v1"
@@ -90,11 +92,7 @@ async def test_a_refused_edit_writes_nothing(db: Database, uow: UnitOfWork) -> N
             manager(tenant),
             PREMIUM,
             Severity.P1,
-            calendar="24x7",
-            response_target_minutes=45,
-            response_deadline_minutes=30,
-            resolution_target_minutes=120,
-            resolution_deadline_minutes=240,
+            figures("24x7", 45, 30, 120, 240),
         )
     assert "exceeds" in str(refused.value.detail)
     assert uow.emitted == []
@@ -109,11 +107,7 @@ async def test_other_tenants_keep_the_seeded_figures(db: Database, uow: UnitOfWo
         manager(mine),
         PREMIUM,
         Severity.P1,
-        calendar="business_hours",
-        response_target_minutes=1,
-        response_deadline_minutes=2,
-        resolution_target_minutes=3,
-        resolution_deadline_minutes=4,
+        figures("business_hours", 1, 2, 3, 4),
     )
     await uow.commit()
     async with UnitOfWork(db.sessions, source="sla") as fresh:

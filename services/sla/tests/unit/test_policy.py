@@ -90,13 +90,19 @@ def test_validate_refuses(change: dict[str, object], field: str) -> None:
 
 
 def test_target_equal_to_deadline_is_allowed() -> None:
-    made = policy.make(
-        SubscriptionTier.BASIC,
-        Severity.P4,
-        calendar="business_hours",
-        response_target_minutes=1,
-        response_deadline_minutes=1,
-        resolution_target_minutes=5,
-        resolution_deadline_minutes=5,
-    )
-    assert made.response_deadline_minutes == 1
+    figures = dict.fromkeys(policy.FIGURES, 5)
+    made = policy.make(SubscriptionTier.BASIC, Severity.P4, {"calendar": "business_hours", **figures})
+    assert (made.response_target_minutes, made.resolution_deadline_minutes) == (5, 5)
+
+
+FULL = {"calendar": "24x7", **dict.fromkeys(policy.FIGURES, 5)}
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [({"calendar": "24x7"}, "resolution_deadline_minutes"), (FULL | {"colour": 1}, "colour")],
+)
+def test_make_names_a_missing_or_unknown_member(values: dict[str, object], field: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        policy.make(SubscriptionTier.BASIC, Severity.P4, values)
+    assert caught.value.field == field

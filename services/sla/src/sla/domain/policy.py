@@ -10,8 +10,9 @@ tenants edit them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from contracts.enums import Severity, SubscriptionTier
 
@@ -81,33 +82,15 @@ def validate(
             )
 
 
-def make(
-    tier: SubscriptionTier,
-    severity: Severity,
-    *,
-    calendar: str,
-    response_target_minutes: int,
-    response_deadline_minutes: int,
-    resolution_target_minutes: int,
-    resolution_deadline_minutes: int,
-) -> Policy:
-    """A checked policy (PolicyError otherwise)."""
-    validate(
-        calendar=calendar,
-        response_target_minutes=response_target_minutes,
-        response_deadline_minutes=response_deadline_minutes,
-        resolution_target_minutes=resolution_target_minutes,
-        resolution_deadline_minutes=resolution_deadline_minutes,
-    )
-    return Policy(
-        tier,
-        severity,
-        "24x7" if calendar == "24x7" else "business_hours",
-        response_target_minutes,
-        response_deadline_minutes,
-        resolution_target_minutes,
-        resolution_deadline_minutes,
-    )
+def make(tier: SubscriptionTier, severity: Severity, values: Mapping[str, Any]) -> Policy:
+    """A checked policy from ``calendar`` and the four figures (PolicyError otherwise)."""
+    unknown = set(values) - {"calendar", *FIGURES}
+    missing = {"calendar", *FIGURES} - set(values)
+    if unknown or missing:
+        name = sorted(unknown or missing)[0]
+        raise PolicyError(f"{name}: {'unknown' if unknown else 'missing'}", field=name)
+    validate(**values)
+    return Policy(tier, severity, values["calendar"], *(values[name] for name in FIGURES))
 
 
 def warn_after(target: float, deadline: float) -> float:

@@ -59,6 +59,6 @@ async def put_policy(
     """Replace one tier and severity's figures. Applies to clocks started after it; running
     clocks keep the figures they started with. Needs `sla.manage`. 422 when a target exceeds
     its deadline, a figure is under one minute, or the tier or severity is unknown."""
-    policy = await handlers.put_policy(uow, caller, tier, severity, **body.model_dump())
+    policy = await handlers.put_policy(uow, caller, tier, severity, body.model_dump())
     await uow.commit()
     return views.shape(policy)

@@ -3,6 +3,9 @@ caller's unit of work commits. Clocks already running keep the figures they star
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from backbone.auth import Principal
 from backbone.problems import Unprocessable
 from backbone.uow import UnitOfWork
@@ -18,23 +21,11 @@ async def put_policy(
     caller: Principal,
     tier: SubscriptionTier,
     severity: Severity,
-    *,
-    calendar: str,
-    response_target_minutes: int,
-    response_deadline_minutes: int,
-    resolution_target_minutes: int,
-    resolution_deadline_minutes: int,
+    values: Mapping[str, Any],
 ) -> Policy:
+    """``values``: calendar and the four figures."""
     try:
-        policy = rules.make(
-            tier,
-            severity,
-            calendar=calendar,
-            response_target_minutes=response_target_minutes,
-            response_deadline_minutes=response_deadline_minutes,
-            resolution_target_minutes=resolution_target_minutes,
-            resolution_deadline_minutes=resolution_deadline_minutes,
-        )
+        policy = rules.make(tier, severity, values)
     except PolicyError as exc:
         raise Unprocessable(str(exc), field=exc.field) from None
     await policies.put(uow.session, caller.tenant_id, policy, by=caller.user_id, at=uow.now)
