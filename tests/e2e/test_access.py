@@ -426,6 +426,16 @@ PROCEDURES = [
         lambda w: "/v1/calendars/default",
         lambda w: {"time_zone": "Europe/Berlin", "hours": {"mon": [["09:00", "17:00"]]}},
     ),
+    Procedure(Permission.SLA_VIEW, "sla", "GET", lambda w: "/v1/sla/clocks"),
+    Procedure(Permission.SLA_VIEW, "sla", "GET", lambda w: "/v1/sla/settings"),
+    Procedure(Permission.SLA_VIEW, "sla", "GET", lambda w: "/v1/metrics"),
+    Procedure(
+        Permission.SLA_MANAGE,
+        "sla",
+        "PUT",
+        lambda w: "/v1/sla/settings",
+        lambda w: {"pause_enabled": True, "pause_statuses": ["waiting_on_client"]},
+    ),
 ]
 
 # Procedures of the sources whose endpoints are not built yet (intake reports, triage
@@ -438,7 +448,10 @@ PENDING = {
     Permission.RCA_CONDUCT,
     Permission.PROBLEMS_MANAGE,
     Permission.WORK_ORDERS_MANAGE,
+    # Need the incident in sla's replica (closed, for metrics) before the walk: the role checks
+    # of both are in services/sla/tests/integration (test_clocks.py, test_metrics.py).
     Permission.METRICS_RECORD,
+    Permission.SLA_EXTEND,
     Permission.REPORTS_GENERATE,
     Permission.KB_ARTICLES_CREATE,
     Permission.POST_INCIDENT_REVIEWS_MANAGE,
