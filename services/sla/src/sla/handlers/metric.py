@@ -24,7 +24,7 @@ async def record(
         uow.session, incidents, incident_id, caller.tenant_id, what="incident", field="incident_id"
     )
     try:
-        value = compute(metric_type, incident._mapping, target_minutes)
+        value = compute(metric_type, dict(incident._mapping), target_minutes)
     except MetricHalt as halt:
         raise (Conflict if halt.status == 409 else Unprocessable)(str(halt)) from halt
     row = {
