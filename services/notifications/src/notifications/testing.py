@@ -1,6 +1,7 @@
 """Receivers for tests of delivery: a real SMTP server (aiosmtpd), a Slack-like HTTP receiver
 (incoming webhook and chat.postMessage) and a webhook receiver that verifies signatures and,
-like any well-behaved webhook consumer, deduplicates by the delivery id."""
+like any well-behaved webhook consumer, deduplicates by the delivery id; and the incidents
+triage would announce, for tests to route."""
 
 from __future__ import annotations
 
@@ -12,13 +13,19 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from uuid import UUID, uuid4
 
 from aiohttp import web
+from aiokafka import AIOKafkaProducer
 
-from backbone.testing import free_port
+from backbone.testing import free_port, publish
+from contracts.enums import IncidentSource, Severity
+from contracts.envelope import Envelope
+from contracts.events import IncidentCreated
 from notifications.domain import signing
 
 
@@ -142,3 +149,43 @@ def documented_receiver(doc: Path) -> Callable[[str, dict[str, str], bytes], boo
     exec(compile(code, f"{doc}:webhook-receiver", "exec"), scope)  # the doc is ours, as users paste it
     verify: Callable[[str, dict[str, str], bytes], bool] = scope["verify"]
     return verify
+
+
+def incident_created(incident_id: UUID | None = None, *, number: int = 1, **fields: Any) -> IncidentCreated:
+    """incident.created.v1 as triage sends it: an alert's complete outage, P1, unless ``fields``
+    say otherwise; ``number`` gives the reference code and title."""
+    values: dict[str, Any] = {
+        "incident_id": incident_id or uuid4(),
+        "reference_code": f"INC-{number:06d}",
+        "title": f"Outage {number}",
+        "severity": Severity.P1,
+        "status": "open",
+        "severity_flags": {"p1_complete_outage": True},
+        "source": IncidentSource.ALERTMANAGER,
+        "detected_at": datetime.now(UTC),
+    }
+    return IncidentCreated(**(values | fields))
+
+
+def manual_incident(incident_id: UUID, **fields: Any) -> IncidentCreated:
+    """incident.created.v1 of an incident a person reported (no severity flags), its reference
+    the id's last digits."""
+    values: dict[str, Any] = {
+        "reference_code": f"INC-{str(incident_id)[-6:]}",
+        "severity_flags": {},
+        "source": IncidentSource.MANUAL,
+    }
+    return incident_created(incident_id, **(values | fields))
+
+
+async def publish_incidents(
+    producer: AIOKafkaProducer, topic_prefix: str, tenant_id: UUID, n: int, *, first: int = 1, **fields: Any
+) -> list[Envelope]:
+    """``n`` incidents created (numbered from ``first``), on incident.events as triage publishes
+    them, keyed by the incident id."""
+    return [
+        await publish(
+            producer, topic_prefix, incident_created(number=first + i, **fields), tenant_id=tenant_id
+        )
+        for i in range(n)
+    ]

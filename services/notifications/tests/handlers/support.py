@@ -3,7 +3,6 @@ the replicas' own handlers, as directory's events would leave them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -11,13 +10,14 @@ from cryptography.fernet import Fernet
 
 from backbone.auth import Principal, replicate_users
 from backbone.uow import UnitOfWork
-from contracts.enums import ChannelKind, ClientType, IncidentSource, Role, Severity, UserStatus
+from contracts.enums import ChannelKind, ClientType, Role, Severity, UserStatus
 from contracts.envelope import Envelope, EventData
-from contracts.events import ClientOnboarded, IncidentCreated, UserRegistered
+from contracts.events import ClientOnboarded, UserRegistered
 from notifications.adapters.secrets import SecretBox
 from notifications.domain.channels import Checks
 from notifications.handlers.channels import create_channel
 from notifications.handlers.replicas import replicate_clients, replicate_incidents, replicate_recipients
+from notifications.testing import manual_incident
 
 E = TypeVar("E", bound=EventData)
 
@@ -88,16 +88,8 @@ def incident_event(
     client_id: UUID | None = None,
 ) -> tuple[Envelope, Any]:
     """incident.created.v1 as triage would send it."""
-    created = IncidentCreated(
-        incident_id=incident_id or uuid4(),
-        reference_code="INC-000042",
-        title=title,
-        severity=Severity.P2,
-        status=status,
-        client_id=client_id,
-        severity_flags={},
-        source=IncidentSource.MANUAL,
-        detected_at=datetime(2025, 3, 3, 8, 0, tzinfo=UTC),
+    created = manual_incident(
+        incident_id or uuid4(), title=title, severity=Severity.P2, status=status, client_id=client_id
     )
     return wrapped(created, tenant_id, source="triage")
 
@@ -109,8 +101,9 @@ async def incident(uow: UnitOfWork, tenant_id: UUID, **kwargs: Any) -> UUID:
     return UUID(str(created.incident_id))
 
 
-async def webhook_channel(uow: UnitOfWork, who: Principal, name: str = "hooks") -> UUID:
-    shown = await create_channel(
+async def webhook(uow: UnitOfWork, who: Principal, name: str = "hooks", client_id: UUID | None = None) -> Any:
+    """A webhook channel of the caller's tenant, as shown."""
+    return await create_channel(
         uow,
         who,
         BOX,
@@ -118,7 +111,10 @@ async def webhook_channel(uow: UnitOfWork, who: Principal, name: str = "hooks") 
         kind=ChannelKind.WEBHOOK,
         name=name,
         config=WEBHOOK,
-        client_id=None,
+        client_id=client_id,
         enabled=True,
     )
-    return UUID(str(shown["id"]))
+
+
+async def webhook_channel(uow: UnitOfWork, who: Principal, name: str = "hooks") -> UUID:
+    return UUID(str((await webhook(uow, who, name))["id"]))

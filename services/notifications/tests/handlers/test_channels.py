@@ -16,26 +16,12 @@ from notifications.handlers import channels as handlers
 from notifications.handlers.channels import TEST_EVENT_TYPE, create_channel, update_channel
 from notifications.views.channels import get_channel, list_channels
 
-from .support import BOX, CHECKS, LINK, WEBHOOK, caller, client, emitted, user
-
-
-async def _webhook(uow: UnitOfWork, who, name: str = "hooks", **kwargs):  # type: ignore[no-untyped-def]
-    return await create_channel(
-        uow,
-        who,
-        BOX,
-        CHECKS,
-        kind=ChannelKind.WEBHOOK,
-        name=name,
-        config=kwargs.pop("config", WEBHOOK),
-        client_id=kwargs.pop("client_id", None),
-        enabled=True,
-    )
+from .support import BOX, CHECKS, LINK, WEBHOOK, caller, client, emitted, user, webhook
 
 
 async def test_a_channel_keeps_its_secret_sealed_and_announces_itself_redacted(uow: UnitOfWork) -> None:
     who = caller()
-    shown = await _webhook(uow, who)
+    shown = await webhook(uow, who)
     stored = (await uow.session.execute(select(channels).where(channels.c.id == shown["id"]))).one()
     assert "secret" not in stored.config
     assert BOX.open(stored.secrets_encrypted) == {"secret": WEBHOOK["secret"]}
@@ -47,24 +33,24 @@ async def test_a_channel_keeps_its_secret_sealed_and_announces_itself_redacted(u
 
 async def test_a_channel_name_is_taken_once_per_tenant(uow: UnitOfWork) -> None:
     who = caller()
-    await _webhook(uow, who, "pager")
+    await webhook(uow, who, "pager")
     with pytest.raises(Conflict, match="a channel named 'pager' exists already"):
-        await _webhook(uow, who, "pager")
-    await _webhook(uow, caller(), "pager")  # another tenant may use the name
+        await webhook(uow, who, "pager")
+    await webhook(uow, caller(), "pager")  # another tenant may use the name
 
 
 async def test_a_channel_for_another_tenants_client_is_refused(uow: UnitOfWork) -> None:
     who = caller()
     theirs = await client(uow, uuid4())
     with pytest.raises(Unprocessable, match=f"client_id: no client {theirs}"):
-        await _webhook(uow, who, client_id=theirs)
+        await webhook(uow, who, client_id=theirs)
     ours = await client(uow, who.tenant_id)
-    assert (await _webhook(uow, who, client_id=ours))["client_id"] == ours
+    assert (await webhook(uow, who, client_id=ours))["client_id"] == ours
 
 
 async def test_another_tenants_channel_answers_like_an_unknown_one(uow: UnitOfWork) -> None:
     owner = caller()
-    shown = await _webhook(uow, owner)
+    shown = await webhook(uow, owner)
     stranger = caller()
     for channel_id in (shown["id"], uuid4()):
         with pytest.raises(NotFound, match=f"no channel {channel_id}"):
@@ -77,7 +63,7 @@ async def test_another_tenants_channel_answers_like_an_unknown_one(uow: UnitOfWo
 
 async def test_a_change_keeps_a_secret_sent_back_redacted_and_announces_the_change(uow: UnitOfWork) -> None:
     who = caller()
-    shown = await _webhook(uow, who)
+    shown = await webhook(uow, who)
     config = {**shown["config"], "url": "https://hooks.example.com/other"}  # secret still "***"
     changed = await update_channel(uow, who, BOX, CHECKS, shown["id"], {"name": "renamed", "config": config})
     assert changed["name"] == "renamed" and changed["config"]["url"].endswith("/other")
@@ -88,7 +74,7 @@ async def test_a_change_keeps_a_secret_sent_back_redacted_and_announces_the_chan
 
 async def test_a_test_send_queues_a_delivery_due_at_once(uow: UnitOfWork) -> None:
     who = caller()
-    shown = await _webhook(uow, who)
+    shown = await webhook(uow, who)
     queued = await handlers.test_send(uow, who, shown["id"], None, LINK)
     row = (
         await uow.session.execute(select(deliveries).where(deliveries.c.id == queued["delivery_id"]))

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from backbone.db import Database
 from backbone.testing import Stack, assert_problem, eventually, publish, serving
-from contracts.enums import ChannelKind, IncidentSource, Role, Severity, UserStatus
+from contracts.enums import ChannelKind, Role, Severity, UserStatus
 from contracts.envelope import Envelope, EventData, new_id
 from contracts.events import (
     IncidentCreated,
@@ -35,7 +35,7 @@ from notifications.adapters.incidents import incidents
 from notifications.adapters.orm import outbox, principals
 from notifications.config import Settings
 from notifications.main import create
-from notifications.testing import HttpReceiver, SmtpSink
+from notifications.testing import HttpReceiver, SmtpSink, manual_incident
 
 pytestmark = pytest.mark.integration
 
@@ -115,17 +115,12 @@ USERS: dict[str, tuple[Role, str, str | None, str | None]] = {
 def created(
     incident_id: UUID, *, client_id: UUID | None = None, vendor_id: UUID | None = None
 ) -> IncidentCreated:
-    return IncidentCreated(
-        incident_id=incident_id,
-        reference_code=f"INC-{str(incident_id)[-6:]}",
+    return manual_incident(
+        incident_id,
         title=f"incident {incident_id}",
         severity=Severity.P2,
-        status="open",
         client_id=client_id,
         vendor_id=vendor_id,
-        severity_flags={},
-        source=IncidentSource.MANUAL,
-        detected_at=datetime.now(UTC),
     )
 
 

@@ -33,7 +33,7 @@ from notifications.adapters.orm import outbox, principals
 from notifications.config import Settings
 from notifications.entrypoints.reminders import reminder_loop
 from notifications.main import create
-from notifications.testing import SmtpSink
+from notifications.testing import SmtpSink, manual_incident
 from triage.config import Settings as TriageSettings
 from triage.main import create as create_triage
 
@@ -117,16 +117,8 @@ USERS: dict[str, tuple[Role, str, bool]] = {
 
 
 def headline(incident_id: UUID, *, status: str, client_id: UUID | None) -> IncidentCreated:
-    return IncidentCreated(
-        incident_id=incident_id,
-        reference_code=f"INC-{str(incident_id)[-6:]}",
-        title="disk full",
-        severity=Severity.P3,
-        status=status,
-        client_id=client_id,
-        severity_flags={},
-        source=IncidentSource.MANUAL,
-        detected_at=datetime.now(UTC),
+    return manual_incident(
+        incident_id, title="disk full", severity=Severity.P3, status=status, client_id=client_id
     )
 
 

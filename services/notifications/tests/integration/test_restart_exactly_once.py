@@ -23,7 +23,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -34,12 +33,10 @@ from sqlalchemy import func, select
 
 from backbone.db import Database
 from backbone.testing import Stack, eventually, free_port
-from contracts.enums import IncidentSource, Severity
 from contracts.envelope import Envelope
-from contracts.events import IncidentCreated
 from contracts.topics import Topic
 from notifications.adapters.orm import deliveries
-from notifications.testing import HttpReceiver, SmtpSink
+from notifications.testing import HttpReceiver, SmtpSink, incident_created
 
 pytestmark = pytest.mark.integration
 
@@ -132,15 +129,8 @@ async def test_killed_mid_burst_every_notification_arrives_exactly_once(stack: S
                     for i in range(BURST):
                         incident_id = uuid.uuid4()
                         envelope = Envelope.wrap(
-                            IncidentCreated(
-                                incident_id=incident_id,
-                                reference_code=f"INC-{i + 1:06d}",
-                                title=f"Burst {i + 1}",
-                                severity=Severity.P1,
-                                status="open",
-                                severity_flags={},
-                                source=IncidentSource.ALERTMANAGER,
-                                detected_at=datetime.now(UTC),
+                            incident_created(
+                                incident_id, number=i + 1, title=f"Burst {i + 1}", severity_flags={}
                             ),
                             source="triage",
                             tenant_id=tenant,

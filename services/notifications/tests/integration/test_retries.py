@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,10 +17,9 @@ from sqlalchemy import select
 
 from backbone.db import Database
 from backbone.testing import Stack, eventually, serving
-from contracts.enums import IncidentSource, Severity
+from contracts.enums import Severity
 from contracts.envelope import Envelope
-from contracts.events import IncidentCreated
-from contracts.topics import Topic
+from notifications import testing as notifications_testing
 from notifications.adapters.orm import deliveries, inbox, outbox
 from notifications.config import Settings
 from notifications.main import create
@@ -44,30 +42,9 @@ async def publish_incidents(
     producer: AIOKafkaProducer, stack: Stack, tenant: uuid.UUID, n: int, severity: Severity = Severity.P1
 ) -> list[Envelope]:
     """As triage would: incident.created.v1 on incident.events, keyed by the incident id."""
-    sent = []
-    for i in range(n):
-        incident_id = uuid.uuid4()
-        envelope = Envelope.wrap(
-            IncidentCreated(
-                incident_id=incident_id,
-                reference_code=f"INC-{i + 1:06d}",
-                title=f"Outage {i + 1}",
-                severity=severity,
-                status="open",
-                severity_flags={"p1_complete_outage": True},
-                source=IncidentSource.ALERTMANAGER,
-                detected_at=datetime.now(UTC),
-            ),
-            source="triage",
-            tenant_id=tenant,
-        )
-        await producer.send_and_wait(
-            stack.topic_prefix + Topic.INCIDENT_EVENTS,
-            envelope.model_dump_json().encode(),
-            key=str(incident_id).encode(),
-        )
-        sent.append(envelope)
-    return sent
+    return await notifications_testing.publish_incidents(
+        producer, stack.topic_prefix, tenant, n, severity=severity
+    )
 
 
 class Flaky:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -15,13 +14,9 @@ from aiokafka import AIOKafkaProducer
 from cryptography.fernet import Fernet
 
 from backbone.testing import Stack, eventually, serving
-from contracts.enums import IncidentSource, Severity
-from contracts.envelope import Envelope
-from contracts.events import IncidentCreated
-from contracts.topics import Topic
 from notifications.config import Settings
 from notifications.main import create
-from notifications.testing import HttpReceiver
+from notifications.testing import HttpReceiver, publish_incidents
 
 pytestmark = pytest.mark.integration
 
@@ -60,27 +55,7 @@ async def test_a_template_that_raises_or_runs_too_long_is_refused_when_saved(
 
 
 async def publish_created(producer: AIOKafkaProducer, stack: Stack, tenant: uuid.UUID, n: int) -> None:
-    for i in range(n):
-        incident_id = uuid.uuid4()
-        envelope = Envelope.wrap(
-            IncidentCreated(
-                incident_id=incident_id,
-                reference_code=f"INC-{i + 100:06d}",
-                title=f"Outage {i}",
-                severity=Severity.P1,
-                status="open",
-                severity_flags={"p1_complete_outage": True},
-                source=IncidentSource.ALERTMANAGER,
-                detected_at=datetime.now(UTC),
-            ),
-            source="triage",
-            tenant_id=tenant,
-        )
-        await producer.send_and_wait(
-            stack.topic_prefix + Topic.INCIDENT_EVENTS,
-            envelope.model_dump_json().encode(),
-            key=str(incident_id).encode(),
-        )
+    await publish_incidents(producer, stack.topic_prefix, tenant, n, first=100)
 
 
 async def test_a_template_failing_on_real_data_fails_only_its_own_deliveries(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backbone.rows import get_or_404
 from contracts.enums import ChannelKind
 from notifications.adapters import records
 from notifications.adapters.orm import channels
@@ -39,26 +37,7 @@ def shown(row: Any, box: SecretBox) -> dict[str, Any]:
     }
 
 
-async def get(
-    session: AsyncSession, tenant_id: UUID, channel_id: UUID, *, for_update: bool = False
-) -> Row[Any]:
-    return await get_or_404(session, channels, channel_id, tenant_id, what="channel", for_update=for_update)
-
-
-async def of_tenant(session: AsyncSession, tenant_id: UUID) -> list[Row[Any]]:
-    return await records.of_tenant(session, channels, tenant_id)
-
-
-async def add(session: AsyncSession, values: Mapping[str, Any]) -> Row[Any]:
-    return await records.add(session, channels, values)
-
-
-async def change(session: AsyncSession, channel_id: UUID, values: Mapping[str, Any]) -> Row[Any]:
-    return await records.change(session, channels, channel_id, values)
-
-
-async def known(session: AsyncSession, tenant_id: UUID, ids: Iterable[UUID]) -> set[UUID]:
-    return await records.known(session, channels, tenant_id, ids)
+CHANNELS = records.Records(channels, "channel")
 
 
 async def name_taken(

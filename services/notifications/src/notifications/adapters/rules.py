@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from backbone.rows import get_or_404
 from notifications.adapters import records
 from notifications.adapters.orm import routing_rules
 
@@ -32,17 +27,4 @@ def shown(row: Any) -> dict[str, Any]:
     }
 
 
-async def get(session: AsyncSession, tenant_id: UUID, rule_id: UUID, *, for_update: bool = False) -> Row[Any]:
-    return await get_or_404(session, routing_rules, rule_id, tenant_id, what="rule", for_update=for_update)
-
-
-async def of_tenant(session: AsyncSession, tenant_id: UUID) -> list[Row[Any]]:
-    return await records.of_tenant(session, routing_rules, tenant_id)
-
-
-async def add(session: AsyncSession, values: Mapping[str, Any]) -> Row[Any]:
-    return await records.add(session, routing_rules, values)
-
-
-async def change(session: AsyncSession, rule_id: UUID, values: Mapping[str, Any]) -> Row[Any]:
-    return await records.change(session, routing_rules, rule_id, values)
+RULES = records.Records(routing_rules, "rule")

@@ -92,17 +92,7 @@ async def record_communication(
     """
 
     async def record() -> tuple[int, Any]:
-        result = await handlers.record_communication(
-            uow,
-            caller,
-            incident_id=body.incident_id,
-            recipient_user_id=body.recipient_user_id,
-            recipient_type=body.recipient_type,
-            communication_type=body.communication_type,
-            delivery_method=body.delivery_method,
-            title=body.title,
-            message=body.message,
-        )
+        result = await handlers.record_communication(uow, caller, **body.model_dump())
         return 201, CommunicationRecordedOut(**result)
 
     return await respond_once(request, uow, user_scope(caller), record)

@@ -77,16 +77,7 @@ async def schedule_reminder(
     """
 
     async def schedule() -> tuple[int, Any]:
-        row = await handlers.schedule_reminder(
-            uow,
-            caller,
-            incident_id=incident_id,
-            reminder_type=body.reminder_type,
-            scheduled_for=body.scheduled_for,
-            channel=body.channel,
-            user_ids=body.user_ids,
-            metadata=body.metadata,
-        )
+        row = await handlers.schedule_reminder(uow, caller, incident_id=incident_id, **body.model_dump())
         return 201, ReminderOut.model_validate(row)
 
     return await respond_once(request, uow, user_scope(caller), schedule)

@@ -65,7 +65,7 @@ async def create_channel(
     public, sealed = _seal(box, checks, caller, kind, config)
     await own_client(uow, caller, client_id)
     await _name_free(uow, caller.tenant_id, name)
-    row = await channel_store.add(
+    row = await channel_store.CHANNELS.add(
         uow.session,
         {
             "id": new_id(),
@@ -89,7 +89,7 @@ async def update_channel(
     channel_id: UUID,
     changes: Mapping[str, Any],
 ) -> dict[str, Any]:
-    row = await channel_store.get(uow.session, caller.tenant_id, channel_id, for_update=True)
+    row = await channel_store.CHANNELS.get(uow.session, caller.tenant_id, channel_id, for_update=True)
     kind = ChannelKind(row.kind)
     values: dict[str, Any] = {}
     if "name" in changes:
@@ -108,7 +108,7 @@ async def update_channel(
         values["config"], values["secrets_encrypted"] = _seal(
             box, checks, caller, kind, changes["config"], stored
         )
-    updated = await channel_store.change(uow.session, channel_id, values)
+    updated = await channel_store.CHANNELS.change(uow.session, channel_id, values)
     return announce(uow, caller, ChannelChanged, channel_store.shown(updated, box))
 
 
@@ -120,7 +120,7 @@ async def test_send(
     link_template: str,
 ) -> dict[str, Any]:
     """A sample message through the channel, queued like any delivery (and sent by its worker)."""
-    row = await channel_store.get(uow.session, caller.tenant_id, channel_id)
+    row = await channel_store.CHANNELS.get(uow.session, caller.tenant_id, channel_id)
     kind = ChannelKind(row.kind)
     event_id = new_id()
     envelope = {

@@ -86,40 +86,23 @@ async def record_communication(
     # of the document; the record takes the real time it was recorded (and handed on to send).
     sent_at = uow.now
     status = DeliveryStatus.PENDING
-    await communication_store.add(
-        uow.session,
-        {
-            "id": communication_id,
-            "tenant_id": caller.tenant_id,
-            "incident_id": incident_id,
-            "sender_id": caller.user_id,
-            "recipient_user_id": recipient_user_id,
-            "recipient_type": kind.value,
-            "communication_type": communication_type.value,
-            "delivery_method": delivery_method.value,
-            "title": title,
-            "message": message,
-            "sent_at": sent_at,
-            "delivery_status": status.value,
-        },
-    )
-    uow.emit(
-        CommunicationRecorded(
-            communication_id=communication_id,
-            incident_id=incident_id,
-            sender_id=caller.user_id,
-            recipient_user_id=recipient_user_id,
-            recipient_type=kind,
-            communication_type=communication_type,
-            delivery_method=delivery_method,
-            title=title,
-            message=message,
-            sent_at=sent_at,
-            delivery_status=status,
-        ),
-        tenant_id=caller.tenant_id,
-        actor=caller.actor,
-    )
+    row = {
+        "id": communication_id,
+        "tenant_id": caller.tenant_id,
+        "incident_id": incident_id,
+        "sender_id": caller.user_id,
+        "recipient_user_id": recipient_user_id,
+        "recipient_type": kind.value,
+        "communication_type": communication_type.value,
+        "delivery_method": delivery_method.value,
+        "title": title,
+        "message": message,
+        "sent_at": sent_at,
+        "delivery_status": status.value,
+    }
+    await communication_store.add(uow.session, row)
+    recorded = CommunicationRecorded.model_validate(row | {"communication_id": communication_id})
+    uow.emit(recorded, tenant_id=caller.tenant_id, actor=caller.actor)
     return {"communication_id": communication_id, "delivery_status": status, "sent_at": sent_at}
 
 

@@ -71,19 +71,8 @@ async def schedule_reminder(
         "created_by": caller.user_id,
     }
     await reminder_store.add(uow.session, row)
-    uow.emit(
-        ReminderScheduled(
-            reminder_id=reminder_id,
-            incident_id=incident_id,
-            reminder_type=reminder_type,
-            scheduled_for=scheduled_for,
-            channel=channel,
-            user_ids=recipients,
-            metadata=metadata,
-        ),
-        tenant_id=caller.tenant_id,
-        actor=caller.actor,
-    )
+    scheduled = ReminderScheduled.model_validate(row | {"reminder_id": reminder_id, "user_ids": recipients})
+    uow.emit(scheduled, tenant_id=caller.tenant_id, actor=caller.actor)
     return row | {"user_ids": recipients, "sent_at": None, "fired_at": None, "cancelled_at": None}
 
 

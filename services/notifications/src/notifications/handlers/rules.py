@@ -26,7 +26,7 @@ async def _check_rule(uow: UnitOfWork, caller: Principal, values: Mapping[str, A
             field="event_types",
         )
     wanted = set(values["channel_ids"])
-    found = await channel_store.known(uow.session, caller.tenant_id, wanted)
+    found = await channel_store.CHANNELS.known(uow.session, caller.tenant_id, wanted)
     if missing := wanted - found:
         raise Unprocessable(f"channel_ids: no channel {sorted(map(str, missing))[0]}", field="channel_ids")
     bad_roles = [r for r in values["roles"] if r not in Role._value2member_map_]
@@ -51,7 +51,7 @@ def _rule_values(values: Mapping[str, Any]) -> dict[str, Any]:
 async def create_rule(uow: UnitOfWork, caller: Principal, values: Mapping[str, Any]) -> dict[str, Any]:
     await _check_rule(uow, caller, values)
     await own_client(uow, caller, values.get("client_id"))
-    row = await rule_store.add(
+    row = await rule_store.RULES.add(
         uow.session, {"id": new_id(), "tenant_id": caller.tenant_id, **_rule_values(values)}
     )
     return announce(uow, caller, RoutingRuleChanged, rule_store.shown(row))
@@ -60,7 +60,9 @@ async def create_rule(uow: UnitOfWork, caller: Principal, values: Mapping[str, A
 async def update_rule(
     uow: UnitOfWork, caller: Principal, rule_id: UUID, changes: Mapping[str, Any]
 ) -> dict[str, Any]:
-    current = rule_store.shown(await rule_store.get(uow.session, caller.tenant_id, rule_id, for_update=True))
+    current = rule_store.shown(
+        await rule_store.RULES.get(uow.session, caller.tenant_id, rule_id, for_update=True)
+    )
     merged = {**current, **changes}
     if "min_severity" in changes and changes["min_severity"] is None:
         merged["min_severity"] = None
@@ -69,7 +71,7 @@ async def update_rule(
     await _check_rule(uow, caller, merged)
     if "client_id" in changes:
         await own_client(uow, caller, changes["client_id"])
-    row = await rule_store.change(uow.session, rule_id, _rule_values(merged))
+    row = await rule_store.RULES.change(uow.session, rule_id, _rule_values(merged))
     return announce(uow, caller, RoutingRuleChanged, rule_store.shown(row))
 
 

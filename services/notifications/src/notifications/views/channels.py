@@ -12,8 +12,13 @@ from notifications.adapters.secrets import SecretBox
 
 
 async def get_channel(uow: UnitOfWork, caller: Principal, box: SecretBox, channel_id: UUID) -> dict[str, Any]:
-    return channel_store.shown(await channel_store.get(uow.session, caller.tenant_id, channel_id), box)
+    return channel_store.shown(
+        await channel_store.CHANNELS.get(uow.session, caller.tenant_id, channel_id), box
+    )
 
 
 async def list_channels(uow: UnitOfWork, caller: Principal, box: SecretBox) -> list[dict[str, Any]]:
-    return [channel_store.shown(r, box) for r in await channel_store.of_tenant(uow.session, caller.tenant_id)]
+    return [
+        channel_store.shown(r, box)
+        for r in await channel_store.CHANNELS.of_tenant(uow.session, caller.tenant_id)
+    ]
