@@ -99,21 +99,18 @@ async def _emit(db: Database, slug: str) -> Envelope:
     return envelope
 
 
+async def _raw_row(db: Database, event_id: UUID, topic: str, value: bytes) -> None:
+    """An outbox row written as is, bypassing the unit of work (what it would never write)."""
+    async with db.sessions() as s, s.begin():
+        row = {"event_id": event_id, "topic": topic, "key": "k", "value": value, "headers": {}}
+        await s.execute(insert(OUTBOX).values(event_type="tenant.created.v1", **row))
+
+
 async def test_a_row_the_broker_refuses_is_parked_and_the_rest_go_out(relay: Relay) -> None:
     before = await _emit(relay.db, "before")
     huge = uuid4()
-    async with relay.db.sessions() as s, s.begin():
-        # Larger than the producer's max_request_size (1 MiB): the broker will never take it.
-        await s.execute(
-            insert(OUTBOX).values(
-                event_id=huge,
-                event_type="tenant.created.v1",
-                topic=Topic.DIRECTORY_EVENTS.value,
-                key="k",
-                value=b"x" * (2 * 1024 * 1024),
-                headers={},
-            )
-        )
+    # Larger than the producer's max_request_size (1 MiB): the broker will never take it.
+    await _raw_row(relay.db, huge, Topic.DIRECTORY_EVENTS.value, b"x" * (2 * 1024 * 1024))
     after = await _emit(relay.db, "after")
 
     assert await relay.relay.relay_once() == 2  # both neighbours sent, the huge one counted
@@ -178,17 +175,7 @@ async def test_a_broker_fault_counts_nothing(relay: Relay) -> None:
     relay.relay.producer = producer
     try:
         lost = uuid4()
-        async with relay.db.sessions() as s, s.begin():
-            await s.execute(
-                insert(OUTBOX).values(
-                    event_id=lost,
-                    event_type="tenant.created.v1",
-                    topic="not.created",
-                    key="k",
-                    value=b"{}",
-                    headers={},
-                )
-            )
+        await _raw_row(relay.db, lost, "not.created", b"{}")
         beside = await _emit(relay.db, "beside")
         for _ in range(3):
             with pytest.raises(RelayFault):

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select, text
+from sqlalchemy import Column, DateTime, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import UUID
 
 from backbone import replica
@@ -17,17 +18,13 @@ from backbone.clock import ManualClock
 from backbone.db import Database
 from backbone.problems import NotFound
 from backbone.rows import get_or_404
-from backbone.testing import Stack, unique
 from backbone.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def bed(stack: Stack) -> AsyncIterator[tuple[Database, Table]]:
-    schema = unique("rows_")
-    db = Database.connect(stack.database_url, "sla", pool_size=2)
-    table = Table(
+def things_table(schema: str) -> Table:
+    return Table(
         "things",
         MetaData(schema=schema),
         Column("id", UUID(as_uuid=True), primary_key=True),
@@ -35,15 +32,12 @@ async def bed(stack: Stack) -> AsyncIterator[tuple[Database, Table]]:
         Column("name", String(50), nullable=False),
         Column("updated_at", DateTime(timezone=True)),
     )
-    async with db.sessions() as s, s.begin():
-        await s.execute(text(f'CREATE SCHEMA "{schema}"'))
-        await s.run_sync(lambda sync: table.metadata.create_all(sync.connection()))
-    try:
-        yield db, table
-    finally:
-        async with db.sessions() as s, s.begin():
-            await s.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await db.dispose()
+
+
+@pytest.fixture
+async def bed(scratch_table: Any) -> AsyncIterator[tuple[Database, Table]]:
+    async with scratch_table("rows_", things_table, pool_size=2) as made:
+        yield made
 
 
 async def test_get_or_404_is_tenant_scoped(bed: tuple[Database, Table]) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import UUID
 
 from backbone.db import Database
 from backbone.tables import TIMER_FAILURES
-from backbone.testing import Stack, eventually, unique
+from backbone.testing import eventually
 from backbone.timers import ManualClock, TimerLoop, claim_due
 from backbone.uow import UnitOfWork
 
@@ -41,20 +41,13 @@ def timer_table(schema: str) -> Table:
 
 
 @pytest.fixture
-async def bed(stack: Stack) -> AsyncIterator[tuple[Database, Table]]:
-    schema = unique("timers_")
-    db = Database.connect(stack.database_url, "sla", pool_size=4)
-    table = timer_table(schema)
-    async with db.sessions() as s, s.begin():
-        await s.execute(text(f'CREATE SCHEMA "{schema}"'))
-        await s.run_sync(lambda sync: table.metadata.create_all(sync.connection()))
-    try:
-        yield db, table
-    finally:
-        async with db.sessions() as s, s.begin():
-            await s.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            await s.execute(TIMER_FAILURES.delete())
-        await db.dispose()
+async def bed(scratch_table: Any) -> AsyncIterator[tuple[Database, Table]]:
+    async with scratch_table("timers_", timer_table, pool_size=4) as (db, table):
+        try:
+            yield db, table
+        finally:
+            async with db.sessions() as s, s.begin():
+                await s.execute(TIMER_FAILURES.delete())
 
 
 async def _add(db: Database, table: Table, *due: datetime) -> None:
