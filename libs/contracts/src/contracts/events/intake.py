@@ -41,15 +41,6 @@ class IntakeEvent(EventData):
     topic: ClassVar[Topic] = Topic.INTAKE_EVENTS
 
 
-class AlertEvent(IntakeEvent):
-    """Fields every event about an incident's alerts carries, keyed by the incident."""
-
-    subject_field: ClassVar[str] = "incident_id"
-
-    incident_id: UUID
-    dedup_key: str
-
-
 @event
 class IncidentReported(IntakeEvent):
     """Intake has accepted a report (an alert group or a person) that opens a new incident."""
@@ -76,6 +67,15 @@ class IncidentReported(IntakeEvent):
     alert_severity: str | None = None
     # Minimized extra fields of the alert worth showing (e.g. PagerDuty source/group/class).
     details: dict[str, Any] = {}
+
+
+class AlertEvent(IntakeEvent):
+    """Fields every event about an incident's alerts carries, keyed by the incident."""
+
+    subject_field: ClassVar[str] = "incident_id"
+
+    incident_id: UUID
+    dedup_key: str
 
 
 @event
