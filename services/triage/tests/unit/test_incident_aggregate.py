@@ -64,6 +64,21 @@ def kinds(outcome: Outcome) -> list[type]:
     return [type(e) for e in outcome.events]
 
 
+def escalate(
+    incident: Incident, who: Who = MANAGER, priority: str | None = None, target: Severity | None = None
+) -> tuple[Outcome, severity.ManualEscalation]:
+    return severity.escalate(
+        incident,
+        who,
+        reason="customer called",
+        priority=priority,
+        severity=target,
+        catalog=CATALOG,
+        levels=PRIORITY_LEVELS,
+        at=NOW,
+    )
+
+
 def test_the_aggregate_holds_every_column_of_the_incidents_table() -> None:
     """Incident.of builds the aggregate from a row: a column missing here would be lost."""
     assert {f.name for f in fields(Incident)} == set(incidents.c.keys())
@@ -249,16 +264,7 @@ def test_only_an_incident_manager_overrides() -> None:
 
 
 def test_escalating_without_a_target_raises_the_priority_one_level() -> None:
-    outcome, record = severity.escalate(
-        opened(priority="medium"),
-        SUPPORT,
-        reason="customer called",
-        priority=None,
-        severity=None,
-        catalog=CATALOG,
-        levels=PRIORITY_LEVELS,
-        at=NOW,
-    )
+    outcome, record = escalate(opened(priority="medium"), SUPPORT)
     assert outcome.incident.priority == "high"
     assert (record.from_priority, record.to_priority, record.escalated_by) == (
         "medium",
@@ -271,16 +277,7 @@ def test_escalating_without_a_target_raises_the_priority_one_level() -> None:
 
 
 def test_escalating_a_severity_keeps_it_as_an_override_and_announces_the_triage() -> None:
-    outcome, record = severity.escalate(
-        opened(),
-        MANAGER,
-        reason="spreading",
-        priority=None,
-        severity=Severity.P2,
-        catalog=CATALOG,
-        levels=PRIORITY_LEVELS,
-        at=NOW,
-    )
+    outcome, record = escalate(opened(), target=Severity.P2)
     after = outcome.incident
     assert (after.severity, after.severity_override, after.computed_severity, after.priority) == (
         "P2",
@@ -305,16 +302,7 @@ def test_escalation_only_raises(
     incident: Incident, priority: str | None, target: Severity | None, error: type[Exception]
 ) -> None:
     with pytest.raises(error):
-        severity.escalate(
-            incident,
-            MANAGER,
-            reason="r",
-            priority=priority,
-            severity=target,
-            catalog=CATALOG,
-            levels=PRIORITY_LEVELS,
-            at=NOW,
-        )
+        escalate(incident, priority=priority, target=target)
 
 
 def test_new_contractual_terms_reassess_the_severity() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backbone.auth import Principal
 from backbone.rows import get_or_404
+from triage.adapters.incident import rows_of
 from triage.adapters.orm import incident_attachments, incident_comments
 
 
@@ -30,12 +31,9 @@ def _readable_by(caller: Principal) -> tuple[ColumnElement[bool], ...]:
 
 async def of_incident(session: AsyncSession, caller: Principal, incident_id: UUID) -> list[dict[str, Any]]:
     """The incident's attachments the caller may read, oldest first."""
-    rows = await session.execute(
-        select(incident_attachments)
-        .where(incident_attachments.c.incident_id == incident_id, *_readable_by(caller))
-        .order_by(incident_attachments.c.created_at, incident_attachments.c.id)
+    return await rows_of(
+        session, incident_attachments, incident_id, "created_at", "id", where=_readable_by(caller)
     )
-    return [dict(r) for r in rows.mappings()]
 
 
 async def one(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from triage.adapters.incident import rows_of
 from triage.adapters.orm import incident_comments
 
 
@@ -18,11 +19,8 @@ async def insert_one(session: AsyncSession, comment: dict[str, Any]) -> None:
 
 async def of_incident(session: AsyncSession, incident_id: UUID, *, public_only: bool) -> list[dict[str, Any]]:
     """The incident's comments, oldest first (only the public ones, or all)."""
-    query = select(incident_comments).where(incident_comments.c.incident_id == incident_id)
-    if public_only:
-        query = query.where(incident_comments.c.is_internal.is_(False))
-    rows = await session.execute(query.order_by(incident_comments.c.created_at, incident_comments.c.id))
-    return [dict(r) for r in rows.mappings()]
+    public = (incident_comments.c.is_internal.is_(False),) if public_only else ()
+    return await rows_of(session, incident_comments, incident_id, "created_at", "id", where=public)
 
 
 async def exists_on(session: AsyncSession, incident_id: UUID, comment_id: UUID) -> bool:

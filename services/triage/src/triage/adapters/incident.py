@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, literal, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Table, bindparam, exists, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -276,14 +276,22 @@ async def count_alerts(session: AsyncSession, highest: dict[UUID, int]) -> None:
 # --------------------------------------------------------------------------- reads
 
 
-async def updates(session: AsyncSession, incident_id: UUID) -> list[dict[str, Any]]:
-    """The incident's update records, oldest first."""
+async def rows_of(
+    session: AsyncSession, table: Table, incident_id: UUID, *order: str, where: Iterable[Any] = ()
+) -> list[dict[str, Any]]:
+    """The rows of ``table`` that belong to the incident (and match ``where``), ordered by the
+    columns named in ``order``."""
     rows = await session.execute(
-        select(incident_updates)
-        .where(incident_updates.c.incident_id == incident_id)
-        .order_by(incident_updates.c.changed_at, incident_updates.c.id)
+        select(table)
+        .where(table.c.incident_id == incident_id, *where)
+        .order_by(*(table.c[name] for name in order))
     )
     return [dict(r) for r in rows.mappings()]
+
+
+async def updates(session: AsyncSession, incident_id: UUID) -> list[dict[str, Any]]:
+    """The incident's update records, oldest first."""
+    return await rows_of(session, incident_updates, incident_id, "changed_at", "id")
 
 
 async def search(session: AsyncSession, caller: Principal, filters: IncidentFilters) -> list[dict[str, Any]]:

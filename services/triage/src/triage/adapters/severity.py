@@ -6,10 +6,10 @@ from dataclasses import asdict
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from triage.adapters.incident import rows_of
 from triage.adapters.orm import incident_escalations
 from triage.domain.severity import ManualEscalation
 
@@ -20,9 +20,4 @@ async def record_escalation(session: AsyncSession, escalation: ManualEscalation)
 
 async def escalations(session: AsyncSession, incident_id: UUID) -> list[dict[str, Any]]:
     """The incident's manual escalations, oldest first."""
-    rows = await session.execute(
-        select(incident_escalations)
-        .where(incident_escalations.c.incident_id == incident_id)
-        .order_by(incident_escalations.c.escalated_at, incident_escalations.c.id)
-    )
-    return [dict(r) for r in rows.mappings()]
+    return await rows_of(session, incident_escalations, incident_id, "escalated_at", "id")

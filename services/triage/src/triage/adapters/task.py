@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backbone.rows import get_or_404
+from triage.adapters.incident import rows_of
 from triage.adapters.orm import incident_tasks
 
 
@@ -37,9 +38,4 @@ async def update_one(session: AsyncSession, task_id: UUID, values: dict[str, Any
 
 async def of_incident(session: AsyncSession, incident_id: UUID) -> list[dict[str, Any]]:
     """The incident's tasks in their order."""
-    rows = await session.execute(
-        select(incident_tasks)
-        .where(incident_tasks.c.incident_id == incident_id)
-        .order_by(incident_tasks.c.sort_order, incident_tasks.c.created_at, incident_tasks.c.id)
-    )
-    return [dict(r) for r in rows.mappings()]
+    return await rows_of(session, incident_tasks, incident_id, "sort_order", "created_at", "id")

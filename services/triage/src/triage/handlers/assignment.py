@@ -19,7 +19,7 @@ from contracts.events import (
 )
 from triage.adapters import assignment as store
 from triage.adapters import incident as incidents
-from triage.domain.incident import OWNER_KINDS, Record
+from triage.domain.incident import OWNER_KINDS, Incident, Record
 from triage.handlers.incident import announce, person
 
 
@@ -36,6 +36,33 @@ async def _end_assignments(uow: UnitOfWork, ending: list[dict[str, Any]]) -> dat
     """End these assignments; when they ended."""
     await store.end(uow.session, [a["id"] for a in ending], uow.now)
     return uow.now
+
+
+async def _add(
+    uow: UnitOfWork,
+    incident: Incident,
+    caller: Principal,
+    user_id: UUID,
+    kind: AssignmentKind,
+    note: str | None,
+    delegated_from: UUID | None = None,
+) -> dict[str, Any]:
+    """A new assignment in force from now; the row written."""
+    assignment = {
+        "id": new_id(),
+        "tenant_id": incident.tenant_id,
+        "incident_id": incident.id,
+        "user_id": user_id,
+        "kind": kind.value,
+        "assigned_by": caller.user_id,
+        "note": note,
+        "assigned_at": uow.now,
+        "is_active": True,
+    }
+    if delegated_from is not None:
+        assignment["delegated_from"] = delegated_from
+    await store.insert_one(uow.session, assignment)
+    return assignment
 
 
 def _holders(active: list[dict[str, Any]], kinds: Sequence[str]) -> list[str]:
@@ -62,18 +89,7 @@ async def assign(
             f"user_id: {user_id} is already {'assigned' if kind is AssignmentKind.ASSIGNEE else 'CC'}"
         )
     now = uow.now
-    assignment = {
-        "id": new_id(),
-        "tenant_id": row.tenant_id,
-        "incident_id": incident_id,
-        "user_id": user_id,
-        "kind": kind.value,
-        "assigned_by": caller.user_id,
-        "note": note,
-        "assigned_at": now,
-        "is_active": True,
-    }
-    await store.insert_one(uow.session, assignment)
+    assignment = await _add(uow, row, caller, user_id, kind, note)
     who = person(caller)
     name = "assignees" if kind is AssignmentKind.ASSIGNEE else "cc"
     before = _holders(active, kinds)
@@ -152,19 +168,7 @@ async def delegate(
     if user_id == from_user_id or any(a["user_id"] == user_id for a in owners):
         raise Conflict(f"user_id: {user_id} is already assigned", field="user_id")
     now = await _end_assignments(uow, ending)
-    assignment = {
-        "id": new_id(),
-        "tenant_id": row.tenant_id,
-        "incident_id": incident_id,
-        "user_id": user_id,
-        "kind": AssignmentKind.DELEGATE.value,
-        "assigned_by": caller.user_id,
-        "delegated_from": from_user_id,
-        "note": note,
-        "assigned_at": now,
-        "is_active": True,
-    }
-    await store.insert_one(uow.session, assignment)
+    assignment = await _add(uow, row, caller, user_id, AssignmentKind.DELEGATE, note, from_user_id)
     who = person(caller)
     before = _holders(active, OWNER_KINDS)
     after = sorted([u for u in before if u != str(from_user_id)] + [str(user_id)])

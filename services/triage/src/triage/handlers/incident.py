@@ -5,8 +5,8 @@ what the domain decided, announce its events)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -232,9 +232,13 @@ async def _catalog(uow: UnitOfWork, cache: dict[UUID, Catalog], tenant_id: UUID)
     return cache[tenant_id]
 
 
-async def acknowledge_from_alerts(uow: UnitOfWork, batch: list[tuple[Envelope, AlertAcknowledged]]) -> None:
-    """The alert source acknowledged (PagerDuty-format ``acknowledge``): the incident moves to
-    acknowledged, unless it has been acknowledged already or is past that (then nothing)."""
+async def _from_source(
+    uow: UnitOfWork,
+    batch: Sequence[tuple[Envelope, AlertAcknowledged | AlertsResolved]],
+    decide: Callable[[Incident, Who, Catalog, datetime], Outcome | None],
+) -> None:
+    """Apply what the alert source said of each incident of the batch, in order (an incident
+    seen twice in one batch is decided on its state after the first)."""
     found = await store.lock_many(uow.session, (e.incident_id for _, e in batch))
     tenant_catalogs: dict[UUID, Catalog] = {}
     for envelope, event in batch:
@@ -243,22 +247,29 @@ async def acknowledge_from_alerts(uow: UnitOfWork, batch: list[tuple[Envelope, A
             continue
         who = Who.alert(envelope)
         catalog = await _catalog(uow, tenant_catalogs, incident.tenant_id)
-        outcome = acknowledge_from_source(incident, who, catalog, at=event.acknowledged_at, now=uow.now)
+        at = event.acknowledged_at if isinstance(event, AlertAcknowledged) else event.resolved_at
+        outcome = decide(incident, who, catalog, at)
         if outcome is not None:
             found[event.incident_id] = await apply(uow, outcome, who)
+
+
+async def acknowledge_from_alerts(uow: UnitOfWork, batch: list[tuple[Envelope, AlertAcknowledged]]) -> None:
+    """The alert source acknowledged (PagerDuty-format ``acknowledge``): the incident moves to
+    acknowledged, unless it has been acknowledged already or is past that (then nothing)."""
+    await _from_source(
+        uow,
+        batch,
+        lambda incident, who, catalog, at: acknowledge_from_source(
+            incident, who, catalog, at=at, now=uow.now
+        ),
+    )
 
 
 async def resolve_from_alerts(uow: UnitOfWork, batch: list[tuple[Envelope, AlertsResolved]]) -> None:
     """Every alert of the incident resolved and its integration resolves automatically: the
     incident moves to resolved (via alert), unless it is resolved or closed already."""
-    found = await store.lock_many(uow.session, (e.incident_id for _, e in batch))
-    tenant_catalogs: dict[UUID, Catalog] = {}
-    for envelope, event in batch:
-        incident = found.get(event.incident_id)
-        if incident is None:
-            continue
-        who = Who.alert(envelope)
-        catalog = await _catalog(uow, tenant_catalogs, incident.tenant_id)
-        outcome = resolve_from_source(incident, who, catalog, at=event.resolved_at, now=uow.now)
-        if outcome is not None:
-            found[event.incident_id] = await apply(uow, outcome, who)
+    await _from_source(
+        uow,
+        batch,
+        lambda incident, who, catalog, at: resolve_from_source(incident, who, catalog, at=at, now=uow.now),
+    )
