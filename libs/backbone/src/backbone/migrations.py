@@ -244,6 +244,27 @@ def stamps_v1() -> list[sa.Column[Any]]:
     return [now_v1("created_at"), now_v1("updated_at")]
 
 
+def jsonb_v1(name: str, default: str) -> sa.Column[Any]:
+    """A JSONB column that is never NULL; ``default`` is SQL, e.g. "'[]'::jsonb"."""
+    return sa.Column(
+        name, postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text(default), nullable=False
+    )
+
+
+def integration_columns_v1() -> list[sa.Column[Any]]:
+    """What an alert integration is, as directory keeps it and intake replicates it: its kind and
+    name, what its alerts are about, and the rules that turn them into incidents."""
+    return [
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("client_id", sa.UUID(), nullable=True),
+        sa.Column("default_component_id", sa.UUID(), nullable=True),
+        jsonb_v1("impact_rules", "'[]'::jsonb"),
+        jsonb_v1("default_impact", "'{}'::jsonb"),
+        jsonb_v1("grouping_labels", "'[]'::jsonb"),
+    ]
+
+
 def create_tenant_table_v1(schema: str, name: str, *items: SchemaItem, key: str = "id") -> None:
     """The shape of most tables: a UUID key (primary key ``pk_<name>``), then tenant_id, then
     ``items`` (columns and constraints, in order)."""

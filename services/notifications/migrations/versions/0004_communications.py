@@ -2,9 +2,8 @@
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-from backbone.migrations import create_tenant_table_v1, now_v1
+from backbone.migrations import create_tenant_table_v1, jsonb_v1, now_v1
 
 revision, down_revision = "0004", "0003"
 
@@ -59,18 +58,8 @@ def upgrade() -> None:
         sa.Column("reminder_type", sa.String(length=100), nullable=False),
         sa.Column("scheduled_for", sa.DateTime(timezone=True), nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column(
-            "user_ids",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'[]'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "metadata",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
+        jsonb_v1("user_ids", "'[]'::jsonb"),
+        jsonb_v1("metadata", "'{}'::jsonb"),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("fired_at", sa.DateTime(timezone=True), nullable=True),
