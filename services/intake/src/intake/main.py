@@ -41,7 +41,7 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
     close_keys = batched(alerts.close_dedup_keys)
     # Tests pass a ManualClock to move the repeat announcer instead of sleeping.
     repeats = alerts.repeat_announcer(timedelta(seconds=settings.alert_repeat_event_interval_s), clock)
-    clients = batched(replicas.record_clients)
+    clients = batched(replicas.replicate_clients)
     return create_app(
         Service(
             clock=clock,
@@ -50,15 +50,15 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
             description=__doc__ or "",
             api=[router, silences_router, reports.router, public.pages, public.api],
             handlers={
-                TenantCreated.event_type: replicas.record_tenant,
-                IntegrationCreated.event_type: integrations.record_integration,
-                IntegrationUpdated.event_type: integrations.record_integration,
-                IntegrationTokenRotated.event_type: integrations.record_integration,
-                IntegrationDeleted.event_type: integrations.forget_integration,
+                TenantCreated.event_type: batched(replicas.replicate_tenants),
+                IntegrationCreated.event_type: integrations.replicate_integration,
+                IntegrationUpdated.event_type: integrations.replicate_integration,
+                IntegrationTokenRotated.event_type: integrations.replicate_integration,
+                IntegrationDeleted.event_type: integrations.replicate_integration_deleted,
                 # Reports from people: the replicas the manual report's pre-checks read.
                 ClientOnboarded.event_type: clients,
                 ClientUpdated.event_type: clients,
-                ComponentRegistered.event_type: batched(replicas.record_components),
+                ComponentRegistered.event_type: batched(replicas.replicate_components),
                 IncidentResolved.event_type: close_keys,
                 IncidentClosed.event_type: close_keys,
             },

@@ -70,7 +70,7 @@ def _upsert_keys(repeat_every_s: float) -> TextClause:
             announced_at = CASE WHEN {due} THEN excluded.last_seen_at ELSE d.announced_at END,
             announced_count = CASE WHEN {due} THEN d.alert_count + excluded.alert_count
                 ELSE d.announced_count END
-        RETURNING d.id, d.dedup_key, d.incident_id, d.alert_count, d.announced_at, (d.xmax = 0) AS inserted
+        RETURNING d.id, d.dedup_key, d.incident_id, d.alert_count, d.announced_count, (d.xmax = 0) AS inserted
         """
     )
 
@@ -110,7 +110,10 @@ async def open_or_bump(
             r.incident_id,
             r.alert_count,
             bool(r.inserted),
-            announce=not r.inserted and r.announced_at == now,
+            # Announced by this statement: the count told caught up with the count seen (a
+            # repeat not yet due leaves it behind). Not by comparing times: two requests of one
+            # instant (a clock tests hold still) would both look announced.
+            announce=not r.inserted and r.announced_count == r.alert_count,
         )
         for r in rows
     }

@@ -28,7 +28,6 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.events import ClientOnboarded, ClientUpdated, ComponentRegistered
 from intake.adapters.orm import metadata, principals, tenants
 
 # Replica of directory's clients (client.onboarded.v1, client.updated.v1): only what the
@@ -90,50 +89,6 @@ report_rate_limits = Table(
     Column("hits", Integer, nullable=False),
     PrimaryKeyConstraint("tenant_id", "client_key"),
 )
-
-
-# --------------------------------------------------------------------------- replicas
-
-
-async def upsert_clients(session: AsyncSession, events: list[ClientOnboarded | ClientUpdated]) -> None:
-    """Newest state wins (events of one client arrive in order); a row never changes tenant."""
-    latest = {e.client_id: e for e in events}
-    if not latest:
-        return
-    stmt = pg_insert(clients).values(
-        [{"id": e.client_id, "tenant_id": e.tenant_id, "status": e.status.value} for e in latest.values()]
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={"status": stmt.excluded.status, "updated_at": func.now()},
-            where=clients.c.tenant_id == stmt.excluded.tenant_id,
-        )
-    )
-
-
-async def upsert_components(session: AsyncSession, events: list[ComponentRegistered]) -> None:
-    latest = {e.component_id: e for e in events}
-    if not latest:
-        return
-    stmt = pg_insert(components).values(
-        [
-            {
-                "id": e.component_id,
-                "tenant_id": e.tenant_id,
-                "client_id": e.client_id,
-                "vendor_id": e.vendor_id,
-            }
-            for e in latest.values()
-        ]
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={"client_id": stmt.excluded.client_id, "vendor_id": stmt.excluded.vendor_id},
-            where=components.c.tenant_id == stmt.excluded.tenant_id,
-        )
-    )
 
 
 async def reporter_status(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> str | None:

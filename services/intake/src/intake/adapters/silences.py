@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backbone.rows import get_or_404
 from contracts.events import Matcher
 from intake.adapters.orm import silenced_alerts, silences
 from intake.domain.silences import Silence
@@ -79,3 +80,40 @@ async def silenced_counts(session: AsyncSession, silence_ids: list[UUID]) -> dic
         .group_by(silenced_alerts.c.silence_id)
     )
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+async def add(session: AsyncSession, values: dict[str, Any]) -> Row[Any]:
+    return (await session.execute(silences.insert().values(**values).returning(*silences.c))).one()
+
+
+async def get(
+    session: AsyncSession, tenant_id: UUID, silence_id: UUID, *, for_update: bool = False
+) -> Row[Any]:
+    """The tenant's silence, else 404 (another tenant's reads like an unknown one)."""
+    return await get_or_404(session, silences, silence_id, tenant_id, what="silence", for_update=for_update)
+
+
+async def of_tenant(
+    session: AsyncSession, tenant_id: UUID, state: str | None, now: datetime
+) -> list[Row[Any]]:
+    """The tenant's silences, newest first (at most 1000), only those in ``state`` if given."""
+    query = select(silences).where(silences.c.tenant_id == tenant_id)
+    if state == "pending":
+        query = query.where(silences.c.starts_at > now)
+    elif state == "active":
+        query = query.where(silences.c.starts_at <= now, silences.c.ends_at > now)
+    elif state == "expired":
+        query = query.where(silences.c.ends_at <= now)
+    return list((await session.execute(query.order_by(silences.c.created_at.desc()).limit(1000))).all())
+
+
+async def end(session: AsyncSession, silence_id: UUID, starts_at: datetime, now: datetime) -> Row[Any]:
+    """The silence ends now (and starts no later than now)."""
+    return (
+        await session.execute(
+            update(silences)
+            .where(silences.c.id == silence_id)
+            .values(ends_at=now, starts_at=starts_at, updated_at=now)
+            .returning(*silences.c)
+        )
+    ).one()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 from uuid import UUID
@@ -139,6 +139,7 @@ def _form(
     request: Request,
     slug: str,
     tenant: handlers.PublicTenant,
+    now: datetime,
     *,
     status_code: int = 200,
     values: dict[str, str] | None = None,
@@ -146,9 +147,9 @@ def _form(
     notice: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """The form page, with a fresh anti-forgery token and its cookie."""
+    """The form page, with a fresh anti-forgery token (issued ``now``) and its cookie."""
     nonce = secrets.token_urlsafe(24)
-    token = rules.form_token(_secret(request), tenant.id, nonce, datetime.now(UTC))
+    token = rules.form_token(_secret(request), tenant.id, nonce, now)
     response = _html(
         request,
         "report_form.html",
@@ -178,7 +179,7 @@ def _form(
 @pages.get("/public/{tenant_slug}/report", response_class=HTMLResponse)
 async def report_form(tenant_slug: Slug, request: Request, uow: UowDep) -> HTMLResponse:
     """The public report form of a tenant: plain HTML, works without JavaScript."""
-    return _form(request, tenant_slug, await _tenant(uow, tenant_slug))
+    return _form(request, tenant_slug, await _tenant(uow, tenant_slug), uow.now)
 
 
 @pages.get("/public/{tenant_slug}/report/submitted", response_class=HTMLResponse)
@@ -260,6 +261,7 @@ async def submit_report(tenant_slug: Slug, request: Request, uow: UowDep) -> Res
             request,
             tenant_slug,
             tenant,
+            uow.now,
             status_code=reject.status_code,
             values=values,
             notice=reject.notice,
@@ -275,7 +277,7 @@ async def _submit(
     if not rules.same_origin(request.headers.get("origin"), request.headers.get("sec-fetch-site"), host):
         raise Forbidden("reports are accepted from this service's own form only")
 
-    now = datetime.now(UTC)
+    now = uow.now
     window = timedelta(seconds=settings.public_rate_window_s)
     peer = request.client.host if request.client else "unknown"
     address = rules.client_address(
@@ -340,6 +342,7 @@ async def _submit(
                 request,
                 slug,
                 tenant,
+                now,
                 status_code=422,
                 values={k: v for k, v in fields.items() if isinstance(v, str)},
                 errors=errors,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -46,7 +45,7 @@ async def report_incident(
     Idempotency-Key header."""
 
     async def accept() -> tuple[int, ReportAccepted]:
-        incident_id = await handlers.report_incident(uow, caller, body, datetime.now(UTC))
+        incident_id = await handlers.report_incident(uow, caller, body, uow.now)
         return 202, ReportAccepted(incident_id=incident_id)
 
     return await respond_once(request, uow, user_scope(caller), accept)

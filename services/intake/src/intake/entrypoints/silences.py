@@ -3,7 +3,7 @@ silences.manage permission."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from backbone.app import UowDep
 from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once
-from backbone.problems import NotFound, Unprocessable
+from backbone.problems import Unprocessable
 from contracts.events import Matcher
 from contracts.permissions import Permission
 from intake.domain.silences import MAX_MATCHERS
@@ -62,7 +62,7 @@ async def create_silence(body: NewSilence, request: Request, uow: UowDep, caller
                 uow,
                 caller,
                 matchers=body.matchers,
-                starts_at=body.starts_at or datetime.now(UTC),
+                starts_at=body.starts_at,
                 ends_at=body.ends_at,
                 comment=body.comment,
                 client_id=body.client_id,
@@ -87,10 +87,7 @@ async def list_silences(
 
 @router.get("/{silence_id}", response_model=SilenceOut)
 async def get_silence(silence_id: UUID, uow: UowDep, caller: Manager) -> SilenceOut:
-    found = await handlers.one(uow, caller, silence_id)
-    if found is None:
-        raise NotFound("no such silence")
-    return SilenceOut(**found)
+    return SilenceOut(**await handlers.one(uow, caller, silence_id))
 
 
 @router.delete("/{silence_id}", response_model=SilenceOut)
@@ -98,7 +95,5 @@ async def expire_silence(silence_id: UUID, uow: UowDep, caller: Manager) -> Sile
     """Expire a silence now (its ends_at becomes now; a pending one never starts). Expiring an
     expired silence changes nothing."""
     found = await handlers.expire(uow, caller, silence_id)
-    if found is None:
-        raise NotFound("no such silence")
     await uow.commit()
     return SilenceOut(**found)

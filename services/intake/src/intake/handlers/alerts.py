@@ -9,7 +9,7 @@ import asyncio
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 from uuid import UUID
 
@@ -59,7 +59,6 @@ async def accept_signals(
     signals: Sequence[Signal],
     *,
     repeat_every: timedelta = timedelta(seconds=10),
-    now: datetime | None = None,
 ) -> list[Accepted]:
     """Firing alerts open an incident or attach to the open one with the same dedup key;
     resolved ones mark their alert resolved, and when none of the key's alerts still fires
@@ -68,8 +67,8 @@ async def accept_signals(
     request whatever its size; per-key state lives in the database, so replicas agree. Repeats
     are announced (AlertRepeated, with the count so far) at most once per key per
     ``repeat_every`` after the report or the last announcement: at once when that long has
-    passed, else by ``repeat_announcer`` when it has."""
-    now = now or datetime.now(UTC)
+    passed, else by ``repeat_announcer`` when it has. The time is the unit of work's."""
+    now = uow.now
     tenant_id = integration.tenant_id
     outcomes: list[Accepted | None] = [None] * len(signals)
 
@@ -171,12 +170,10 @@ def reported(
     )
 
 
-async def acknowledge(
-    uow: UnitOfWork, integration: Integration, dedup_key: str, *, now: datetime | None = None
-) -> UUID | None:
+async def acknowledge(uow: UnitOfWork, integration: Integration, dedup_key: str) -> UUID | None:
     """The source acknowledged the key's open incident (PagerDuty ``acknowledge``): triage
     acknowledges it. Once per incident; nothing open, nothing done."""
-    now = now or datetime.now(UTC)
+    now = uow.now
     incident_id = await dedup.acknowledge(uow.session, integration.tenant_id, dedup_key, now)
     if incident_id is not None:
         uow.emit(
@@ -192,7 +189,7 @@ async def close_dedup_keys(
     """Triage resolved or closed incidents: their dedup keys close, so the same alert opens a new
     incident from now on. (Already closed by auto-resolve: nothing to do.)"""
     pairs = [(e.tenantid, event.incident_id) for e, event in batch if e.tenantid is not None]
-    await dedup.close_for_incidents(uow.session, pairs, datetime.now(UTC))
+    await dedup.close_for_incidents(uow.session, pairs, uow.now)
 
 
 def repeat_announcer(repeat_every: timedelta, clock: Clock = SYSTEM_CLOCK) -> TimerLoop:

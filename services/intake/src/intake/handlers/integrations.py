@@ -13,13 +13,15 @@ from intake.adapters import integrations as integrations_repo
 from intake.domain.integrations import Integration
 
 
-async def record_integration(uow: UnitOfWork, envelope: Envelope, event: IntegrationState) -> None:
-    """Created, changed or given a new token: the newest state replaces the replica's row, so
-    a rotated-away token is refused from here on."""
+async def replicate_integration(uow: UnitOfWork, envelope: Envelope, event: IntegrationState) -> None:
+    """Created, changed or given a new token: the newest state (by revision, not by arrival)
+    replaces the replica's row, so a rotated-away token is refused from here on."""
     await integrations_repo.upsert(uow.session, event)
 
 
-async def forget_integration(uow: UnitOfWork, envelope: Envelope, event: IntegrationDeleted) -> None:
+async def replicate_integration_deleted(
+    uow: UnitOfWork, envelope: Envelope, event: IntegrationDeleted
+) -> None:
     await integrations_repo.mark_deleted(uow.session, event, envelope.time)
 
 

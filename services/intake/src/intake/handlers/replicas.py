@@ -1,9 +1,8 @@
 """The replicas intake keeps of directory's data: tenants (for requests naming one by slug), and
-the clients and components a manual report's pre-checks read."""
+the clients and components a manual report's pre-checks read. Batched: a run of events is one
+statement per table."""
 
 from __future__ import annotations
-
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backbone.uow import UnitOfWork
 from contracts.envelope import Envelope
@@ -13,23 +12,27 @@ from contracts.events import (
     ComponentRegistered,
     TenantCreated,
 )
-from intake.adapters import reports as reports_repo
-from intake.adapters.orm import tenants
+from intake.adapters import replicas as repo
 
 
-async def record_tenant(uow: UnitOfWork, envelope: Envelope, event: TenantCreated) -> None:
-    await uow.session.execute(
-        pg_insert(tenants)
-        .values(id=event.tenant_id, slug=event.slug, name=event.name)
-        .on_conflict_do_update(index_elements=["id"], set_={"slug": event.slug, "name": event.name})
+async def replicate_tenants(uow: UnitOfWork, batch: list[tuple[Envelope, TenantCreated]]) -> None:
+    await repo.upsert_tenants(
+        uow.session, ({"id": e.tenant_id, "slug": e.slug, "name": e.name} for _, e in batch)
     )
 
 
-async def record_clients(
+async def replicate_clients(
     uow: UnitOfWork, batch: list[tuple[Envelope, ClientOnboarded | ClientUpdated]]
 ) -> None:
-    await reports_repo.upsert_clients(uow.session, [event for _, event in batch])
+    await repo.upsert_clients(
+        uow.session,
+        ({"id": e.client_id, "tenant_id": e.tenant_id, "status": e.status.value} for _, e in batch),
+    )
 
 
-async def record_components(uow: UnitOfWork, batch: list[tuple[Envelope, ComponentRegistered]]) -> None:
-    await reports_repo.upsert_components(uow.session, [event for _, event in batch])
+async def replicate_components(uow: UnitOfWork, batch: list[tuple[Envelope, ComponentRegistered]]) -> None:
+    rows = (
+        {"id": e.component_id, "tenant_id": e.tenant_id, "client_id": e.client_id, "vendor_id": e.vendor_id}
+        for _, e in batch
+    )
+    await repo.upsert_components(uow.session, rows)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row
 
 from backbone.auth import Principal
 from backbone.uow import UnitOfWork
 from contracts.envelope import new_id
 from contracts.events import Matcher, SilenceChanged
 from intake.adapters import silences as repo
-from intake.adapters.orm import silences
 from intake.domain.silences import InvalidSilence, state, validate
 
 __all__ = ["InvalidSilence", "create", "expire", "listed", "one"]
@@ -53,80 +52,50 @@ async def create(
     caller: Principal,
     *,
     matchers: list[Matcher],
-    starts_at: datetime,
+    starts_at: datetime | None,
     ends_at: datetime,
     comment: str,
     client_id: UUID | None,
 ) -> dict[str, Any]:
+    """A silence from ``starts_at`` (default: now) to ``ends_at``."""
+    now = uow.now
+    starts_at = starts_at or now
     validate(matchers, starts_at, ends_at)
-    now = datetime.now(UTC)
-    row = (
-        await uow.session.execute(
-            silences.insert()
-            .values(
-                id=new_id(),
-                tenant_id=caller.tenant_id,
-                matchers=[m.model_dump() for m in matchers],
-                starts_at=starts_at,
-                ends_at=ends_at,
-                comment=comment,
-                client_id=client_id,
-                created_by=caller.user_id,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(*silences.c)
-        )
-    ).one()
+    row = await repo.add(
+        uow.session,
+        {
+            "id": new_id(),
+            "tenant_id": caller.tenant_id,
+            "matchers": [m.model_dump() for m in matchers],
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "comment": comment,
+            "client_id": client_id,
+            "created_by": caller.user_id,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
     uow.emit(_changed(row), tenant_id=caller.tenant_id, actor=caller.actor)
     return _out(row, {}, now)
 
 
 async def listed(uow: UnitOfWork, caller: Principal, *, state: str | None) -> list[dict[str, Any]]:
-    now = datetime.now(UTC)
-    query = select(silences).where(silences.c.tenant_id == caller.tenant_id)
-    if state == "pending":
-        query = query.where(silences.c.starts_at > now)
-    elif state == "active":
-        query = query.where(silences.c.starts_at <= now, silences.c.ends_at > now)
-    elif state == "expired":
-        query = query.where(silences.c.ends_at <= now)
-    rows = (await uow.session.execute(query.order_by(silences.c.created_at.desc()).limit(1000))).all()
+    rows = await repo.of_tenant(uow.session, caller.tenant_id, state, uow.now)
     counts = await repo.silenced_counts(uow.session, [r.id for r in rows])
-    return [_out(r, counts, now) for r in rows]
+    return [_out(r, counts, uow.now) for r in rows]
 
 
-async def one(uow: UnitOfWork, caller: Principal, silence_id: UUID) -> dict[str, Any] | None:
-    row = (
-        await uow.session.execute(
-            select(silences).where(silences.c.tenant_id == caller.tenant_id, silences.c.id == silence_id)
-        )
-    ).first()
-    if row is None:
-        return None
-    return _out(row, await repo.silenced_counts(uow.session, [row.id]), datetime.now(UTC))
+async def one(uow: UnitOfWork, caller: Principal, silence_id: UUID) -> dict[str, Any]:
+    row = await repo.get(uow.session, caller.tenant_id, silence_id)
+    return _out(row, await repo.silenced_counts(uow.session, [row.id]), uow.now)
 
 
-async def expire(uow: UnitOfWork, caller: Principal, silence_id: UUID) -> dict[str, Any] | None:
+async def expire(uow: UnitOfWork, caller: Principal, silence_id: UUID) -> dict[str, Any]:
     """Ends the silence now; a pending one ends before it starts (starts_at moves to now too)."""
-    now = datetime.now(UTC)
-    row = (
-        await uow.session.execute(
-            select(silences)
-            .where(silences.c.tenant_id == caller.tenant_id, silences.c.id == silence_id)
-            .with_for_update()
-        )
-    ).first()
-    if row is None:
-        return None
+    now = uow.now
+    row = await repo.get(uow.session, caller.tenant_id, silence_id, for_update=True)
     if row.ends_at > now:
-        row = (
-            await uow.session.execute(
-                update(silences)
-                .where(silences.c.id == silence_id)
-                .values(ends_at=now, starts_at=min(row.starts_at, now), updated_at=now)
-                .returning(*silences.c)
-            )
-        ).one()
+        row = await repo.end(uow.session, silence_id, min(row.starts_at, now), now)
         uow.emit(_changed(row, expired=True), tenant_id=caller.tenant_id, actor=caller.actor)
     return _out(row, await repo.silenced_counts(uow.session, [row.id]), now)
