@@ -83,15 +83,10 @@ FOLLOWED = (
 def consumers(clocks: Clocks) -> dict[str, Handler | list[Handler]]:
     follow = batched(clocks.follow)
     replicate = batched(replicate_incidents)
-
-    async def retier(uow: Any, batch: list[tuple[Any, SubscriptionChanged]]) -> None:
-        for envelope, event in batch:
-            await clocks.retier(uow, event.tenant_id, event.client_id, envelope)
-
     return {
         IncidentCreated.event_type: [replicate, batched(clocks.start)],
         **{cls.event_type: [replicate, follow] for cls in FOLLOWED},
-        SubscriptionChanged.event_type: [batched(replicate_subscriptions), batched(retier)],
+        SubscriptionChanged.event_type: [batched(replicate_subscriptions), batched(clocks.retier)],
     }
 
 

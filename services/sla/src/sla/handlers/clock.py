@@ -28,6 +28,7 @@ from contracts.events import (
     IncidentReopened,
     IncidentResolved,
     IncidentStatusChanged,
+    SubscriptionChanged,
 )
 from sla.adapters import calendar as calendars
 from sla.adapters import clock as store
@@ -158,8 +159,9 @@ class Clocks:
         found = await store.of_incidents(uow.session, {e.incident_id for _, e in batch})
         cals = _Calendars(uow)
         for envelope, event in batch:
-            current = found.get(event.incident_id)
-            if not current or envelope.tenantid is None:
+            # Another tenant's event never moves this tenant's clocks, whatever id it names.
+            current = [c for c in found.get(event.incident_id, []) if c.tenant_id == envelope.tenantid]
+            if not current:
                 continue
             at = _when(envelope, event)
             changed: list[Clock] = []
@@ -216,14 +218,18 @@ class Clocks:
                 return clock.resume(at, event.to_status, cal)
         return clock, []
 
-    async def retier(self, uow: UnitOfWork, tenant_id: UUID, client_id: UUID, caused_by: Envelope) -> None:
-        """A client's tier changed: its open clocks take the new tier's figures from their start."""
+    async def retier(self, uow: UnitOfWork, batch: list[tuple[Envelope, SubscriptionChanged]]) -> None:
+        """A client's tier changed: its open clocks take the new tier's figures from their start
+        (the subscription replica, updated first in the same transaction, gives the tier)."""
         cals = _Calendars(uow)
-        for clock in await store.open_of_client(uow.session, tenant_id, client_id):
-            moved, events = await self._retarget(uow, cals, clock, client_id, clock.severity, caused_by.time)
-            if events:
-                await self._save(uow, moved, await cals.of(moved))
-                _emit(uow, moved, events, caused_by)
+        for caused_by, event in batch:
+            for clock in await store.open_of_client(uow.session, event.tenant_id, event.client_id):
+                moved, events = await self._retarget(
+                    uow, cals, clock, event.client_id, clock.severity, caused_by.time
+                )
+                if events:
+                    await self._save(uow, moved, await cals.of(moved))
+                    _emit(uow, moved, events, caused_by)
 
     # -- the timer loop ------------------------------------------------------------------------
 
