@@ -1,21 +1,12 @@
 """The delivery tables every service has in its own schema: outbox, inbox, idempotency keys, and
 the failures of its timer rows (docs/adr/0009-fault-classification-replay-and-parking.md)."""
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    func,
-    text,
-)
+from typing import Any
+
+from sqlalchemy import Column, Index, MetaData, Table, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.schema import SchemaItem
+from sqlalchemy.types import BigInteger, DateTime, Integer, LargeBinary, String, Text
 
 from backbone.db import service_metadata
 
@@ -83,16 +74,15 @@ def timer_failures_table(metadata: MetaData) -> Table:
 
 def principals_table(metadata: MetaData) -> Table:
     """Each service's replica of directory's users: what an access check needs, nothing more."""
-    return Table(
+    return tenant_table(
         "principals",
         metadata,
-        Column("user_id", UUID(as_uuid=True), primary_key=True),
-        Column("tenant_id", UUID(as_uuid=True), nullable=False),
         Column("role", String(40), nullable=False),
         Column("status", String(20), nullable=False),
         Column("client_id", UUID(as_uuid=True)),
         Column("vendor_id", UUID(as_uuid=True)),
-        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        stamp("updated_at"),
+        key="user_id",
     )
 
 
@@ -107,6 +97,25 @@ def service_schema(name: str) -> tuple[MetaData, Table, Table, Table, Table]:
     """``delivery_schema`` and the principals replica: what every service but directory starts from."""
     metadata, outbox, inbox, idempotency = delivery_schema(name)
     return metadata, outbox, inbox, idempotency, principals_table(metadata)
+
+
+def tenant_table(name: str, metadata: MetaData, *items: SchemaItem, key: str = "id") -> Table:
+    """The shape of most tables: a UUID primary key ``key``, then tenant_id, then ``items``."""
+    keys = [
+        Column(key, UUID(as_uuid=True), primary_key=True),
+        Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    ]
+    return Table(name, metadata, *keys, *items)
+
+
+def stamp(name: str) -> Column[Any]:
+    """A timestamp the database fills with now() when the row is written."""
+    return Column(name, DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def stamps() -> list[Column[Any]]:
+    """created_at and updated_at, in that order."""
+    return [stamp("created_at"), stamp("updated_at")]
 
 
 # Schema-less copies used by the backbone's own queries: every connection's search_path is

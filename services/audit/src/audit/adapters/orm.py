@@ -1,9 +1,9 @@
 """Tables of the audit service (schema ``audit``): an append-only, hash-chained log."""
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, String, Table, func
+from sqlalchemy import BigInteger, Column, DateTime, Index, String, Table
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from backbone.tables import service_schema
+from backbone.tables import service_schema, stamp
 
 metadata, outbox, inbox, idempotency_keys, principals = service_schema("audit")
 
@@ -19,7 +19,7 @@ audit_log = Table(
     Column("subject", String(200), nullable=False),
     Column("actor", JSONB, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("recorded_at"),
     Column("data", JSONB, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),

@@ -5,11 +5,11 @@ name/email/phone) hold per tenant: a tenant must not learn, through a 409, what 
 tenant has registered (docs/architecture.md "Security", docs/adr/0004-directory-and-access.md).
 """
 
-from sqlalchemy import Column, ForeignKey, Index, Table, UniqueConstraint, func, text
+from sqlalchemy import Column, ForeignKey, Index, Table, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.types import Boolean, Date, DateTime, Float, Integer, String
 
-from backbone.tables import delivery_schema
+from backbone.tables import delivery_schema, stamp, stamps
 
 metadata, outbox, inbox, idempotency_keys = delivery_schema("directory")
 
@@ -24,8 +24,7 @@ def _tenant() -> Column:
 
 def _stamps() -> list[Column]:
     return [
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        *stamps(),
     ]
 
 
@@ -35,7 +34,7 @@ tenants = Table(
     _id(),
     Column("slug", String(63), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("created_at"),
 )
 
 clients = Table(
@@ -112,7 +111,7 @@ api_keys = Table(
     Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), nullable=False),
     Column("prefix", String(16), nullable=False, unique=True),
     Column("hash", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("created_at"),
     Column("revoked_at", DateTime(timezone=True)),
     # Who minted the key (null: the system, or before this was kept). When the owner's role
     # changes, keys whose issuer could not mint them for the new role are revoked.

@@ -1,10 +1,10 @@
 """Tables of the intake service (schema ``intake``)."""
 
-from sqlalchemy import Column, Index, PrimaryKeyConstraint, Table, func, text
+from sqlalchemy import Column, Index, PrimaryKeyConstraint, Table, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.types import Boolean, DateTime, Float, Integer, String, Text
 
-from backbone.tables import service_schema
+from backbone.tables import service_schema, stamp, stamps, tenant_table
 
 metadata, outbox, inbox, idempotency_keys, principals = service_schema("intake")
 
@@ -21,11 +21,9 @@ tenants = Table(
 # Local replica of directory's alert integrations (integration.created, .updated,
 # .token_rotated and .deleted.v1). Alerts are authenticated by the SHA-256 of their bearer
 # token; the token itself is never stored.
-integrations = Table(
+integrations = tenant_table(
     "integrations",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("name", String(200), nullable=False),
     Column("client_id", UUID(as_uuid=True)),
@@ -34,7 +32,7 @@ integrations = Table(
     Column("default_impact", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("grouping_labels", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("token_sha256", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("created_at"),
     # Resolved alerts resolve the incident (integration.created.v1's auto_resolve).
     Column("auto_resolve", Boolean, nullable=False, server_default=text("true")),
     # The integration's own rate limit; null: the intake-wide settings.
@@ -51,24 +49,22 @@ integrations = Table(
 # several intake replicas agree (docs/architecture.md): the partial unique index below. A row leaves
 # "open" for "resolved" (its alerts resolved, auto-resolve) or "closed" (triage resolved or
 # closed the incident); the next alert with the key then opens a new row and a new incident.
-dedup_keys = Table(
+dedup_keys = tenant_table(
     "dedup_keys",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("dedup_key", String(512), nullable=False),
     Column("incident_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("status", String(10), nullable=False, server_default="open"),
     Column("alert_count", Integer, nullable=False, server_default="1"),
-    Column("first_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("first_seen_at"),
+    stamp("last_seen_at"),
     Column("closed_at", DateTime(timezone=True)),
     Column("integration_id", UUID(as_uuid=True)),
     Column("acknowledged_at", DateTime(timezone=True)),
     # When an event last told of this key (its report, then AlertRepeated) and the count it
     # told: repeats are announced at most once per INTAKE_ALERT_REPEAT_EVENT_INTERVAL_S, so a
     # storm of repeats is not a storm of events.
-    Column("announced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("announced_at"),
     Column("announced_count", Integer, nullable=False, server_default="1"),
     Index(
         "uq_dedup_keys_open",
@@ -88,11 +84,9 @@ dedup_keys = Table(
 # is still firing; an incident auto-resolves when none of its rows is firing. A row is written
 # when the alert first comes and when its status changes (``changed_at``), not on repeats: the
 # dedup key counts those. Only labels and times are kept (annotations, URLs… are dropped).
-alerts = Table(
+alerts = tenant_table(
     "alerts",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("incident_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("source", String(20), nullable=False),
     Column("fingerprint", String(128), nullable=False),
@@ -100,9 +94,9 @@ alerts = Table(
     Column("labels", JSONB, nullable=False),
     Column("starts_at", DateTime(timezone=True)),
     Column("ends_at", DateTime(timezone=True)),
-    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("received_at"),
     Column("dedup_id", UUID(as_uuid=True)),
-    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("changed_at"),
     Index("uq_alerts_dedup_fingerprint", "dedup_id", "fingerprint", unique=True),
 )
 
@@ -113,23 +107,20 @@ rate_buckets = Table(
     metadata,
     Column("integration_id", UUID(as_uuid=True), primary_key=True),
     Column("tokens", Float, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("updated_at"),
 )
 
 # Silences (maintenance windows), per tenant. Expiring one early sets ends_at to the moment.
-silences = Table(
+silences = tenant_table(
     "silences",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("matchers", JSONB, nullable=False),
     Column("starts_at", DateTime(timezone=True), nullable=False),
     Column("ends_at", DateTime(timezone=True), nullable=False),
     Column("comment", Text, nullable=False, server_default=""),
     Column("client_id", UUID(as_uuid=True)),
     Column("created_by", UUID(as_uuid=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *stamps(),
     Index("ix_silences_tenant_ends_at", "tenant_id", "ends_at"),
 )
 
@@ -141,7 +132,7 @@ silenced_alerts = Table(
     Column("dedup_key", String(512), nullable=False),
     Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("alert_count", Integer, nullable=False, server_default="1"),
-    Column("first_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("first_seen_at"),
+    stamp("last_seen_at"),
     PrimaryKeyConstraint("silence_id", "dedup_key", name="pk_silenced_alerts"),
 )

@@ -1,10 +1,10 @@
 """Tables of the triage service (schema ``triage``)."""
 
-from sqlalchemy import Column, Index, Table, UniqueConstraint, false, func, text, true
+from sqlalchemy import Column, Index, Table, UniqueConstraint, false, text, true
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.types import BigInteger, Boolean, DateTime, Integer, String, Text
 
-from backbone.tables import service_schema
+from backbone.tables import service_schema, stamp, stamps, tenant_table
 
 metadata, outbox, inbox, idempotency_keys, principals = service_schema("triage")
 
@@ -30,8 +30,7 @@ incidents = Table(
     Column("alert_count", Integer, nullable=False, server_default="1"),
     Column("labels", JSONB, nullable=False, server_default="{}"),
     Column("detected_at", DateTime(timezone=True), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *stamps(),
     Column("deleted_at", DateTime(timezone=True)),
     # 0004: the incident record.
     Column("category", String(100)),
@@ -80,25 +79,22 @@ reference_counters = Table(
 
 # Replica of directory's components (from component.registered.v1): what an incident opened on
 # a component inherits (vendor, client, business criticality).
-components = Table(
+components = tenant_table(
     "components",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("client_id", UUID(as_uuid=True), nullable=False),
     Column("vendor_id", UUID(as_uuid=True)),
     Column("business_critical", Boolean, nullable=False, server_default=false()),
 )
 
 # Replica of directory's subscriptions (subscription.changed.v1): the client's contractual P1 terms.
-client_subscriptions = Table(
+client_subscriptions = tenant_table(
     "client_subscriptions",
     metadata,
-    Column("client_id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("tier", String(20), nullable=False),
     Column("contractual_p1", Boolean, nullable=False, server_default=false()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("updated_at"),
+    key="client_id",
 )
 
 # Per-tenant catalogs (004), seeded with the defaults the first time a tenant is seen here.
@@ -106,14 +102,12 @@ tenant_catalogs = Table(
     "tenant_catalogs",
     metadata,
     Column("tenant_id", UUID(as_uuid=True), primary_key=True),
-    Column("seeded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("seeded_at"),
 )
 
-incident_statuses = Table(
+incident_statuses = tenant_table(
     "incident_statuses",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("slug", String(40), nullable=False),
     Column("name", String(100), nullable=False),
     Column("sort_order", Integer, nullable=False),
@@ -122,30 +116,24 @@ incident_statuses = Table(
     # Where an incident may move from here; NULL: any later status (by sort_order).
     Column("next_statuses", JSONB),
     Column("is_active", Boolean, nullable=False, server_default=true()),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *stamps(),
     UniqueConstraint("tenant_id", "slug"),
 )
 
-incident_categories = Table(
+incident_categories = tenant_table(
     "incident_categories",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("slug", String(100), nullable=False),
     Column("name", String(200), nullable=False),
     Column("description", Text, nullable=False, server_default=""),
     Column("is_active", Boolean, nullable=False, server_default=true()),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *stamps(),
     UniqueConstraint("tenant_id", "slug"),
 )
 
-incident_priorities = Table(
+incident_priorities = tenant_table(
     "incident_priorities",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("slug", String(40), nullable=False),
     Column("name", String(100), nullable=False),
     # 1 = most urgent.
@@ -153,17 +141,14 @@ incident_priorities = Table(
     Column("response_time_minutes", Integer),
     Column("resolution_time_minutes", Integer),
     Column("is_active", Boolean, nullable=False, server_default=true()),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *stamps(),
     UniqueConstraint("tenant_id", "slug"),
 )
 
 # One row per changed field (001 "Updating Incident Status": who, field, from, to, when).
-incident_updates = Table(
+incident_updates = tenant_table(
     "incident_updates",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("incident_id", UUID(as_uuid=True), nullable=False),
     Column("field", String(60), nullable=False),
     Column("from_value", JSONB),
@@ -173,15 +158,13 @@ incident_updates = Table(
     # user | alert | system
     Column("via", String(20), nullable=False, server_default="user"),
     Column("note", Text),
-    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("changed_at"),
     Index("ix_incident_updates_incident", "incident_id", "changed_at"),
 )
 
-incident_assignments = Table(
+incident_assignments = tenant_table(
     "incident_assignments",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("incident_id", UUID(as_uuid=True), nullable=False),
     Column("user_id", UUID(as_uuid=True), nullable=False),
     # assignee | delegate | cc
@@ -189,7 +172,7 @@ incident_assignments = Table(
     Column("assigned_by", UUID(as_uuid=True)),
     Column("delegated_from", UUID(as_uuid=True)),
     Column("note", Text),
-    Column("assigned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("assigned_at"),
     Column("unassigned_at", DateTime(timezone=True)),
     Column("is_active", Boolean, nullable=False, server_default=true()),
     Index("ix_incident_assignments_incident", "incident_id", "assigned_at"),
@@ -205,11 +188,9 @@ incident_assignments = Table(
     ),
 )
 
-incident_escalations = Table(
+incident_escalations = tenant_table(
     "incident_escalations",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("incident_id", UUID(as_uuid=True), nullable=False),
     Column("trigger", String(20), nullable=False),
     Column("cause", String(20), nullable=False),
@@ -221,30 +202,25 @@ incident_escalations = Table(
     Column("from_severity", String(2)),
     Column("to_severity", String(2)),
     Column("escalated_by", UUID(as_uuid=True)),
-    Column("escalated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("escalated_at"),
     Index("ix_incident_escalations_incident", "incident_id", "escalated_at"),
 )
 
-incident_comments = Table(
+incident_comments = tenant_table(
     "incident_comments",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("incident_id", UUID(as_uuid=True), nullable=False),
     Column("author_id", UUID(as_uuid=True)),
     Column("author_role", String(40)),
     Column("body", Text, nullable=False),
     Column("is_internal", Boolean, nullable=False, server_default=true()),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *stamps(),
     Index("ix_incident_comments_incident", "incident_id", "created_at"),
 )
 
-incident_tasks = Table(
+incident_tasks = tenant_table(
     "incident_tasks",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("incident_id", UUID(as_uuid=True), nullable=False),
     Column("title", String(300), nullable=False),
     Column("description", Text, nullable=False, server_default=""),
@@ -254,16 +230,13 @@ incident_tasks = Table(
     Column("completed_at", DateTime(timezone=True)),
     Column("sort_order", Integer, nullable=False, server_default="0"),
     Column("created_by", UUID(as_uuid=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *stamps(),
     Index("ix_incident_tasks_incident", "incident_id", "sort_order"),
 )
 
-incident_attachments = Table(
+incident_attachments = tenant_table(
     "incident_attachments",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("incident_id", UUID(as_uuid=True), nullable=False),
     Column("comment_id", UUID(as_uuid=True)),
     # Where the content is: the storage directory + this key (the content's sha256), never
@@ -273,23 +246,20 @@ incident_attachments = Table(
     Column("mime_type", String(100), nullable=False),
     Column("size_bytes", BigInteger, nullable=False),
     Column("uploaded_by", UUID(as_uuid=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("created_at"),
     Index("ix_incident_attachments_incident", "incident_id", "created_at"),
 )
 
-escalation_policies = Table(
+escalation_policies = tenant_table(
     "escalation_policies",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("name", String(200), nullable=False),
     Column("client_id", UUID(as_uuid=True)),
     Column("min_severity", String(2)),
     # [{user_ids, roles, delay_minutes}, …] in paging order.
     Column("levels", JSONB, nullable=False),
     Column("loops", Integer, nullable=False, server_default="0"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *stamps(),
     UniqueConstraint("tenant_id", "name"),
     Index("ix_escalation_policies_tenant_client", "tenant_id", "client_id"),
 )
@@ -298,11 +268,9 @@ escalation_policies = Table(
 # the row itself (``next_due_at`` while running), so the loop that fires it and the consumer
 # that stops it lock the same row and never deadlock. Levels are a snapshot taken when the
 # escalation started: editing or deleting the policy does not change a running escalation.
-escalations = Table(
+escalations = tenant_table(
     "escalations",
     metadata,
-    Column("incident_id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("policy_id", UUID(as_uuid=True), nullable=False),
     Column("policy_name", String(200), nullable=False),
     Column("levels", JSONB, nullable=False),
@@ -324,8 +292,9 @@ escalations = Table(
     Column("reopened_status", String(40)),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("next_due_at", DateTime(timezone=True)),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("updated_at"),
     Index("ix_escalations_due", "next_due_at", postgresql_where=text("status = 'running'")),
+    key="incident_id",
 )
 
 # Every page of an incident, automatic or manual (consumed from incident.escalated.v1).
