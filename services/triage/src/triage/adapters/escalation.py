@@ -16,7 +16,8 @@ from backbone.timers import claim_due
 from contracts.enums import Severity
 from contracts.events import IncidentEscalated
 from triage.adapters.orm import escalation_policies, escalation_steps, escalations, incidents, principals
-from triage.domain.escalation import Level, Policy, Step
+from triage.domain.escalation import Level, Policy, Run
+from triage.domain.incident import Incident
 
 RUNNING, STOPPED, COMPLETED = "running", "stopped", "completed"
 
@@ -52,8 +53,20 @@ def policy_of(row: Row[Any]) -> Policy:
     )
 
 
-def last_step(run: Row[Any]) -> Step:
-    return Step(run.level, run.loop)
+def run_of_row(row: Row[Any]) -> Run:
+    return Run(
+        incident_id=row.incident_id,
+        policy_id=row.policy_id,
+        levels=levels_of(row.levels),
+        loops=row.loops,
+        run=row.run,
+        seq=row.seq,
+        level=row.level,
+        loop=row.loop,
+        status=row.status,
+        ack_after=row.ack_after,
+        reopened_status=row.reopened_status,
+    )
 
 
 # --------------------------------------------------------------------------- queries
@@ -67,9 +80,9 @@ async def started(session: AsyncSession, incident_ids: Iterable[UUID]) -> set[UU
     return set(found.all())
 
 
-async def claim_due_runs(session: AsyncSession, now: datetime, limit: int) -> Sequence[Row[Any]]:
+async def claim_due_runs(session: AsyncSession, now: datetime, limit: int) -> list[Run]:
     """Running escalations whose next step is due, claimed (SKIP LOCKED) for this transaction."""
-    return await claim_due(
+    rows = await claim_due(
         session,
         escalations,
         now=now,
@@ -77,6 +90,7 @@ async def claim_due_runs(session: AsyncSession, now: datetime, limit: int) -> Se
         pending=[escalations.c.status == RUNNING],
         limit=limit,
     )
+    return [run_of_row(r) for r in rows]
 
 
 async def insert_runs(session: AsyncSession, runs: list[dict[str, Any]]) -> None:
@@ -127,23 +141,24 @@ async def policies_of(session: AsyncSession, tenant_ids: Iterable[UUID]) -> dict
     return found
 
 
-async def incident_rows(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Row[Any]]:
+async def incident_rows(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Incident]:
     """The incidents' current state: headline fields and what stops an escalation."""
     wanted = set(ids)
     if not wanted:
         return {}
     rows = await session.execute(select(incidents).where(incidents.c.id.in_(wanted)))
-    return {r.id: r for r in rows}
+    return {r["id"]: Incident.of(r) for r in rows.mappings()}
 
 
-async def locked_run(session: AsyncSession, incident_id: UUID) -> Row[Any] | None:
+async def locked_run(session: AsyncSession, incident_id: UUID) -> Run | None:
     """The incident's escalation, locked until the transaction ends: the timer loop skips it
     meanwhile, so a step is never fired and changed at once."""
-    return (
+    row = (
         await session.execute(
             select(escalations).where(escalations.c.incident_id == incident_id).with_for_update()
         )
     ).first()
+    return run_of_row(row) if row else None
 
 
 async def record_steps(session: AsyncSession, rows: list[dict[str, Any]]) -> set[UUID]:
@@ -199,31 +214,6 @@ async def run_of(session: AsyncSession, tenant_id: UUID, incident_id: UUID) -> d
         .first()
     )
     return dict(row) if row else None
-
-
-def stopped_by(
-    incident: Row[Any] | None, ack_after: datetime | None = None, reopened_status: str | None = None
-) -> str | None:
-    """Why the incident's escalation must not page any more (None: keep going). Read at fire
-    time from the incident row, so an acknowledgement committed a moment before the timer
-    fires stops it even though its event has not been consumed yet."""
-    if incident is None or incident.deleted_at is not None:
-        return "deleted"
-    if incident.status == "closed" or incident.closed_at is not None:
-        return "closed"
-    if incident.status == "resolved" or incident.resolved_at is not None:
-        return "resolved"
-    acknowledged = incident.acknowledged_at
-    if acknowledged is not None and (ack_after is None or acknowledged >= ack_after):
-        return "acknowledged"
-    if reopened_status is not None and incident.status != reopened_status:
-        return "acknowledged"  # someone took the reopened incident on (acknowledged, in progress …)
-    return None
-
-
-def ended(incident: Row[Any] | None) -> bool:
-    """Resolved, closed or deleted: nothing to escalate any more, not even on an SLA event."""
-    return stopped_by(incident) not in (None, "acknowledged")
 
 
 async def record_manual(session: AsyncSession, tenant_id: UUID, event: IncidentEscalated) -> None:

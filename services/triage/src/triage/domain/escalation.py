@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from contracts.enums import Severity
+from triage.domain.incident import Incident
 
 
 @dataclass(frozen=True)
@@ -129,3 +130,50 @@ def validate(levels: Sequence[Level], loops: int) -> list[str]:
     if loops < 0:
         problems.append("loops must not be negative")
     return problems
+
+
+@dataclass(frozen=True)
+class Run:
+    """Where an incident's automatic escalation stands (its levels a snapshot of the policy's
+    when it started): the step paged last, and what stops it."""
+
+    incident_id: UUID
+    policy_id: UUID
+    levels: tuple[Level, ...]
+    loops: int
+    run: int
+    seq: int
+    level: int
+    loop: int
+    status: str
+    ack_after: datetime | None = None
+    reopened_status: str | None = None
+
+    @property
+    def last_step(self) -> Step:
+        return Step(self.level, self.loop)
+
+
+def stopped_by(
+    incident: Incident | None, ack_after: datetime | None = None, reopened_status: str | None = None
+) -> str | None:
+    """Why the incident's escalation must not page any more (None: keep going). Read at fire
+    time from the incident row, so an acknowledgement committed a moment before the timer
+    fires stops it even though its event has not been consumed yet."""
+    if incident is None or incident.deleted_at is not None:
+        return "deleted"
+    if incident.status == "closed" or incident.closed_at is not None:
+        return "closed"
+    if incident.status == "resolved" or incident.resolved_at is not None:
+        return "resolved"
+    acknowledged = incident.acknowledged_at
+    if acknowledged is not None and (ack_after is None or acknowledged >= ack_after):
+        return "acknowledged"
+    if reopened_status is not None and incident.status != reopened_status:
+        return "acknowledged"  # someone took the reopened incident on (acknowledged, in progress …)
+    return None
+
+
+def ended(incident: Incident | None) -> bool:
+    """Resolved, closed or deleted: nothing to escalate any more, not even on an SLA event."""
+    return stopped_by(incident) not in (None, "acknowledged")

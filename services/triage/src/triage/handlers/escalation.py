@@ -13,8 +13,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.engine import Row
-
 from backbone.clock import SYSTEM_CLOCK, Clock
 from backbone.uow import UnitOfWork
 from contracts.enums import EscalationTrigger, Role, Severity
@@ -37,13 +35,16 @@ from triage.domain.escalation import (
     FIRST,
     Level,
     Policy,
+    Run,
     Step,
     choose_policy,
+    ended,
     following,
     jump,
     level_of,
     moved_to,
     page,
+    stopped_by,
 )
 from triage.domain.incident import Incident
 
@@ -87,7 +88,7 @@ class Escalations:
     # -- paging ------------------------------------------------------------------------------
 
     @staticmethod
-    def _step_row(incident: Row[Any], p: _Page, now: datetime) -> dict[str, Any]:
+    def _step_row(incident: Incident, p: _Page, now: datetime) -> dict[str, Any]:
         return {
             "id": new_id(),
             "tenant_id": incident.tenant_id,
@@ -107,12 +108,12 @@ class Escalations:
 
     @staticmethod
     def _announce(
-        uow: UnitOfWork, incident: Row[Any], step: dict[str, Any], p: _Page, caused_by: Envelope | None
+        uow: UnitOfWork, incident: Incident, step: dict[str, Any], p: _Page, caused_by: Envelope | None
     ) -> None:
         """IncidentEscalated for a recorded page, its headline from the incident row."""
         uow.emit(
             IncidentEscalated(
-                **Incident.of(incident._mapping).headline(),
+                **incident.headline(),
                 escalation_id=step["id"],
                 trigger=EscalationTrigger.AUTOMATIC,
                 cause=p.cause,
@@ -129,7 +130,7 @@ class Escalations:
         )
 
     async def _page(
-        self, uow: UnitOfWork, incident: Row[Any], p: _Page, now: datetime, caused_by: Envelope | None
+        self, uow: UnitOfWork, incident: Incident, p: _Page, now: datetime, caused_by: Envelope | None
     ) -> bool:
         """Record the page and announce it; False when this page was already made (a
         redelivered event, another replica), so nothing is sent twice."""
@@ -164,7 +165,7 @@ class Escalations:
     async def _start(
         self,
         uow: UnitOfWork,
-        incident: Row[Any],
+        incident: Incident,
         policy: Policy,
         now: datetime,
         caused_by: Envelope | None,
@@ -216,13 +217,13 @@ class Escalations:
         rows = await store.incident_rows(uow.session, (e.incident_id for _, e in batch))
         policies = await store.policies_of(uow.session, (r.tenant_id for r in rows.values()))
         started = await store.started(uow.session, rows)
-        todo: dict[UUID, tuple[Envelope, Row[Any], Policy, _Page, dict[str, Any]]] = {}
+        todo: dict[UUID, tuple[Envelope, Incident, Policy, _Page, dict[str, Any]]] = {}
         for envelope, event in batch:
             incident = rows.get(event.incident_id)
             # Started already: by an earlier copy of the event, or by an SLA warning.
             if incident is None or incident.id in started or incident.id in todo:
                 continue
-            if store.stopped_by(incident) is not None:
+            if stopped_by(incident) is not None:
                 continue
             severity = Severity(incident.severity)
             policy = choose_policy(policies.get(incident.tenant_id, ()), incident.client_id, severity)
@@ -271,7 +272,7 @@ class Escalations:
         policies = await store.policies_of(uow.session, (r.tenant_id for r in rows.values()))
         for envelope, event in batch:
             incident = rows.get(event.incident_id)
-            if incident is None or store.stopped_by(incident, event.reopened_at, event.status) is not None:
+            if incident is None or stopped_by(incident, event.reopened_at, event.status) is not None:
                 continue
             severity = Severity(incident.severity)
             policy = choose_policy(policies.get(incident.tenant_id, ()), incident.client_id, severity)
@@ -323,8 +324,8 @@ class Escalations:
             run = await store.locked_run(uow.session, event.incident_id)
             if run is None or run.status != RUNNING:
                 continue
-            levels = store.levels_of(run.levels)
-            step = moved_to(levels, store.last_step(run), event.level)
+            levels = run.levels
+            step = moved_to(levels, run.last_step, event.level)
             plan = page(levels, run.loops, step, now)
             await store.update_run(
                 uow.session,
@@ -348,7 +349,7 @@ class Escalations:
         policies = await store.policies_of(uow.session, (r.tenant_id for r in rows.values()))
         for envelope, event in batch:
             incident = rows.get(event.incident_id)
-            if incident is None or store.ended(incident):
+            if incident is None or ended(incident):
                 continue  # gone, resolved or closed: nothing left to escalate
             kind = "at_risk" if isinstance(event, SlaAtRisk) else "breached"
             cause = f"sla_{kind}"
@@ -360,7 +361,7 @@ class Escalations:
             policy = choose_policy(
                 policies.get(incident.tenant_id, ()), incident.client_id, Severity(incident.severity)
             )
-            if policy is not None and store.stopped_by(incident) is None:
+            if policy is not None and stopped_by(incident) is None:
                 await self._start(
                     uow, incident, policy, now, envelope, ack_after=None, cause=cause, dedupe_key=key
                 )
@@ -380,8 +381,8 @@ class Escalations:
     async def _advance(
         self,
         uow: UnitOfWork,
-        incident: Row[Any],
-        run: Row[Any],
+        incident: Incident,
+        run: Run,
         cause: str,
         key: str,
         now: datetime,
@@ -389,8 +390,8 @@ class Escalations:
     ) -> None:
         """Page the step after the run's last one now; a running run then waits that step's
         delay before the next. A stopped or finished run only moves its position."""
-        levels = store.levels_of(run.levels)
-        step = jump(levels, run.loops, store.last_step(run))
+        levels = run.levels
+        step = jump(levels, run.loops, run.last_step)
         p = self._policy_page(run.policy_id, levels, step, run.run, key, cause)
         if not await self._page(uow, incident, p, now, caused_by):
             return
@@ -410,9 +411,9 @@ class Escalations:
         rows = await store.incident_rows(uow.session, (r.incident_id for r in runs))
         for run in runs:
             incident = rows.get(run.incident_id)
-            reason = store.stopped_by(incident, run.ack_after, run.reopened_status)
-            levels = store.levels_of(run.levels)
-            step = following(levels, run.loops, store.last_step(run))
+            reason = stopped_by(incident, run.ack_after, run.reopened_status)
+            levels = run.levels
+            step = following(levels, run.loops, run.last_step)
             if incident is None or reason is not None or step is None:
                 await store.update_run(
                     uow.session,
