@@ -12,7 +12,7 @@ import pytest
 
 from audit.config import Settings as AuditSettings
 from audit.main import create as create_audit
-from backbone.testing import Stack, eventually, new_tenant, serving, sign_in
+from backbone.testing import Stack, created, eventually, new_tenant, serving, sign_in
 from directory.config import Settings as DirectorySettings
 from directory.main import create as create_directory
 from intake.config import Settings as IntakeSettings
@@ -74,24 +74,10 @@ async def test_alert_becomes_incident_and_is_audited(
 
     tenant = await new_tenant(directory, operator_key)
     admin = await sign_in(directory, tenant.api_key)
-    client = await directory.post(
-        "/v1/clients",
-        json={
-            "client_name": "Acme",
-            "registration_number": "ACME-1",
-            "contact_email": "noc@acme.example",
-            "client_type": "enterprise",
-        },
-        headers=admin,
-    )
-    assert client.status_code == 201, client.text
-    integration = await directory.post(
-        "/v1/integrations",
-        json={"kind": "alertmanager", "name": "prometheus", "client_id": client.json()["id"]},
-        headers=admin,
-    )
-    assert integration.status_code == 201, integration.text
-    token = integration.json()["token"]
+    acme = {"client_name": "Acme", "registration_number": "ACME-1", "contact_email": "noc@acme.example"}
+    client = await created(directory, "/v1/clients", {**acme, "client_type": "enterprise"}, admin)
+    prometheus = {"kind": "alertmanager", "name": "prometheus", "client_id": client["id"]}
+    token = (await created(directory, "/v1/integrations", prometheus, admin))["token"]
 
     # A wrong token is refused with problem+json and writes nothing.
     refused = await intake.post(
@@ -131,7 +117,7 @@ async def test_alert_becomes_incident_and_is_audited(
     a = await eventually(lambda: incident(incident_a, 2), what="triage to open incident A with 2 alerts")
     b = await eventually(lambda: incident(incident_b, 1), what="triage to open incident B")
     assert a["status"] == "open" and a["tenant_id"] == tenant.tenant_id
-    assert a["client_id"] == client.json()["id"]
+    assert a["client_id"] == client["id"]
     assert a["title"] == "Disk full on db-1"
     assert {a["reference_code"], b["reference_code"]} == {"INC-000001", "INC-000002"}
     assert a["severity"] == "P4" and set(a["severity_flags"]) >= {"p1_complete_outage", "p3_localized"}

@@ -7,18 +7,16 @@ signed webhook beside it. Triage and notifications in-process, over the real bro
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from cryptography.fernet import Fernet
 
-from backbone.testing import Stack, eventually, publish, serving
+from backbone.testing import Stack, created, eventually, publish, report_incident, serving
 from backbone.timers import ManualClock
-from contracts.enums import IncidentSource, Role
-from contracts.envelope import new_id
-from contracts.events import IncidentReported, UserRegistered
+from contracts.enums import Role
+from contracts.events import UserRegistered
 from notifications.config import Settings as NotificationsSettings
 from notifications.domain import signing
 from notifications.main import create as create_notifications
@@ -93,49 +91,20 @@ async def test_an_automatic_escalation_reaches_the_next_level_by_mail_and_webhoo
                     ),
                     ("webhook", {"url": hook.url + "/escalations", "secret": HOOK_SECRET}),
                 ):
-                    created = await notifications.post(
-                        "/v1/channels", json={"kind": kind, "name": kind, "config": config}, headers=admin
-                    )
-                    assert created.status_code == 201, created.text
-                    channels.append(created.json()["id"])
+                    channel = {"kind": kind, "name": kind, "config": config}
+                    channels.append((await created(notifications, "/v1/channels", channel, admin))["id"])
                 # Only the people the escalation names: no user or role of its own.
-                rule = await notifications.post(
-                    "/v1/rules",
-                    json={
-                        "name": "pages",
-                        "event_types": ["incident.escalated.v1"],
-                        "channel_ids": channels,
-                        "event_targets": True,
-                    },
-                    headers=admin,
-                )
-                assert rule.status_code == 201, rule.text
-                policy = await triage.post(
-                    "/v1/escalation-policies",
-                    json={
-                        "name": "responder then manager",
-                        "levels": [
-                            {"user_ids": [str(responder)], "delay_minutes": 5},
-                            {"user_ids": [str(manager)], "delay_minutes": 10},
-                        ],
-                        "loops": 1,
-                    },
-                    headers=admin,
-                )
-                assert policy.status_code == 201, policy.text
+                rule = {"name": "pages", "event_types": ["incident.escalated.v1"], "channel_ids": channels}
+                await created(notifications, "/v1/rules", {**rule, "event_targets": True}, admin)
+                levels = [
+                    {"user_ids": [str(responder)], "delay_minutes": 5},
+                    {"user_ids": [str(manager)], "delay_minutes": 10},
+                ]
+                policy = {"name": "responder then manager", "levels": levels, "loops": 1}
+                await created(triage, "/v1/escalation-policies", policy, admin)
 
-                incident_id = new_id()
-                await publish(
-                    producer,
-                    stack.topic_prefix,
-                    IncidentReported(
-                        incident_id=incident_id,
-                        source=IncidentSource.MANUAL,
-                        title="Payments API is down",
-                        detected_at=datetime.now(UTC),
-                    ),
-                    tenant_id=tenant,
-                    source="intake",
+                incident_id = await report_incident(
+                    producer, stack.topic_prefix, tenant, "Payments API is down"
                 )
 
                 async def mails(n: int) -> bool:

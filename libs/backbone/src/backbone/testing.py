@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,7 +31,9 @@ from backbone.kafka import create_topics, delete_topics
 from backbone.migrations import upgrade
 from backbone.settings import ServiceSettings
 from backbone.uow import UnitOfWork
-from contracts.envelope import Envelope, EventData
+from contracts.enums import IncidentSource
+from contracts.envelope import Envelope, EventData, new_id
+from contracts.events import IncidentReported
 from contracts.topics import SERVICES, TOPIC_SPECS, Topic, TopicSpec
 
 T = TypeVar("T")
@@ -77,24 +79,24 @@ def discover_infra(stack: contextlib.ExitStack) -> Infra:
     return Infra(values["DATABASE_URL"], values["KAFKA_BOOTSTRAP_SERVERS"])
 
 
-async def create_database(server_url: str, name: str) -> str:
-    """A fresh database for one test session, so runs never see each other's rows."""
+async def _on_server(server_url: str, statement: str) -> None:
+    # CREATE/DROP DATABASE cannot run inside a transaction.
     engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+            await conn.execute(text(statement))
     finally:
         await engine.dispose()
+
+
+async def create_database(server_url: str, name: str) -> str:
+    """A fresh database for one test session, so runs never see each other's rows."""
+    await _on_server(server_url, f'CREATE DATABASE "{name}"')
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def drop_database(server_url: str, name: str) -> None:
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
+    await _on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def migrate_all(database_url: str, services: tuple[str, ...] = SERVICES) -> None:
@@ -260,6 +262,29 @@ async def publish(
     """Publish an event as its owner would (``source`` defaults to the topic's owner)."""
     envelope = Envelope.wrap(data, source=source or OWNERS[data.topic], tenant_id=tenant_id)
     return await send(producer, topic_prefix, envelope)
+
+
+async def report_incident(
+    producer: AIOKafkaProducer, topic_prefix: str, tenant_id: uuid.UUID, title: str
+) -> uuid.UUID:
+    """A person's report of an incident, published as intake would (intake.incident_reported.v1);
+    the incident's id."""
+    incident_id = new_id()
+    reported = IncidentReported(
+        incident_id=incident_id, source=IncidentSource.MANUAL, title=title, detected_at=datetime.now(UTC)
+    )
+    await publish(producer, topic_prefix, reported, tenant_id=tenant_id)
+    return incident_id
+
+
+async def created(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> dict[str, Any]:
+    """POST ``body`` to ``path``, expecting 201 Created; the created resource."""
+    response = await client.post(path, json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    resource: dict[str, Any] = response.json()
+    return resource
 
 
 def free_port() -> int:
