@@ -51,6 +51,9 @@ from sla.views import clock as views
 router = APIRouter(prefix="/v1", tags=["sla clocks"])
 
 Viewer = Annotated[Principal, requires(Permission.SLA_VIEW)]
+# One incident's SLA is part of the incident: whoever may see the incident sees its clocks
+# (contacts only their own client's or vendor's; docs/permissions.md).
+IncidentViewer = Annotated[Principal, requires(Permission.INCIDENTS_VIEW)]
 Manager = Annotated[Principal, requires(Permission.SLA_MANAGE)]
 Extender = Annotated[Principal, requires(Permission.SLA_EXTEND)]
 
@@ -110,11 +113,12 @@ class ExtensionIn(Strict):
 
 
 @router.get("/incidents/{incident_id}/sla")
-async def get_incident_sla(incident_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
+async def get_incident_sla(incident_id: UUID, caller: IncidentViewer, uow: UowDep) -> dict[str, Any]:
     """The incident's response and resolution clocks, minutes on each clock's calendar.
 
-    Needs `sla.view`. Another tenant's incident, or one outside the caller's client or vendor,
-    is 404."""
+    Needs `incidents.view`: every role, client and vendor contacts for their own client's or
+    vendor's incidents only. Another tenant's incident, or one outside the caller's client or
+    vendor, is 404."""
     return await views.incident_sla(uow.session, caller, incident_id, uow.now)
 
 
