@@ -4,7 +4,7 @@ tenant's), the related-changes window, a completed rollback rolling its change b
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -15,7 +15,8 @@ from backbone.uow import UnitOfWork
 from changes.adapters import links
 from changes.handlers import change_request, rollback_request
 from changes.handlers.replicas import replicate_incidents
-from contracts.enums import IncidentSource, Role, Severity
+from changes.testing import incident_created
+from contracts.enums import Role
 from contracts.envelope import Envelope
 from contracts.events import IncidentCreated, IncidentStatusChanged
 
@@ -26,18 +27,8 @@ def envelope(data: object, tenant=TENANT) -> tuple[Envelope, object]:
     return Envelope.wrap(data, source="triage", tenant_id=tenant), data  # type: ignore[arg-type]
 
 
-def created(incident_id, detected: datetime) -> IncidentCreated:
-    return IncidentCreated(
-        incident_id=incident_id,
-        reference_code="INC-1",
-        title="t",
-        severity=Severity.P2,
-        status="open",
-        component_id=COMPONENT,
-        severity_flags={},
-        source=IncidentSource.MANUAL,
-        detected_at=detected,
-    )
+def created(incident_id: UUID, detected: datetime) -> IncidentCreated:
+    return incident_created(incident_id, component_id=COMPONENT, detected_at=detected)
 
 
 def who(role: Role) -> Principal:

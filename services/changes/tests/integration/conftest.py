@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,13 +15,13 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, publish, serving
+from backbone.testing import Stack, eventually, serving
 from changes.adapters.orm import components, incidents, outbox, principals
 from changes.config import Settings
 from changes.main import create
-from contracts.enums import IncidentSource, Role, Severity, UserStatus
-from contracts.envelope import Envelope, EventData, new_id
-from contracts.events import ComponentRegistered, IncidentCreated, IncidentStatusChanged, UserRegistered
+from changes.testing import World, incident_created
+from contracts.enums import Role
+from contracts.envelope import Envelope, new_id
 
 # name -> (role, tenant, linked to the world's client/vendor); "inactive" is deactivated.
 USERS: dict[str, tuple[Role, str]] = {
@@ -55,9 +54,6 @@ class Env:
     users: dict[str, UUID] = field(default_factory=dict)
     incidents: dict[str, UUID] = field(default_factory=dict)
 
-    async def publish(self, data: EventData, tenant_id: UUID, source: str) -> None:
-        await publish(self.producer, self.stack.topic_prefix, data, tenant_id=tenant_id, source=source)
-
     def as_(self, name: str) -> dict[str, str]:
         role, tenant = USERS[name]
         return self.stack.auth(
@@ -81,24 +77,6 @@ class Env:
         return sorted((Envelope.model_validate_json(v) for v in values), key=lambda e: e.id)
 
 
-def incident_event(
-    incident_id: UUID, status: str, client_id: UUID | None, vendor_id: UUID | None, component_id: UUID | None
-) -> IncidentCreated:
-    return IncidentCreated(
-        incident_id=incident_id,
-        reference_code=f"INC-{str(incident_id)[-6:]}",
-        title="database down",
-        severity=Severity.P2,
-        status=status,
-        client_id=client_id,
-        vendor_id=vendor_id,
-        component_id=component_id,
-        severity_flags={},
-        source=IncidentSource.MANUAL,
-        detected_at=datetime.now(UTC),
-    )
-
-
 @pytest.fixture(scope="session")
 async def env(stack: Stack) -> AsyncIterator[Env]:
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
@@ -107,60 +85,31 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
     try:
         async with serving(create(stack.settings(Settings))) as client:
             e = Env(stack, client, producer, db)
+            world = World(producer, stack.topic_prefix)
             for name, (role, tenant) in USERS.items():
                 e.users[name] = uuid4()
-                tenant_id = e.tenant_b if tenant == "b" else e.tenant_a
-                user = UserRegistered(
-                    user_id=e.users[name],
-                    tenant_id=tenant_id,
-                    role=role,
-                    status=UserStatus.INACTIVE if name == "inactive" else UserStatus.ACTIVE,
+                await world.user(
+                    e.tenant_b if tenant == "b" else e.tenant_a,
+                    e.users[name],
+                    role,
+                    active=name != "inactive",
                     client_id=e.client_id if role is Role.CLIENT_CONTACT else None,
                     vendor_id=e.vendor_id if role is Role.VENDOR_CONTACT else None,
                     name=name,
                 )
-                await e.publish(user, tenant_id, "directory")
-            component = ComponentRegistered(
-                component_id=e.component_id,
-                tenant_id=e.tenant_a,
-                client_id=e.client_id,
-                vendor_id=e.vendor_id,
-                name="db",
-            )
-            await e.publish(component, e.tenant_a, "directory")
+            await world.component(e.tenant_a, e.component_id, client_id=e.client_id, vendor_id=e.vendor_id)
             e.incidents = {"open": new_id(), "closed": new_id(), "other_client": new_id(), "b": new_id()}
-            await e.publish(
-                incident_event(e.incidents["open"], "open", e.client_id, e.vendor_id, e.component_id),
-                e.tenant_a,
-                "triage",
+            on_component = {"client_id": e.client_id, "component_id": e.component_id}
+            await world.incident(
+                e.tenant_a, incident_created(e.incidents["open"], vendor_id=e.vendor_id, **on_component)
             )
-            closed = incident_event(e.incidents["closed"], "open", e.client_id, None, e.component_id)
-            await e.publish(closed, e.tenant_a, "triage")
-            await e.publish(
-                IncidentStatusChanged(
-                    **closed.model_dump(
-                        include={
-                            "incident_id",
-                            "reference_code",
-                            "title",
-                            "severity",
-                            "client_id",
-                            "component_id",
-                        }
-                    ),
-                    status="closed",
-                    from_status="resolved",
-                    to_status="closed",
-                ),
-                e.tenant_a,
-                "triage",
+            await world.incident(
+                e.tenant_a, incident_created(e.incidents["closed"], **on_component), closed=True
             )
-            await e.publish(
-                incident_event(e.incidents["other_client"], "open", e.other_client_id, None, None),
-                e.tenant_a,
-                "triage",
+            await world.incident(
+                e.tenant_a, incident_created(e.incidents["other_client"], client_id=e.other_client_id)
             )
-            await e.publish(incident_event(e.incidents["b"], "open", None, None, None), e.tenant_b, "triage")
+            await world.incident(e.tenant_b, incident_created(e.incidents["b"]))
 
             async def replicated() -> bool:
                 async with db.sessions() as s:
