@@ -5,27 +5,14 @@ against contracts.enums."""
 
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Date,
-    DateTime,
-    Index,
-    Integer,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-    func,
-)
+from sqlalchemy import Column, Index, PrimaryKeyConstraint, Table, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.types import Date, DateTime, Integer, String, Text
 
-from backbone.db import service_metadata
-from backbone.tables import delivery_tables, principals_table
+from backbone.tables import service_schema
 
-metadata = service_metadata("changes")
-outbox, inbox, idempotency_keys = delivery_tables(metadata)
-principals = principals_table(metadata)
+metadata, outbox, inbox, idempotency_keys, principals = service_schema("changes")
 
 
 def _uuid(name: str, nullable: bool = True, **kw: Any) -> Column[Any]:

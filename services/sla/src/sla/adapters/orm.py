@@ -1,29 +1,13 @@
 """Tables of the sla service, in its own schema: the delivery tables every service has, policies
 and calendars (docs/sla.md "Policies", "Calendars"), clocks, their timers and metrics."""
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Column,
-    DateTime,
-    Float,
-    Index,
-    Integer,
-    String,
-    Table,
-    UniqueConstraint,
-    Uuid,
-    func,
-    text,
-)
+from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import Boolean, DateTime, Float, Integer, String, Uuid
 
-from backbone.db import service_metadata
-from backbone.tables import delivery_tables, principals_table
+from backbone.tables import service_schema
 
-metadata = service_metadata("sla")
-outbox, inbox, idempotency_keys = delivery_tables(metadata)
-principals = principals_table(metadata)
+metadata, outbox, inbox, idempotency_keys, principals = service_schema("sla")
 
 # -- policies and calendars (docs/sla.md "Policies", "Calendars") ----------------------------
 
