@@ -265,7 +265,7 @@ def integration_columns_v1() -> list[sa.Column[Any]]:
     ]
 
 
-def create_tenant_table_v1(schema: str, name: str, *items: SchemaItem, key: str = "id") -> None:
+def create_tenant_table_v1(name: str, *items: SchemaItem, schema: str, key: str = "id") -> None:
     """The shape of most tables: a UUID key (primary key ``pk_<name>``), then tenant_id, then
     ``items`` (columns and constraints, in order)."""
     op.create_table(

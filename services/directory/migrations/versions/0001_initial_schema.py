@@ -26,7 +26,6 @@ def upgrade() -> None:
         schema="directory",
     )
     create_tenant_table_v1(
-        "directory",
         "users",
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -38,10 +37,10 @@ def upgrade() -> None:
             ["tenant_id"], ["directory.tenants.id"], name=op.f("fk_users_tenant_id_tenants")
         ),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+        schema="directory",
     )
     op.create_index(op.f("ix_users_tenant_id"), "users", ["tenant_id"], unique=False, schema="directory")
     create_tenant_table_v1(
-        "directory",
         "api_keys",
         sa.Column("user_id", sa.UUID(), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
@@ -53,6 +52,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["user_id"], ["directory.users.id"], name=op.f("fk_api_keys_user_id_users")),
         sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
+        schema="directory",
     )
     op.create_index(
         op.f("ix_api_keys_tenant_id"), "api_keys", ["tenant_id"], unique=False, schema="directory"

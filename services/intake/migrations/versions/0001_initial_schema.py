@@ -17,7 +17,6 @@ revision, down_revision = "0001", None
 def upgrade() -> None:
     create_delivery_tables_v1("intake")
     create_tenant_table_v1(
-        "intake",
         "alerts",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("source", sa.String(length=20), nullable=False),
@@ -27,10 +26,10 @@ def upgrade() -> None:
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True),
         now_v1("received_at"),
+        schema="intake",
     )
     op.create_index(op.f("ix_alerts_incident_id"), "alerts", ["incident_id"], unique=False, schema="intake")
     create_tenant_table_v1(
-        "intake",
         "dedup_keys",
         sa.Column("dedup_key", sa.String(length=512), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
@@ -39,6 +38,7 @@ def upgrade() -> None:
         now_v1("first_seen_at"),
         now_v1("last_seen_at"),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        schema="intake",
     )
     op.create_index(
         op.f("ix_dedup_keys_incident_id"), "dedup_keys", ["incident_id"], unique=False, schema="intake"

@@ -10,31 +10,30 @@ revision, down_revision = "0004", "0003"
 
 def upgrade() -> None:
     create_tenant_table_v1(
-        "intake",
         "clients",
         sa.Column("status", sa.String(length=20), nullable=False),
         now_v1("updated_at"),
+        schema="intake",
     )
     create_tenant_table_v1(
-        "intake",
         "components",
         sa.Column("client_id", sa.UUID(), nullable=False),
         sa.Column("vendor_id", sa.UUID(), nullable=True),
+        schema="intake",
     )
     create_tenant_table_v1(
-        "intake",
         "reporters",
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("phone", sa.String(length=32), nullable=True),
         sa.Column("organization", sa.String(length=200), nullable=True),
         now_v1("created_at"),
+        schema="intake",
     )
     op.create_index(
         "ix_reporters_tenant_email", "reporters", ["tenant_id", sa.text("lower(email)")], schema="intake"
     )
     create_tenant_table_v1(
-        "intake",
         "public_submissions",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("reporter_id", sa.UUID(), nullable=False),
@@ -45,6 +44,7 @@ def upgrade() -> None:
             name=op.f("fk_public_submissions_reporter_id_reporters"),
         ),
         sa.UniqueConstraint("incident_id", name=op.f("uq_public_submissions_incident_id")),
+        schema="intake",
     )
     op.create_index(
         op.f("ix_public_submissions_reporter_id"),

@@ -76,7 +76,6 @@ def upgrade() -> None:
         schema="intake",
     )
     create_tenant_table_v1(
-        "intake",
         "silences",
         sa.Column("matchers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
@@ -85,6 +84,7 @@ def upgrade() -> None:
         sa.Column("client_id", sa.UUID(), nullable=True),
         sa.Column("created_by", sa.UUID(), nullable=True),
         *stamps_v1(),
+        schema="intake",
     )
     op.create_index("ix_silences_tenant_ends_at", "silences", ["tenant_id", "ends_at"], schema="intake")
     op.create_table(

@@ -13,7 +13,6 @@ S = "notifications"
 
 def upgrade() -> None:
     create_tenant_table_v1(
-        S,
         "channels",
         sa.Column("client_id", sa.UUID(), nullable=True),
         sa.Column("kind", sa.String(20), nullable=False),
@@ -23,10 +22,10 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
         *stamps_v1(),
         sa.UniqueConstraint("tenant_id", "name", name=op.f("uq_channels_tenant_id_name")),
+        schema=S,
     )
     op.create_index("ix_channels_tenant_kind", "channels", ["tenant_id", "kind"], schema=S)
     create_tenant_table_v1(
-        S,
         "routing_rules",
         sa.Column("name", sa.String(200), nullable=False, server_default=""),
         sa.Column("event_types", postgresql.JSONB(), nullable=False),
@@ -38,10 +37,10 @@ def upgrade() -> None:
         sa.Column("event_targets", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
         *stamps_v1(),
+        schema=S,
     )
     op.create_index("ix_routing_rules_tenant", "routing_rules", ["tenant_id"], schema=S)
     create_tenant_table_v1(
-        S,
         "template_overrides",
         sa.Column("event_type", sa.String(100), nullable=False),
         sa.Column("channel_kind", sa.String(20), nullable=False),
@@ -54,9 +53,9 @@ def upgrade() -> None:
             "channel_kind",
             name=op.f("uq_template_overrides_tenant_id_event_type_channel_kind"),
         ),
+        schema=S,
     )
     create_tenant_table_v1(
-        S,
         "preferences",
         sa.Column("muted_kinds", postgresql.JSONB(), nullable=False, server_default="[]"),
         sa.Column("muted_event_types", postgresql.JSONB(), nullable=False, server_default="[]"),
@@ -64,9 +63,9 @@ def upgrade() -> None:
         sa.Column("slack_handle", sa.String(100), nullable=True),
         now_v1("updated_at"),
         key="user_id",
+        schema=S,
     )
     create_tenant_table_v1(
-        S,
         "recipients",
         sa.Column("email", sa.String(320), nullable=False, server_default=""),
         sa.Column("name", sa.String(200), nullable=False, server_default=""),
@@ -75,15 +74,15 @@ def upgrade() -> None:
         sa.Column("client_id", sa.UUID(), nullable=True),
         sa.Column("vendor_id", sa.UUID(), nullable=True),
         key="user_id",
+        schema=S,
     )
     op.create_index("ix_recipients_tenant_role", "recipients", ["tenant_id", "role"], schema=S)
     create_tenant_table_v1(
-        S,
         "clients",
         sa.Column("name", sa.String(200), nullable=False),
+        schema=S,
     )
     create_tenant_table_v1(
-        S,
         "deliveries",
         sa.Column("event_id", sa.UUID(), nullable=False),
         sa.Column("event_type", sa.String(100), nullable=False),
@@ -106,6 +105,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "event_id", "recipient_key", "channel_id", name="uq_deliveries_event_recipient_channel"
         ),
+        schema=S,
     )
     op.create_index(
         "ix_deliveries_channel_due",

@@ -13,7 +13,6 @@ SCHEMA = "notifications"
 def upgrade() -> None:
     # Replica of triage's incident headlines (from every incident event).
     create_tenant_table_v1(
-        SCHEMA,
         "incidents",
         sa.Column("reference_code", sa.String(length=20), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
@@ -23,11 +22,11 @@ def upgrade() -> None:
         sa.Column("vendor_id", sa.UUID(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         now_v1("updated_at"),
+        schema=SCHEMA,
     )
     op.create_index("ix_incidents_tenant", "incidents", ["tenant_id", "id"], schema=SCHEMA)
 
     create_tenant_table_v1(
-        SCHEMA,
         "communications",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("sender_id", sa.UUID(), nullable=False),
@@ -42,6 +41,7 @@ def upgrade() -> None:
         sa.Column("delivery_error", sa.Text(), nullable=True),
         sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True),
         now_v1("created_at"),
+        schema=SCHEMA,
     )
     op.create_index(
         "ix_communications_tenant_incident",
@@ -52,7 +52,6 @@ def upgrade() -> None:
     op.create_index("ix_communications_tenant_keyset", "communications", ["tenant_id", "id"], schema=SCHEMA)
 
     create_tenant_table_v1(
-        SCHEMA,
         "reminders",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("reminder_type", sa.String(length=100), nullable=False),
@@ -67,6 +66,7 @@ def upgrade() -> None:
         sa.Column("cancelled_by", sa.UUID(), nullable=True),
         sa.Column("created_by", sa.UUID(), nullable=True),
         now_v1("created_at"),
+        schema=SCHEMA,
     )
     op.create_index(
         "ix_reminders_tenant_incident",

@@ -17,7 +17,6 @@ revision, down_revision = "0001", None
 def upgrade() -> None:
     create_delivery_tables_v1("triage")
     create_tenant_table_v1(
-        "triage",
         "incidents",
         sa.Column("reference_code", sa.String(length=20), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
@@ -38,6 +37,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "tenant_id", "reference_code", name=op.f("uq_incidents_tenant_id_reference_code")
         ),
+        schema="triage",
     )
     op.create_index(
         "ix_incidents_tenant_created", "incidents", ["tenant_id", "created_at"], unique=False, schema="triage"

@@ -35,11 +35,11 @@ def upgrade() -> None:
         schema="triage",
     )
     create_tenant_table_v1(
-        "triage",
         "components",
         sa.Column("client_id", sa.UUID(), nullable=False),
         sa.Column("vendor_id", sa.UUID(), nullable=True),
         sa.Column("business_critical", sa.Boolean(), server_default=sa.false(), nullable=False),
+        schema="triage",
     )
 
 

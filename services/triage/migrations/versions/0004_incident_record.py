@@ -55,12 +55,12 @@ def upgrade() -> None:
         schema=S,
     )
     create_tenant_table_v1(
-        S,
         "client_subscriptions",
         sa.Column("tier", sa.String(length=20), nullable=False),
         sa.Column("contractual_p1", sa.Boolean(), server_default=sa.false(), nullable=False),
         now_v1("updated_at"),
         key="client_id",
+        schema=S,
     )
     op.create_table(
         "tenant_catalogs",
@@ -70,7 +70,6 @@ def upgrade() -> None:
         schema=S,
     )
     create_tenant_table_v1(
-        S,
         "incident_statuses",
         sa.Column("slug", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -81,9 +80,9 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         *stamps_v1(),
         sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_statuses_tenant_id_slug")),
+        schema=S,
     )
     create_tenant_table_v1(
-        S,
         "incident_categories",
         sa.Column("slug", sa.String(length=100), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -91,9 +90,9 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         *stamps_v1(),
         sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_categories_tenant_id_slug")),
+        schema=S,
     )
     create_tenant_table_v1(
-        S,
         "incident_priorities",
         sa.Column("slug", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -103,9 +102,9 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         *stamps_v1(),
         sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_priorities_tenant_id_slug")),
+        schema=S,
     )
     create_tenant_table_v1(
-        S,
         "incident_updates",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("field", sa.String(length=60), nullable=False),
@@ -116,12 +115,12 @@ def upgrade() -> None:
         sa.Column("via", sa.String(length=20), server_default="user", nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         now_v1("changed_at"),
+        schema=S,
     )
     op.create_index(
         "ix_incident_updates_incident", "incident_updates", ["incident_id", "changed_at"], schema=S
     )
     create_tenant_table_v1(
-        S,
         "incident_assignments",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("user_id", sa.UUID(), nullable=False),
@@ -132,6 +131,7 @@ def upgrade() -> None:
         now_v1("assigned_at"),
         sa.Column("unassigned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
+        schema=S,
     )
     op.create_index(
         "ix_incident_assignments_incident", "incident_assignments", ["incident_id", "assigned_at"], schema=S
@@ -151,7 +151,6 @@ def upgrade() -> None:
         postgresql_where=sa.text("is_active"),
     )
     create_tenant_table_v1(
-        S,
         "incident_escalations",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("trigger", sa.String(length=20), nullable=False),
@@ -165,12 +164,12 @@ def upgrade() -> None:
         sa.Column("to_severity", sa.String(length=2), nullable=True),
         sa.Column("escalated_by", sa.UUID(), nullable=True),
         now_v1("escalated_at"),
+        schema=S,
     )
     op.create_index(
         "ix_incident_escalations_incident", "incident_escalations", ["incident_id", "escalated_at"], schema=S
     )
     create_tenant_table_v1(
-        S,
         "incident_comments",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("author_id", sa.UUID(), nullable=True),
@@ -178,12 +177,12 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("is_internal", sa.Boolean(), server_default=sa.true(), nullable=False),
         *stamps_v1(),
+        schema=S,
     )
     op.create_index(
         "ix_incident_comments_incident", "incident_comments", ["incident_id", "created_at"], schema=S
     )
     create_tenant_table_v1(
-        S,
         "incident_tasks",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
@@ -195,10 +194,10 @@ def upgrade() -> None:
         sa.Column("sort_order", sa.Integer(), server_default="0", nullable=False),
         sa.Column("created_by", sa.UUID(), nullable=True),
         *stamps_v1(),
+        schema=S,
     )
     op.create_index("ix_incident_tasks_incident", "incident_tasks", ["incident_id", "sort_order"], schema=S)
     create_tenant_table_v1(
-        S,
         "incident_attachments",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("comment_id", sa.UUID(), nullable=True),
@@ -208,6 +207,7 @@ def upgrade() -> None:
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("uploaded_by", sa.UUID(), nullable=True),
         now_v1("created_at"),
+        schema=S,
     )
     op.create_index(
         "ix_incident_attachments_incident", "incident_attachments", ["incident_id", "created_at"], schema=S

@@ -11,7 +11,6 @@ revision, down_revision = "0005", "0004"
 
 def upgrade() -> None:
     create_tenant_table_v1(
-        "triage",
         "escalation_policies",
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("client_id", sa.UUID(), nullable=True),
@@ -20,6 +19,7 @@ def upgrade() -> None:
         sa.Column("loops", sa.Integer(), server_default="0", nullable=False),
         *stamps_v1(),
         sa.UniqueConstraint("tenant_id", "name", name=op.f("uq_escalation_policies_tenant_id_name")),
+        schema="triage",
     )
     op.create_index(
         "ix_escalation_policies_tenant_client",
@@ -29,7 +29,6 @@ def upgrade() -> None:
         schema="triage",
     )
     create_tenant_table_v1(
-        "triage",
         "escalations",
         sa.Column("policy_id", sa.UUID(), nullable=False),
         sa.Column("policy_name", sa.String(length=200), nullable=False),
@@ -47,6 +46,7 @@ def upgrade() -> None:
         sa.Column("next_due_at", sa.DateTime(timezone=True), nullable=True),
         now_v1("updated_at"),
         key="incident_id",
+        schema="triage",
     )
     op.create_index(
         "ix_escalations_due",
@@ -57,7 +57,6 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'running'"),
     )
     create_tenant_table_v1(
-        "triage",
         "escalation_steps",
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=200), nullable=False),
@@ -78,6 +77,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "incident_id", "dedupe_key", name=op.f("uq_escalation_steps_incident_id_dedupe_key")
         ),
+        schema="triage",
     )
     op.create_index(
         "ix_escalation_steps_tenant_incident",
