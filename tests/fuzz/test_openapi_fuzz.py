@@ -163,7 +163,7 @@ def test_no_server_error_and_responses_conform(
         ("POST", "/v1/categories", {"slug": "a" + "0" * 98, "name": "0", "is_active": None}),
         ("POST", "/v1/statuses", {"slug": "a", "name": "0", "sort_order": 0, "is_default": None}),
         ("POST", "/v1/priorities", {"slug": "a" + "0" * 38, "name": "0", "level": 1, "is_active": None}),
-        ("PATCH", "/v1/priorities/critical", {"resolution_time_minutes": 2950969080155754}),
+        ("PATCH", "/v1/priorities/critical", {"level": 2950969080155754}),
         ("PATCH", "/v1/categories/" + "a" * 101, {"name": "0"}),
     ],
 )

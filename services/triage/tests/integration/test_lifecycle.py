@@ -326,6 +326,9 @@ async def test_tenant_status_catalog(tenant: Tenant) -> None:
     assert_problem(await t.patch(path, {"category": "network_x"}), 422)
     priorities = await t.client.get("/v1/priorities", headers=t.auth())
     assert [p["slug"] for p in priorities.json()] == ["critical", "high", "medium", "low"]
+    # No SLA minutes on priorities: the sla policies hold them (docs/adr/0011-sla-figures-in-one-place.md).
+    assert not {"response_time_minutes", "resolution_time_minutes"} & set(priorities.json()[0])
+    assert_problem(await t.patch("/v1/priorities/low", {"response_time_minutes": 60}), 422)
     # A new default status: incidents start there, and reopening goes back there.
     triage_first = {"slug": "new", "name": "New", "sort_order": 5, "is_default": True}
     assert (await t.post("/v1/statuses", triage_first, t.auth(Role.SYSTEM_ADMINISTRATOR))).status_code == 201

@@ -138,8 +138,6 @@ incident_priorities = tenant_table(
     Column("name", String(100), nullable=False),
     # 1 = most urgent.
     Column("level", Integer, nullable=False),
-    Column("response_time_minutes", Integer),
-    Column("resolution_time_minutes", Integer),
     Column("is_active", Boolean, nullable=False, server_default=true()),
     *stamps(),
     UniqueConstraint("tenant_id", "slug"),

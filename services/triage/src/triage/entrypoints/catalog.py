@@ -11,7 +11,7 @@ from backbone.app import Strict, UowDep
 from backbone.auth import Principal, requires
 from backbone.problems import Unprocessable
 from contracts.permissions import Permission
-from triage.entrypoints.deps import INT4_MAX, Int4, Viewer, _once
+from triage.entrypoints.deps import Int4, Viewer, _once
 from triage.handlers import catalog as catalog_handlers
 from triage.views import catalog as catalog_views
 
@@ -56,8 +56,8 @@ class NewCategory(CategoryIn):
 class PriorityIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=100)] | NotNull = None
     level: Annotated[int, Field(ge=1, le=100)] | NotNull = None
-    response_time_minutes: Annotated[int, Field(ge=1, le=INT4_MAX)] | NotNull = None
-    resolution_time_minutes: Annotated[int, Field(ge=1, le=INT4_MAX)] | NotNull = None
+    # No response or resolution minutes: SLA figures are the sla service's policies
+    # (docs/adr/0011-sla-figures-in-one-place.md).
     is_active: bool | NotNull = None
 
 
