@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from cryptography.fernet import Fernet
 
 from backbone.testing import Stack, created, eventually, publish, report_incident, serving
 from backbone.timers import ManualClock
@@ -27,24 +26,18 @@ from triage.main import create as create_triage
 pytestmark = pytest.mark.integration
 
 HOOK_SECRET = "whsec-" + uuid.uuid4().hex
-LOCAL = "127.0.0.1/32"  # the receivers below, opened as an operator would (NOTIFICATIONS_EGRESS_ALLOW)
 
 
-async def test_an_automatic_escalation_reaches_the_next_level_by_mail_and_webhook(stack: Stack) -> None:
+async def test_an_automatic_escalation_reaches_the_next_level_by_mail_and_webhook(
+    stack: Stack, notifications_settings: NotificationsSettings
+) -> None:
     tenant, responder, manager = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     responder_email = f"tess-{uuid.uuid4().hex[:6]}@ops.example"
     manager_email = f"ines-{uuid.uuid4().hex[:6]}@ops.example"
     admin = stack.auth(tenant_id=tenant, role="incident_manager", user_id=manager)
     clock = ManualClock()
     triage_app = create_triage(stack.settings(TriageSettings, escalation_poll_interval_s=0.2), clock=clock)
-    notifications_app = create_notifications(
-        stack.settings(
-            NotificationsSettings,
-            secret_key=Fernet.generate_key().decode(),
-            delivery_poll_s=0.1,
-            egress_allow=LOCAL,
-        )
-    )
+    notifications_app = create_notifications(notifications_settings)
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
     await producer.start()
     try:

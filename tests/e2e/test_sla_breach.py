@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from backbone.db import Database
@@ -54,20 +53,15 @@ async def announced(db: Database, table: Any, incident_id: uuid.UUID, event_type
         return [Envelope.model_validate_json(v) for v in (await s.scalars(query)).all()]
 
 
-async def test_a_one_minute_policy_breaches_on_time_once_escalates_once_and_is_routed(stack: Stack) -> None:
+async def test_a_one_minute_policy_breaches_on_time_once_escalates_once_and_is_routed(
+    stack: Stack, notifications_settings: NotificationsSettings
+) -> None:
     tenant = uuid.uuid4()
     manager = stack.auth(tenant_id=tenant, role=Role.INCIDENT_MANAGER.value)
     apps = {
         "triage": create_triage(stack.settings(TriageSettings)),
         "sla": create_sla(stack.settings(SlaSettings)),
-        "notifications": create_notifications(
-            stack.settings(
-                NotificationsSettings,
-                secret_key=Fernet.generate_key().decode(),
-                delivery_poll_s=0.1,
-                egress_allow="127.0.0.1/32",  # the receiver below, opened as an operator would
-            )
-        ),
+        "notifications": create_notifications(notifications_settings),
     }
     sla_db = Database.connect(stack.database_url, "sla", pool_size=1)
     triage_db = Database.connect(stack.database_url, "triage", pool_size=1)
