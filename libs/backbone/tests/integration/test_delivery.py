@@ -112,11 +112,25 @@ async def handle_tenant(bed: Bed, uow: UnitOfWork, envelope: Envelope, event: Te
     )
 
 
-@pytest.fixture
-async def bed(stack: Stack) -> AsyncIterator[Bed]:
-    prefix = unique("bed_") + "."
+async def _topics(stack: Stack, name: str) -> str:
+    """A topic prefix of its own with the topics the bed reads and dead-letters to."""
+    prefix = unique(name) + "."
     specs = tuple(s for s in TOPIC_SPECS if s.name in (Topic.DIRECTORY_EVENTS.value, dlq_topic(SERVICE)))
     await stack.create_topics(prefix, specs)
+    return prefix
+
+
+async def _produce(producer: AIOKafkaProducer, prefix: str, events: list[Envelope]) -> None:
+    """The events on the prefix's directory.events, keyed by subject, as the relay sends them."""
+    topic = prefix + Topic.DIRECTORY_EVENTS
+    for e in events:
+        await producer.send(topic, e.model_dump_json().encode(), key=e.subject.encode())
+    await producer.flush()
+
+
+@pytest.fixture
+async def bed(stack: Stack) -> AsyncIterator[Bed]:
+    prefix = await _topics(stack, "bed_")
     settings = stack.settings(
         SlaSettings,
         kafka_topic_prefix=prefix,
@@ -254,20 +268,14 @@ async def test_shutdown_mid_stream_loses_nothing_and_doubles_nothing(
 ) -> None:
     """Stopping the service while it works through a backlog must not commit offsets of
     messages it has not handled (faststream#2999), nor repeat effects after the restart."""
-    prefix = unique("stop_") + "."
-    specs = tuple(s for s in TOPIC_SPECS if s.name in (Topic.DIRECTORY_EVENTS.value, dlq_topic(SERVICE)))
-    await stack.create_topics(prefix, specs)
+    prefix = await _topics(stack, "stop_")
     # Small batches, so the stop lands between and inside batches.
     settings = stack.settings(SlaSettings, kafka_topic_prefix=prefix, consumer_max_records=5)
     db = Database.connect(settings.database_url, SERVICE, pool_size=2)
     bed = Bed(stack, prefix, settings, db)
     events = [tenant_event(f"slow-{i}") for i in range(60)]
     try:
-        for e in events:
-            await producer.send(
-                prefix + Topic.DIRECTORY_EVENTS, e.model_dump_json().encode(), key=e.subject.encode()
-            )
-        await producer.flush()
+        await _produce(producer, prefix, events)
 
         async def some_handled() -> int:
             counts = [await bed.effects(e.payload().tenant_id) for e in events]  # type: ignore[attr-defined]
@@ -293,19 +301,13 @@ async def test_shutdown_mid_stream_loses_nothing_and_doubles_nothing(
 async def test_two_replicas_share_the_work_without_doubling(stack: Stack, producer: AIOKafkaProducer) -> None:
     """Two replicas in one consumer group, one joining mid-stream (a rebalance): every event
     has exactly one effect, and both replicas did part of the work."""
-    prefix = unique("pair_") + "."
-    specs = tuple(s for s in TOPIC_SPECS if s.name in (Topic.DIRECTORY_EVENTS.value, dlq_topic(SERVICE)))
-    await stack.create_topics(prefix, specs)
+    prefix = await _topics(stack, "pair_")
     settings = stack.settings(SlaSettings, kafka_topic_prefix=prefix, consumer_max_records=10)
     db = Database.connect(settings.database_url, SERVICE, pool_size=2)
     first, second = Bed(stack, prefix, settings, db), Bed(stack, prefix, settings, db)
     events = [tenant_event(f"slow-pair-{i}") for i in range(120)]
     try:
-        for e in events:
-            await producer.send(
-                prefix + Topic.DIRECTORY_EVENTS, e.model_dump_json().encode(), key=e.subject.encode()
-            )
-        await producer.flush()
+        await _produce(producer, prefix, events)
 
         async def handled() -> list[int]:
             return [await first.effects(e.payload().tenant_id) for e in events]  # type: ignore[attr-defined]
