@@ -35,7 +35,7 @@ from backbone.auth import (
     replicate_users,
 )
 from backbone.clock import SYSTEM_CLOCK, Clock
-from backbone.consumer import EventConsumer, Handlers, batched, chains, subscribe
+from backbone.consumer import EventConsumer, Handler, Handlers, batched, chains, subscribe
 from backbone.db import Database
 from backbone.kafka import make_broker
 from backbone.outbox import OutboxRelay, make_producer
@@ -78,6 +78,9 @@ class Service:
     # Per event type one handler, or several run in order in one transaction.
     handlers: Handlers = field(default_factory=dict)
     subscribes: Sequence[Topic] = ()
+    # The handler of event types the contracts do not define (their data as a plain dict);
+    # None skips them. Audit records them rather than leave a gap.
+    unknown_events: Handler | None = None
     publishes: Sequence[type[EventData]] = ()
     background: Sequence[BackgroundTask] = ()
     # Rows the service deletes when old (docs/retention.md); idempotency keys are always added.
@@ -201,13 +204,15 @@ def create_app(service: Service) -> FastAPI:
         if Topic.DIRECTORY_EVENTS not in subscribes:
             subscribes.append(Topic.DIRECTORY_EVENTS)
 
-    if handlers:
+    if handlers or service.unknown_events is not None:
         for event_type in handlers:
             if event_class(event_type).topic not in subscribes:
                 raise ValueError(
                     f"{settings.service_name} handles {event_type} but does not subscribe to its topic"
                 )
-        consumer = EventConsumer(settings, lambda: runtime_box["rt"].uow(), handlers, producer)
+        consumer = EventConsumer(
+            settings, lambda: runtime_box["rt"].uow(), handlers, producer, unknown=service.unknown_events
+        )
         subscribe(
             broker,
             consumer,

@@ -114,7 +114,7 @@ def _scrub(text: str) -> str:
 class _Work:
     record: ConsumerRecord[Any, Any]
     envelope: Envelope
-    payload: EventData
+    payload: EventData | dict[str, Any]  # a dict: an event type the contracts do not define
     handlers: Chain
     replay: bool = False  # republished from this service's DLQ: may take over a dead_lettered row
 
@@ -151,14 +151,18 @@ class EventConsumer:
         uow: Callable[[], UnitOfWork],
         handlers: Handlers,
         producer: AIOKafkaProducer,
+        unknown: Handler | None = None,
     ) -> None:
-        unknown = [t for t in handlers if not is_known(t)]
-        if unknown:
-            raise ValueError(f"handlers for event types the contracts do not define: {unknown}")
+        undefined = [t for t in handlers if not is_known(t)]
+        if undefined:
+            raise ValueError(f"handlers for event types the contracts do not define: {undefined}")
         self.settings = settings
         self.service = settings.service_name
         self.uow = uow
         self.handlers = chains(handlers)
+        # Event types the contracts do not define go here, their data unvalidated (audit records
+        # them); without it they are skipped.
+        self.unknown: Chain | None = (unknown,) if unknown is not None else None
         self.producer = producer
         self._rewind_delay = 0.0  # the last pause after a rewind; 0 after a success
 
@@ -241,6 +245,8 @@ class EventConsumer:
             # Republished from another service's DLQ: this service had this event already.
             SKIPPED.labels(self.service, "replay_for_other").inc()
             return None
+        if not is_known(envelope.type) and self.unknown is not None:
+            return _Work(record, envelope, envelope.data, self.unknown, replay=replay_for is not None)
         if not is_known(envelope.type):
             SKIPPED.labels(self.service, "unknown_type").inc()
             log.info("unknown event type skipped", type=envelope.type, id=str(envelope.id))

@@ -7,8 +7,8 @@ Per service two roles:
   logs in as an owner.
 - ``<prefix><service>`` (LOGIN) is what the service runs as: USAGE on its own schema, SELECT,
   INSERT, UPDATE, DELETE on its tables, nothing on any other schema, no DDL. The append-only
-  tables (audit's log) grant it SELECT and INSERT only: the database refuses UPDATE, DELETE and
-  TRUNCATE (SQLSTATE 42501).
+  tables (audit's log: entries, tree hashes, checkpoints, signing keys) grant it SELECT and
+  INSERT only: the database refuses UPDATE, DELETE and TRUNCATE (SQLSTATE 42501).
 
 ``ensure_service_roles`` is idempotent; it runs as an administrator that may create roles
 (CREATEROLE or superuser) and becomes a member of every owner role, so it can run migrations as
@@ -26,7 +26,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 # Tables the service's login role may only read and append to.
-APPEND_ONLY: dict[str, tuple[str, ...]] = {"audit": ("audit_log",)}
+APPEND_ONLY: dict[str, tuple[str, ...]] = {
+    # The transparency log (docs/audit.md) and the hash chain it replaced.
+    "audit": ("entries", "hashes", "checkpoints", "signing_keys", "audit_log"),
+}
 # Tables only migrations write.
 MIGRATIONS_ONLY = ("alembic_version",)
 DEFAULT_PREFIX = "svc_"

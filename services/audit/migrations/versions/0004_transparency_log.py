@@ -12,7 +12,7 @@ def upgrade() -> None:
     op.create_table(
         "entries",
         sa.Column("tenant_id", sa.UUID(), nullable=False),
-        sa.Column("index", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("leaf_index", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("event_id", sa.UUID(), nullable=False),
         sa.Column("event_type", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=20), nullable=False),
@@ -23,12 +23,12 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("data", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("leaf", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "index", name=op.f("pk_entries")),
+        sa.PrimaryKeyConstraint("tenant_id", "leaf_index", name=op.f("pk_entries")),
         sa.UniqueConstraint("tenant_id", "event_id", name="uq_entries_tenant_id_event_id"),
         schema="audit",
     )
-    op.create_index("ix_entries_subject", "entries", ["tenant_id", "subject", "index"], schema="audit")
-    op.create_index("ix_entries_event_type", "entries", ["tenant_id", "event_type", "index"], schema="audit")
+    op.create_index("ix_entries_subject", "entries", ["tenant_id", "subject", "leaf_index"], schema="audit")
+    op.create_index("ix_entries_event_type", "entries", ["tenant_id", "event_type", "leaf_index"], schema="audit")
     op.create_table(
         "hashes",
         sa.Column("tenant_id", sa.UUID(), nullable=False),

@@ -1,5 +1,6 @@
 """Settings of the audit service: environment variables prefixed AUDIT_ (see docs/configuration.md)."""
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from backbone.settings import ServiceSettings
@@ -10,3 +11,23 @@ class Settings(ServiceSettings):
 
     service_name: str = "audit"
     port: int = 8006
+    report_max_records: int = Field(
+        default=20_000,
+        ge=1,
+        description="Most audit records an incident report is built from; an incident with more is refused (409).",
+    )
+
+    signing_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM inline or a file path) that signs the logs' checkpoints; "
+        "`make up` makes one in .local/keys/audit-signing-key.pem, `incidentctl audit rotate-key` a new "
+        "one (restart audit to use it; the old verifier keys stay listed). Unset: a key made at start "
+        "and lost at exit, for tests only.",
+    )
+    checkpoint_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=5,
+        description="How often the signer looks for logs that grew; a write is covered by a signed "
+        "checkpoint within about this long.",
+    )

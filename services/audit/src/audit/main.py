@@ -1,27 +1,47 @@
-"""Audit service: an append-only, hash-chained log of every event; incident timelines and
-reports. Entry: `incidentctl serve audit`."""
+"""Audit service: every event in its tenant's append-only transparency log (RFC 6962 tree,
+signed C2SP checkpoints, inclusion and consistency proofs; docs/audit.md). Entry:
+`incidentctl serve audit`."""
+
+from datetime import datetime
 
 from fastapi import FastAPI
 
+from audit.adapters.keys import load_signer
 from audit.config import Settings
-from audit.entrypoints.chain import router
-from audit.handlers import chain as handlers
+from audit.entrypoints import report
+from audit.entrypoints.log import router
+from audit.handlers import log as handlers
 from backbone.app import Service, create_app
 from backbone.consumer import batched
+from backbone.timers import TimerLoop
+from backbone.uow import UnitOfWork
 from contracts.envelope import known_event_types
+from contracts.events.audit import ReportGenerated
 from contracts.topics import Topic
 
 
 def create(settings: Settings | None = None) -> FastAPI:
-    # Audit records every event type the contracts define, from every *.events topic.
-    return create_app(
+    settings = settings or Settings()
+    signer = load_signer(settings)
+    record = batched(handlers.record)  # one object: a run of mixed types is still one run
+
+    async def sign(uow: UnitOfWork, now: datetime) -> int:
+        return await handlers.sign_checkpoints(uow, now, signer)
+
+    app = create_app(
         Service(
-            settings=settings or Settings(),
+            settings=settings,
             title="Audit service",
             description=__doc__ or "",
-            api=[router],
-            # One Batched handler for every type: a run of mixed types is still one run.
-            handlers=dict.fromkeys(known_event_types(), batched(handlers.record)),
-            subscribes=[t for t in Topic if t.value.endswith(".events") and t is not Topic.AUDIT_EVENTS],
+            api=[router, report.router],
+            # Every event type the contracts define, and those they do not (recorded raw).
+            handlers=dict.fromkeys(known_event_types(), record),
+            unknown_events=record,
+            # audit.events included: a generated report is logged like any other write.
+            subscribes=[t for t in Topic if t.value.endswith(".events")],
+            publishes=[ReportGenerated],
+            background=[TimerLoop("checkpoints", sign, interval_s=settings.checkpoint_interval_s)],
         )
     )
+    app.state.audit_signer = signer
+    return app

@@ -122,3 +122,26 @@ def parse_body(body: str) -> Checkpoint:
     if len(root) != 32:
         raise CheckpointError("the root hash is not 32 bytes")
     return Checkpoint(origin=lines[0], size=int(lines[1]), root=root)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The audit service's signing key. One key signs every tenant's checkpoints, each under the
+    tenant's own key name (its origin), so each tenant has its own verifier key."""
+
+    key: Ed25519PrivateKey
+
+    @property
+    def public(self) -> bytes:
+        return public_bytes(self.key.public_key())
+
+    @property
+    def key_id(self) -> str:
+        return hashlib.sha256(self.public).hexdigest()
+
+    def verifier(self, tenant_id: UUID) -> str:
+        return verifier_key(origin(tenant_id), self.public)
+
+    def sign(self, tenant_id: UUID, size: int, root: bytes) -> str:
+        name = origin(tenant_id)
+        return sign(Checkpoint(origin=name, size=size, root=root), name, self.key)

@@ -279,3 +279,44 @@ def verify_consistency(proof: Sequence[Hash], old: int, old_root: Hash, new: int
     was, now = _run_tree_proof(list(proof), 0, new, old, old_root)
     if was != old_root or now != new_root:
         raise ProofError(f"the tree of size {old} is not a prefix of the tree of size {new}")
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+class Frontier:
+    """The tree of the leaves appended so far, as its complete subtrees' roots (at most
+    log2(n) + 1 hashes): a streaming pass over a log recomputes every stored hash and the root
+    without holding the tree."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[Hash] = []  # roots of the complete subtrees, largest first
+
+    def append(self, leaf: bytes) -> list[tuple[int, Hash]]:
+        """Add leaf ``size``; the (stored index, hash) pairs ``append_hashes`` would store."""
+        n = self.size
+        m = _trailing_ones(n)
+        siblings = self._stack[len(self._stack) - m :] if m else []
+        stored = append_hashes(n, leaf, siblings)
+        del self._stack[len(self._stack) - m :]
+        self._stack.append(stored[-1][1])
+        self.size += 1
+        return stored
+
+    def root(self) -> Hash:
+        if not self._stack:
+            return EMPTY_ROOT
+        h = self._stack[-1]
+        for left in reversed(self._stack[:-1]):
+            h = node_hash(left, h)
+        return h
+
+    @classmethod
+    def resume(cls, size: int, hashes: Sequence[Hash]) -> Frontier:
+        """The frontier of a stored tree of ``size`` leaves; ``hashes`` are the stored hashes at
+        ``root_indexes(size)`` (its complete subtrees, largest first)."""
+        frontier = cls()
+        frontier.size = size
+        frontier._stack = list(hashes)
+        return frontier

@@ -1,0 +1,217 @@
+"""The SQL of the tenants' logs: heads, entries, stored tree hashes, checkpoints, signing keys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit.adapters.orm import checkpoints, entries, hashes, heads, signing_keys
+from audit.domain import tlog
+
+
+async def lock_heads(session: AsyncSession, tenant_ids: Iterable[UUID], now: datetime) -> dict[UUID, int]:
+    """Each tenant's log size, its head row created if missing, then locked (in tenant order, so
+    two batches never wait on each other crosswise): appends to one log are serialized across
+    batches and replicas, and indexes stay gapless."""
+    ids = sorted(set(tenant_ids))
+    await session.execute(
+        pg_insert(heads)
+        .values([{"tenant_id": t, "size": 0, "grew_at": now} for t in ids])
+        .on_conflict_do_nothing(index_elements=["tenant_id"])
+    )
+    rows = await session.execute(
+        select(heads.c.tenant_id, heads.c.size)
+        .where(heads.c.tenant_id.in_(ids))
+        .order_by(heads.c.tenant_id)
+        .with_for_update()
+    )
+    return {r.tenant_id: r.size for r in rows}
+
+
+async def recorded(session: AsyncSession, tenant_id: UUID, event_ids: Sequence[UUID]) -> set[UUID]:
+    """Which of these events the tenant's log holds already."""
+    rows = await session.scalars(
+        select(entries.c.event_id).where(entries.c.tenant_id == tenant_id, entries.c.event_id.in_(event_ids))
+    )
+    return set(rows)
+
+
+async def hashes_at(session: AsyncSession, tenant_id: UUID, indexes: Sequence[int]) -> list[bytes]:
+    """The stored hashes at ``indexes``, in that order; LookupError if one is missing."""
+    if not indexes:
+        return []
+    rows = await session.execute(
+        select(hashes.c.hash_index, hashes.c.hash).where(
+            hashes.c.tenant_id == tenant_id, hashes.c.hash_index.in_(set(indexes))
+        )
+    )
+    found = {r.hash_index: bytes(r.hash) for r in rows}
+    missing = [i for i in indexes if i not in found]
+    if missing:
+        raise LookupError(f"stored hashes {missing[:5]} of tenant {tenant_id} are missing")
+    return [found[i] for i in indexes]
+
+
+async def frontier(session: AsyncSession, tenant_id: UUID, size: int) -> tlog.Frontier:
+    return tlog.Frontier.resume(size, await hashes_at(session, tenant_id, tlog.root_indexes(size)))
+
+
+async def append(
+    session: AsyncSession,
+    tenant_id: UUID,
+    rows: Sequence[dict[str, Any]],
+    stored: Sequence[tuple[int, bytes]],
+    size: int,
+    now: datetime,
+) -> None:
+    """The entries, their stored hashes, and the head moved to ``size``."""
+    await session.execute(insert(entries), list(rows))
+    await session.execute(
+        insert(hashes), [{"tenant_id": tenant_id, "hash_index": i, "hash": h} for i, h in stored]
+    )
+    await session.execute(update(heads).where(heads.c.tenant_id == tenant_id).values(size=size, grew_at=now))
+
+
+# --------------------------------------------------------------------------- reading entries
+
+
+def _filters(tenant_id: UUID, where: dict[str, Any]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [entries.c.tenant_id == tenant_id]
+    if where.get("subject"):
+        conditions.append(entries.c.subject == where["subject"])
+    if where.get("incident_id"):
+        incident = str(where["incident_id"])
+        conditions.append(
+            or_(entries.c.subject == incident, entries.c.data["incident_id"].astext == incident)
+        )
+    if where.get("event_type"):
+        conditions.append(entries.c.event_type == where["event_type"])
+    if where.get("action"):
+        conditions.append(entries.c.action == where["action"])
+    if where.get("actor"):
+        conditions.append(entries.c.actor["user_id"].astext == str(where["actor"]))
+    if where.get("since") is not None:
+        conditions.append(entries.c.occurred_at >= where["since"])
+    if where.get("until") is not None:
+        conditions.append(entries.c.occurred_at < where["until"])
+    return conditions
+
+
+async def search(
+    session: AsyncSession, tenant_id: UUID, where: dict[str, Any], *, after: int, limit: int
+) -> list[Any]:
+    """Entries matching ``where`` with an index above ``after``, in index order."""
+    query = (
+        select(entries)
+        .where(and_(*_filters(tenant_id, where)), entries.c.leaf_index > after)
+        .order_by(entries.c.leaf_index)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def entry(session: AsyncSession, tenant_id: UUID, index: int) -> Any | None:
+    query = select(entries).where(entries.c.tenant_id == tenant_id, entries.c.leaf_index == index)
+    return (await session.execute(query)).one_or_none()
+
+
+async def size(session: AsyncSession, tenant_id: UUID) -> int:
+    value = await session.scalar(select(heads.c.size).where(heads.c.tenant_id == tenant_id))
+    return int(value or 0)
+
+
+async def chunks(
+    session: AsyncSession, tenant_id: UUID, chunk: int = 5000
+) -> AsyncIterator[tuple[list[Any], dict[int, bytes]]]:
+    """The whole log in index order, ``chunk`` entries at a time, each with the stored hashes
+    its entries' appends wrote (keyset pages: memory stays flat however long the log)."""
+    after = -1
+    while True:
+        rows = list(
+            (
+                await session.execute(
+                    select(entries)
+                    .where(entries.c.tenant_id == tenant_id, entries.c.leaf_index > after)
+                    .order_by(entries.c.leaf_index)
+                    .limit(chunk)
+                )
+            ).all()
+        )
+        if not rows:
+            return
+        first = tlog.stored_hash_index(0, max(rows[0].leaf_index, 0))
+        last = tlog.stored_hash_index(0, rows[-1].leaf_index + 1)
+        stored = await session.execute(
+            select(hashes.c.hash_index, hashes.c.hash).where(
+                hashes.c.tenant_id == tenant_id, hashes.c.hash_index >= first, hashes.c.hash_index < last
+            )
+        )
+        yield rows, {r.hash_index: bytes(r.hash) for r in stored}
+        after = rows[-1].leaf_index
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def unsigned(key_id: str) -> list[ColumnElement[bool]]:
+    """A head whose log grew past its latest checkpoint, or whose checkpoint another key signed."""
+    return [
+        or_(heads.c.signed_size < heads.c.size, heads.c.signed_key.is_distinct_from(key_id)),
+        heads.c.size > 0,
+    ]
+
+
+async def add_checkpoint(
+    session: AsyncSession, tenant_id: UUID, size: int, root: bytes, note: str, key_id: str, now: datetime
+) -> None:
+    await session.execute(
+        insert(checkpoints).values(
+            tenant_id=tenant_id, size=size, root=root, note=note, key_id=key_id, signed_at=now
+        )
+    )
+    await session.execute(
+        update(heads).where(heads.c.tenant_id == tenant_id).values(signed_size=size, signed_key=key_id)
+    )
+
+
+async def latest_checkpoint(session: AsyncSession, tenant_id: UUID) -> Any | None:
+    query = (
+        select(checkpoints)
+        .where(checkpoints.c.tenant_id == tenant_id)
+        .order_by(checkpoints.c.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).one_or_none()
+
+
+async def list_checkpoints(
+    session: AsyncSession, tenant_id: UUID, *, after: int = 0, limit: int | None = None
+) -> list[Any]:
+    query = (
+        select(checkpoints, signing_keys.c.public_key)
+        .join(signing_keys, signing_keys.c.key_id == checkpoints.c.key_id)
+        .where(checkpoints.c.tenant_id == tenant_id, checkpoints.c.id > after)
+        .order_by(checkpoints.c.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list((await session.execute(query)).all())
+
+
+async def register_key(session: AsyncSession, key_id: str, public: bytes, now: datetime) -> None:
+    await session.execute(
+        pg_insert(signing_keys)
+        .values(key_id=key_id, public_key=public, first_used_at=now)
+        .on_conflict_do_nothing(index_elements=["key_id"])
+    )
+
+
+async def keys(session: AsyncSession) -> list[Any]:
+    query = select(signing_keys).order_by(signing_keys.c.first_used_at, signing_keys.c.key_id)
+    return list((await session.execute(query)).all())

@@ -1,0 +1,280 @@
+"""What one audit entry records, and how a tenant's log is checked (docs/audit.md). Pure.
+
+An entry is the event's identity, its 002 action (create, update, approve, reject, delete,
+execute), who, when, and its data minimized by field: the fields the event's contract declares
+are kept as they are (names, URLs, titles intact), except fields holding a secret (hidden whole)
+and contact fields (emails, phones: a hint kept). Fields the contract does not declare are
+dropped; an event type the contracts do not know is kept whole under the same key rules, so a
+producer that deploys before audit leaves no gap. The leaf is the entry's RFC 8785 canonical JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import rfc8785
+
+from audit.domain import tlog
+from contracts.envelope import known_event_types
+
+# --------------------------------------------------------------------------- actions
+
+CREATE, UPDATE, APPROVE, REJECT, DELETE, EXECUTE = (
+    "create",
+    "update",
+    "approve",
+    "reject",
+    "delete",
+    "execute",
+)
+ACTIONS = (CREATE, UPDATE, APPROVE, REJECT, DELETE, EXECUTE)
+
+# The 002 action of an event type, by the verb it ends with (``incident.created.v1`` -> created).
+# Execute: something was carried out (a change, a rollback, a delivery, a timer firing).
+VERBS: dict[str, str] = {
+    **dict.fromkeys(
+        ("created", "issued", "onboarded", "registered", "recorded", "reported", "opened", "scheduled")
+        + ("incident_reported", "generated")
+        + ("attachment_added", "comment_added", "task_added", "action_item_added", "incident_linked"),
+        CREATE,
+    ),
+    **dict.fromkeys(
+        ("updated", "changed", "status_changed", "acknowledged", "assigned", "unassigned", "delegated")
+        + ("escalated", "reopened", "resolved", "closed", "triaged", "task_updated", "alert_repeated")
+        + ("alert_acknowledged", "alerts_resolved", "silence_changed", "token_rotated", "submitted")
+        + ("published", "archived", "clock_paused", "clock_resumed", "clock_retargeted")
+        + ("clock_extended", "clock_started", "clock_stopped", "calendar_changed", "policy_changed"),
+        UPDATE,
+    ),
+    "approved": APPROVE,
+    "rejected": REJECT,
+    **dict.fromkeys(("deleted", "revoked", "cancelled"), DELETE),
+    **dict.fromkeys(
+        ("started", "completed", "failed", "rolled_back", "dispatched", "sent", "implemented")
+        + ("at_risk", "breached", "metric_recorded", "dead_lettered"),
+        EXECUTE,
+    ),
+}
+
+
+def verb(event_type: str) -> str:
+    """``incident.status_changed.v1`` -> ``status_changed``; the last word before the version."""
+    parts = event_type.split(".")
+    if len(parts) >= 2 and re.fullmatch(r"v\d+", parts[-1]):
+        parts = parts[:-1]
+    return parts[-1] if len(parts) > 1 else ""
+
+
+def action_of(event_type: str) -> str:
+    """The event's 002 action; an event type whose verb is not known here is an update (the
+    mildest claim: something changed)."""
+    suffix = verb(event_type)
+    if suffix in VERBS:
+        return VERBS[suffix]
+    # ``incident.status_changed`` style verbs not listed: by their last word.
+    return VERBS.get(suffix.rsplit("_", 1)[-1], UPDATE)
+
+
+# --------------------------------------------------------------------------- minimization
+
+# A key containing one of these holds a secret, or something derived from one (a token's
+# SHA-256 is enough to replay-check guesses against): its value is never kept.
+_SECRET_PARTS = (
+    "password",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "routing_key",
+    "private_key",
+    "authorization",
+    "credential",
+    "sha256",
+    "hash",
+)
+# A key ending in one of these holds personal contact data (vendor_email, contact_phone, …).
+_PII_SUFFIXES = ("email", "emails", "phone", "phones", "phone_number", "phonenumber")
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+MASKED = "***"
+_JSON_INT = 2**53 - 1
+
+
+def is_secret_key(key: str) -> bool:
+    lowered = key.lower()
+    return any(part in lowered for part in _SECRET_PARTS)
+
+
+def is_pii_key(key: str) -> bool:
+    return key.lower().endswith(_PII_SUFFIXES)
+
+
+def _mask_contact(key: str, value: Any) -> Any:
+    """A contact value keeps a hint: an email its first letter and domain, a phone its last two
+    digits; anything else under a contact key is hidden whole."""
+    text = str(value)
+    if not text:
+        return text
+    if "email" in key.lower():
+        match = _EMAIL.fullmatch(text.strip())
+        return f"{match.group(1)}***@{match.group(2)}" if match else MASKED
+    digits = re.sub(r"\D", "", text)
+    return MASKED + digits[-2:] if len(digits) >= 6 else MASKED
+
+
+def mask(value: Any, key: str | None = None) -> Any:
+    """Minimize by field, never by pattern over free text (a client called "AuditCov A
+    1795794877" or a webhook at ``http://127.0.0.1:9/`` stays as it is): a secret-like key's
+    value becomes ``***`` (booleans and nulls excepted: they reveal nothing), a contact key's
+    keeps a hint, everything else is kept, nested mappings and lists included."""
+    if value is None or isinstance(value, bool):
+        return value
+    if key is not None and is_secret_key(key):
+        return MASKED
+    if isinstance(value, Mapping):
+        return {str(k): mask(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask(v, key) for v in value]
+    if key is not None and is_pii_key(key):
+        return _mask_contact(key, value)
+    if isinstance(value, int) and abs(value) > _JSON_INT:
+        return str(value)  # RFC 8785 writes numbers as IEEE doubles: larger integers as text
+    return value
+
+
+def allowed_fields(event_type: str) -> frozenset[str] | None:
+    """The allow-list of an event type: the fields its contract declares (None: unknown type)."""
+    model = known_event_types().get(event_type)
+    return None if model is None else frozenset(model.model_fields)
+
+
+def minimize(event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The data an entry keeps: the allow-listed fields, masked by key."""
+    allowed = allowed_fields(event_type)
+    kept = data if allowed is None else {k: v for k, v in data.items() if k in allowed}
+    masked: dict[str, Any] = mask(kept)
+    return masked
+
+
+# --------------------------------------------------------------------------- entries
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def entry(
+    *,
+    event_id: UUID,
+    event_type: str,
+    action: str,
+    source: str,
+    subject: str,
+    actor: Any,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    data: Any,
+) -> dict[str, Any]:
+    """What the leaf covers, as JSON values: the event's identity, its action, who, when (in
+    UTC) and its minimized data. The entry's index is its position in the tree, not part of it."""
+    return {
+        "event_id": str(event_id),
+        "event_type": event_type,
+        "action": action,
+        "source": source,
+        "subject": subject,
+        "actor": actor,
+        "occurred_at": _utc(occurred_at),
+        "recorded_at": _utc(recorded_at),
+        "data": data,
+    }
+
+
+def leaf(content: Mapping[str, Any]) -> bytes:
+    """RFC 8785 (JCS) canonical JSON: one byte string for one content, whoever serializes it."""
+    return rfc8785.dumps(content)
+
+
+# --------------------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class Finding:
+    ok: bool
+    checked: int
+    first_bad_index: int | None
+    reason: str | None = None
+
+
+class LogCheck:
+    """A streaming check of one tenant's log: feed entries in index order (with their stored
+    leaf bytes and, when the database's stored hashes are at hand, those too), then compare with
+    the signed checkpoints. Memory is O(log n): only the tree's frontier is kept.
+
+    What it names: a missing index (a deleted entry), an entry whose fields no longer give its
+    leaf bytes, a leaf or stored hash that does not match the recomputed tree, the first index
+    past the end when entries at the end are gone, and, when all of those were rewritten
+    consistently (a re-hashed log), the first index of the first signed checkpoint the
+    recomputed tree no longer matches."""
+
+    def __init__(self, checkpoints: Iterable[tuple[int, bytes]]) -> None:
+        self.checkpoints = sorted(set(checkpoints))
+        self.frontier = tlog.Frontier()
+        self.bad: int | None = None
+        self.reason: str | None = None
+        self._next_checkpoint = 0
+        self._matched = 0  # the largest checkpoint size matched so far
+
+    @property
+    def size(self) -> int:
+        return self.frontier.size
+
+    def _fail(self, index: int, reason: str) -> None:
+        if self.bad is None:
+            self.bad, self.reason = index, reason
+
+    def add(
+        self,
+        index: int,
+        content: Mapping[str, Any],
+        stored_leaf: bytes,
+        stored_hashes: Mapping[int, bytes] | None = None,
+    ) -> bool:
+        """One entry; False once something is found (stop feeding)."""
+        if self.bad is not None:
+            return False
+        n = self.frontier.size
+        if index != n:
+            self._fail(n, f"entry {n} is missing")
+            return False
+        recomputed = leaf(content)
+        if recomputed != stored_leaf:
+            self._fail(n, f"entry {n}'s fields do not give its leaf")
+            return False
+        for hash_index, h in self.frontier.append(recomputed):
+            if stored_hashes is not None and stored_hashes.get(hash_index) != h:
+                self._fail(n, f"entry {n}'s stored tree hashes do not match its leaf")
+                return False
+        return self._check_checkpoints()
+
+    def _check_checkpoints(self) -> bool:
+        while self._next_checkpoint < len(self.checkpoints):
+            size, signed_root = self.checkpoints[self._next_checkpoint]
+            if size > self.frontier.size:
+                break
+            if size == self.frontier.size and self.frontier.root() != signed_root:
+                self._fail(self._matched, f"the log no longer gives the root signed at size {size}")
+                return False
+            self._matched = size
+            self._next_checkpoint += 1
+        return True
+
+    def finish(self) -> Finding:
+        if self.bad is None and self._next_checkpoint < len(self.checkpoints):
+            size = self.checkpoints[-1][0]
+            self._fail(self.frontier.size, f"the log has {self.frontier.size} entries, {size} were signed")
+        return Finding(self.bad is None, self.frontier.size, self.bad, self.reason)

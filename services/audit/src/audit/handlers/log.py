@@ -1,0 +1,98 @@
+"""Append every event to its tenant's log (one batch at a time), and sign checkpoints of the
+logs that grew (docs/audit.md)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from audit.adapters import log as log_repo
+from audit.adapters.orm import heads
+from audit.domain import log, tlog
+from audit.domain.checkpoint import Signer
+from backbone.timers import claim_due
+from backbone.uow import UnitOfWork
+from contracts.envelope import Envelope
+
+PLATFORM = UUID(int=0)  # the log of events that belong to no tenant
+
+
+def _row(tenant_id: UUID, index: int, envelope: Envelope, now: datetime) -> dict[str, Any]:
+    actor = envelope.actor.model_dump(mode="json")
+    data = log.minimize(envelope.type, envelope.data)
+    action = log.action_of(envelope.type)
+    content = log.entry(
+        event_id=envelope.id,
+        event_type=envelope.type,
+        action=action,
+        source=envelope.source,
+        subject=envelope.subject,
+        actor=actor,
+        occurred_at=envelope.time,
+        recorded_at=now,
+        data=data,
+    )
+    return {
+        "tenant_id": tenant_id,
+        "leaf_index": index,
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "action": action,
+        "source": envelope.source,
+        "subject": envelope.subject,
+        "actor": actor,
+        "occurred_at": envelope.time,
+        "recorded_at": now,
+        "data": data,
+        "leaf": log.leaf(content),
+    }
+
+
+async def record(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+    """Append events to their tenants' logs in the order received: per tenant per batch one
+    head lock, one read of the tree's frontier, one insert of entries and one of hashes. An
+    event the tenant's log holds already adds nothing."""
+    by_tenant: dict[UUID, list[Envelope]] = defaultdict(list)
+    for envelope, _ in events:
+        by_tenant[envelope.tenantid or PLATFORM].append(envelope)
+    sizes = await log_repo.lock_heads(uow.session, by_tenant, uow.now)
+    for tenant_id in sorted(by_tenant):
+        envelopes = by_tenant[tenant_id]
+        seen = await log_repo.recorded(uow.session, tenant_id, [e.id for e in envelopes])
+        fresh: list[Envelope] = []
+        for envelope in envelopes:
+            if envelope.id not in seen:
+                seen.add(envelope.id)
+                fresh.append(envelope)
+        if not fresh:
+            continue
+        size = sizes[tenant_id]
+        tree = await log_repo.frontier(uow.session, tenant_id, size)
+        rows, stored = [], []
+        for i, envelope in enumerate(fresh):
+            row = _row(tenant_id, size + i, envelope, uow.now)
+            stored.extend(tree.append(row["leaf"]))
+            rows.append(row)
+        await log_repo.append(uow.session, tenant_id, rows, stored, tree.size, uow.now)
+
+
+async def sign_checkpoints(uow: UnitOfWork, now: datetime, signer: Signer, limit: int = 100) -> int:
+    """A new checkpoint for each log that grew since its latest one (or whose latest one an
+    older key signed); how many were signed."""
+    await log_repo.register_key(uow.session, signer.key_id, signer.public, now)
+    due = await claim_due(
+        uow.session,
+        heads,
+        now=now,
+        due=heads.c.grew_at,
+        pending=log_repo.unsigned(signer.key_id),
+        limit=limit,
+    )
+    for head in due:
+        hashes = await log_repo.hashes_at(uow.session, head.tenant_id, tlog.root_indexes(head.size))
+        root = tlog.root(head.size, hashes)
+        note = signer.sign(head.tenant_id, head.size, root)
+        await log_repo.add_checkpoint(uow.session, head.tenant_id, head.size, root, note, signer.key_id, now)
+    return len(due)

@@ -1,0 +1,159 @@
+"""Appending events to the tenants' logs and signing checkpoints, against the real database."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, update
+
+from audit.adapters.orm import checkpoints, entries, hashes
+from audit.domain import checkpoint, tlog
+from audit.domain.checkpoint import Signer
+from audit.handlers.log import PLATFORM, record, sign_checkpoints
+from audit.views.log import consistency, inclusion, keys, latest_note, search, verify
+from backbone.clock import ManualClock
+from backbone.uow import UnitOfWork
+from contracts.envelope import Envelope, EventData
+from contracts.events import TenantCreated, VendorRegistered
+
+SIGNER = Signer(Ed25519PrivateKey.generate())
+
+
+def _vendor(tenant_id: uuid.UUID, name: str = "Acme") -> tuple[Envelope, EventData]:
+    event = VendorRegistered(
+        vendor_id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        vendor_name=name,
+        vendor_email="ops@acme.example",
+        vendor_phone="+44 20 7946 0958",
+        vendor_type="software_vendor",
+        status="active",
+    )
+    return Envelope.wrap(event, source="directory", tenant_id=tenant_id), event
+
+
+async def _entries(uow: UnitOfWork, tenant_id: uuid.UUID) -> list[Any]:
+    query = select(entries).where(entries.c.tenant_id == tenant_id).order_by(entries.c.leaf_index)
+    return list((await uow.session.execute(query)).all())
+
+
+async def _sign(uow: UnitOfWork, signer: Signer = SIGNER) -> None:
+    await sign_checkpoints(uow, uow.now, signer)
+
+
+async def test_a_tenants_events_get_gapless_indexes_in_the_order_received(uow: UnitOfWork) -> None:
+    tenant = uuid.uuid4()
+    batch = [_vendor(tenant, "one"), _vendor(tenant, "two"), _vendor(tenant, "three")]
+    await record(uow, batch)
+    await record(uow, [_vendor(tenant, "four")])
+    rows = await _entries(uow, tenant)
+    assert [r.leaf_index for r in rows] == [0, 1, 2, 3]
+    assert [r.event_id for r in rows[:3]] == [env.id for env, _ in batch]
+    assert {r.action for r in rows} == {"create"}
+    stored = (
+        await uow.session.scalars(select(hashes.c.hash_index).where(hashes.c.tenant_id == tenant))
+    ).all()
+    assert sorted(stored) == list(range(tlog.stored_hash_count(4)))
+
+
+async def test_redelivered_events_add_nothing(uow: UnitOfWork) -> None:
+    tenant = uuid.uuid4()
+    first = _vendor(tenant)
+    await record(uow, [first, first])
+    await record(uow, [first, _vendor(tenant)])
+    rows = await _entries(uow, tenant)
+    assert [r.leaf_index for r in rows] == [0, 1] and rows[0].event_id == first[0].id
+
+
+async def test_each_tenant_has_a_log_of_its_own(uow: UnitOfWork) -> None:
+    one, two = uuid.uuid4(), uuid.uuid4()
+    await record(uow, [_vendor(one), _vendor(two), _vendor(one)])
+    assert [r.leaf_index for r in await _entries(uow, one)] == [0, 1]
+    found = await search(uow, tenant_id=two, where={}, after=-1, limit=10)
+    assert [e["index"] for e in found] == [0]
+
+
+async def test_events_of_no_tenant_go_to_the_platforms_log(uow: UnitOfWork) -> None:
+    event = TenantCreated(tenant_id=uuid.uuid4(), slug="acme", name="Acme")
+    envelope = Envelope.wrap(event, source="directory", tenant_id=None)
+    await record(uow, [(envelope, event)])
+    assert (await _entries(uow, PLATFORM))[-1].event_id == envelope.id
+
+
+async def test_an_unknown_event_type_is_recorded_raw_and_minimized(uow: UnitOfWork) -> None:
+    tenant = uuid.uuid4()
+    envelope = Envelope(
+        type="future.widget.created.v2",
+        source="future",
+        subject="w-1",
+        tenantid=tenant,
+        data={"widget": "w-1", "owner_email": "jane@corp.example", "api_token": "t0k"},
+    )
+    await record(uow, [(envelope, envelope.data)])
+    (row,) = await _entries(uow, tenant)
+    assert (row.event_type, row.action) == ("future.widget.created.v2", "create")
+    assert row.data == {"widget": "w-1", "owner_email": "j***@corp.example", "api_token": "***"}
+
+
+async def test_contact_fields_are_masked_names_kept(uow: UnitOfWork) -> None:
+    tenant = uuid.uuid4()
+    await record(uow, [_vendor(tenant, "AuditCov A 1795794877")])
+    (row,) = await _entries(uow, tenant)
+    assert row.data["vendor_name"] == "AuditCov A 1795794877"
+    assert row.data["vendor_email"] == "o***@acme.example" and row.data["vendor_phone"] == "***58"
+
+
+async def test_a_grown_log_gets_one_signed_checkpoint_that_proofs_lead_to(uow: UnitOfWork) -> None:
+    tenant = uuid.uuid4()
+    await record(uow, [_vendor(tenant) for _ in range(5)])
+    await _sign(uow)
+    await _sign(uow)  # nothing grew: nothing new
+    count = await uow.session.scalar(select(checkpoints.c.id).where(checkpoints.c.tenant_id == tenant))
+    assert count is not None
+    note = await latest_note(uow, tenant_id=tenant)
+    cp = checkpoint.open_note(note, SIGNER.verifier(tenant))
+    assert (cp.origin, cp.size) == (checkpoint.origin(tenant), 5)
+    proof = await inclusion(uow, tenant_id=tenant, index=3, size=5)
+
+    tlog.verify_inclusion(
+        [base64.b64decode(h) for h in proof["proof"]], 3, 5, base64.b64decode(proof["leaf"]), cp.root
+    )
+    await record(uow, [_vendor(tenant) for _ in range(4)])
+    await _sign(uow)
+    new = checkpoint.open_note(await latest_note(uow, tenant_id=tenant), SIGNER.verifier(tenant))
+    step = await consistency(uow, tenant_id=tenant, old=5, new=9)
+    tlog.verify_consistency([base64.b64decode(h) for h in step["proof"]], 5, cp.root, 9, new.root)
+    assert (await verify(uow, tenant_id=tenant)) == {
+        "ok": True,
+        "checked": 9,
+        "first_bad_index": None,
+        "reason": None,
+    }
+
+
+async def test_a_new_key_re_signs_and_the_old_one_stays_listed(uow: UnitOfWork, clock: ManualClock) -> None:
+    tenant = uuid.uuid4()
+    await record(uow, [_vendor(tenant)])
+    await _sign(uow)
+    rotated = Signer(Ed25519PrivateKey.generate())
+    await _sign(uow, rotated)
+    checkpoint.open_note(await latest_note(uow, tenant_id=tenant), rotated.verifier(tenant))
+    listed = await keys(uow, tenant_id=tenant, signer=rotated)
+    assert listed[0]["verifier_key"] == rotated.verifier(tenant) and listed[0]["current"]
+    assert SIGNER.verifier(tenant) in [k["verifier_key"] for k in listed[1:]]
+
+
+async def test_an_edited_entry_is_named_by_verify(uow: UnitOfWork) -> None:
+    tenant = uuid.uuid4()
+    await record(uow, [_vendor(tenant) for _ in range(6)])
+    await _sign(uow)
+    await uow.session.execute(
+        update(entries)
+        .where(entries.c.tenant_id == tenant, entries.c.leaf_index == 4)
+        .values(data={"vendor_name": "Forged"})
+    )
+    result = await verify(uow, tenant_id=tenant)
+    assert (result["ok"], result["first_bad_index"]) == (False, 4)
