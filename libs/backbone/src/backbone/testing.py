@@ -163,6 +163,30 @@ class Stack:
     async def delete_topics(self, prefix: str | None = None) -> None:
         await delete_topics(self.kafka_bootstrap_servers, prefix=prefix or self.topic_prefix)
 
+    async def caught_up(self, settings: ServiceSettings, topic: Topic) -> bool:
+        """Whether the service's consumer group has committed every offset of ``topic``: it has
+        handled (or dropped as seen) every message there now, so a test may assert on what did
+        not happen."""
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        name = settings.topic(topic.value)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap_servers)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka_bootstrap_servers, enable_auto_commit=False)
+        await admin.start()
+        await consumer.start()
+        try:
+            (described,) = await admin.describe_topics([name])
+            partitions = [TopicPartition(name, p["partition"]) for p in described["partitions"]]
+            ends = await consumer.end_offsets(partitions)
+            done = await admin.list_consumer_group_offsets(settings.group_id, partitions=partitions)
+            return bool(partitions) and all(
+                ends[tp] == 0 or (tp in done and done[tp].offset >= ends[tp]) for tp in partitions
+            )
+        finally:
+            await consumer.stop()
+            await admin.close()
+
 
 @contextlib.asynccontextmanager
 async def scratch_stack(

@@ -74,6 +74,7 @@ def create(
                 Topic.INCIDENT_EVENTS,
                 Topic.NOTIFICATION_EVENTS,
                 Topic.SLA_EVENTS,
+                Topic.CHANGE_EVENTS,
                 Topic.DIRECTORY_EVENTS,
             ],
             publishes=[

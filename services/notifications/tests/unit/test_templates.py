@@ -104,3 +104,18 @@ def test_communications_and_reminders_have_their_own_defaults() -> None:
 def test_every_rendering_error_is_a_template_error(body: str, reason: str) -> None:
     with pytest.raises(templates.TemplateError, match=reason):
         templates.check(ChannelKind.EMAIL, None, body, max_output=1000)
+
+
+def test_a_change_event_shows_the_change_not_its_incident() -> None:
+    change = {
+        "id": "0190e2b0-0000-7000-8000-000000000009",
+        "incident_id": INCIDENT["incident_id"],
+        "title": "Resize the pool",
+        "status": "approved",
+        "comment": "CAB ok",
+    }
+    head = {**INCIDENT, "title": "Payments down"}
+    context = templates.context("change_request.approved.v1", change, headline=head)
+    msg = templates.render(ChannelKind.EMAIL, "change_request.approved.v1", context)
+    assert msg["subject"] == "[P1] INC-000042 Change approved: Resize the pool"
+    assert "Status:   approved" in msg["text"] and "CAB ok" in msg["text"]

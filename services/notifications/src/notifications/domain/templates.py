@@ -56,6 +56,33 @@ LABELS = {
     "notification.test": "Test message",
 }
 
+# The changes service's routable events; a record with a title of its own (a change, a problem,
+# an article) shows it rather than its incident's.
+CHANGE_LABELS = {
+    "change_request.created.v1": "Change requested",
+    "change_request.approved.v1": "Change approved",
+    "change_request.rejected.v1": "Change rejected",
+    "change_request.scheduled.v1": "Change scheduled",
+    "change_request.started.v1": "Change started",
+    "change_request.completed.v1": "Change completed",
+    "change_request.failed.v1": "Change failed",
+    "change_request.cancelled.v1": "Change cancelled",
+    "change_request.rolled_back.v1": "Change rolled back",
+    "rollback_request.created.v1": "Rollback requested",
+    "rollback_request.approved.v1": "Rollback approved",
+    "rollback_request.rejected.v1": "Rollback rejected",
+    "rollback_request.completed.v1": "Rollback completed",
+    "rollback_request.failed.v1": "Rollback failed",
+    "problem.opened.v1": "Problem opened",
+    "problem.updated.v1": "Problem updated",
+    "root_cause_analysis.completed.v1": "Root cause found",
+    "kb_article.submitted.v1": "Article to review",
+    "kb_article.published.v1": "Article published",
+    "post_incident_review.scheduled.v1": "Post-incident review scheduled",
+    "post_incident_review.completed.v1": "Post-incident review completed",
+}
+LABELS |= CHANGE_LABELS
+
 SEVERITY_EMOJI = {"P1": ":red_circle:", "P2": ":large_orange_circle:", "P3": ":large_yellow_circle:"}
 
 
@@ -156,7 +183,16 @@ def context(
     events that do not carry them (SLA, communications, reminders)."""
     head = dict(headline or {})
     incident_id = data.get("incident_id") or head.get("incident_id")
-    details = data.get("reason") or data.get("resolution") or data.get("note") or data.get("body") or ""
+    details = (
+        data.get("reason")
+        or data.get("resolution")
+        or data.get("note")
+        or data.get("body")
+        or data.get("comment")
+        or data.get("justification")
+        or data.get("root_cause")
+        or ""
+    )
     if event_type.startswith("sla."):
         details = f"The {data.get('clock', '')} clock is due at {data.get('due_at', '')}."
     return {
@@ -165,7 +201,9 @@ def context(
         "event": dict(data),
         "incident_id": incident_id,
         "reference_code": data.get("reference_code") or head.get("reference_code"),
-        "title": data.get("title") if "reference_code" in data else head.get("title"),
+        "title": data.get("title")
+        if "reference_code" in data or (event_type in CHANGE_LABELS and data.get("title"))
+        else head.get("title"),
         "severity": data.get("severity") or head.get("severity"),
         "status": data.get("status") or data.get("to_status") or head.get("status"),
         "client": client_name,

@@ -17,6 +17,7 @@ from contracts.events import (
     ReminderDispatched,
     SlaAtRisk,
     SlaBreached,
+    change,
 )
 from contracts.events.incident import (
     IncidentAcknowledged,
@@ -49,7 +50,35 @@ from notifications.domain.routing import (
 )
 from notifications.handlers.deliveries import NO_CHANNEL, delivery_row, insert_deliveries
 
-# Events rules may route (the incident lifecycle and SLA clocks).
+# The changes service's events someone waits on: a change or rollback to decide on, its
+# decision and outcome, a problem opened or moved, a root cause found, an article to review or
+# published, a review scheduled or done. Edits of records (work orders, workarounds, links,
+# action items, blackout windows) are audited, not announced (docs/notifications.md).
+ROUTABLE_CHANGES: tuple[type[EventData], ...] = (
+    change.ChangeRequestCreated,
+    change.ChangeRequestApproved,
+    change.ChangeRequestRejected,
+    change.ChangeRequestScheduled,
+    change.ChangeRequestStarted,
+    change.ChangeRequestCompleted,
+    change.ChangeRequestFailed,
+    change.ChangeRequestCancelled,
+    change.ChangeRequestRolledBack,
+    change.RollbackRequestCreated,
+    change.RollbackRequestApproved,
+    change.RollbackRequestRejected,
+    change.RollbackRequestCompleted,
+    change.RollbackRequestFailed,
+    change.ProblemOpened,
+    change.ProblemUpdated,
+    change.RootCauseAnalysisCompleted,
+    change.KbArticleSubmitted,
+    change.KbArticlePublished,
+    change.PostIncidentReviewScheduled,
+    change.PostIncidentReviewCompleted,
+)
+
+# Events rules may route (the incident lifecycle, SLA clocks and the changes above).
 ROUTABLE: tuple[type[EventData], ...] = (
     IncidentCreated,
     IncidentUpdated,
@@ -66,6 +95,7 @@ ROUTABLE: tuple[type[EventData], ...] = (
     IncidentCommentAdded,
     SlaAtRisk,
     SlaBreached,
+    *ROUTABLE_CHANGES,
 )
 ROUTABLE_TYPES = tuple(cls.event_type for cls in ROUTABLE)
 
