@@ -13,6 +13,7 @@ import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -61,6 +62,18 @@ async def _create_topic(admin: AIOKafkaAdminClient, topic: str) -> Response:
         assert loop.time() < deadline, f"topic {topic} has no leaders after 15s"
         await asyncio.sleep(0.1)
     return response
+
+
+async def _take(
+    consumer: AIOKafkaConsumer, into: list[ConsumerRecord], enough: Callable[[], bool], what: str, **poll: Any
+) -> None:
+    """Poll ``consumer`` into ``into`` until ``enough()``; fail with ``what`` after 20 s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while not enough():
+        assert loop.time() < deadline, what
+        for batch in (await consumer.getmany(timeout_ms=500, **poll)).values():
+            into.extend(batch)
 
 
 def _tps(topic: str) -> set[TopicPartition]:
@@ -170,11 +183,7 @@ async def test_idempotent_producer_keeps_per_key_order(kafka_bootstrap: str, top
     try:
         consumer.assign(sorted(_tps(topic)))
         await consumer.seek_to_beginning()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 15
-        while len(records) < len(keys) * per_key and loop.time() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                records.extend(batch)
+        await _take(consumer, records, lambda: len(records) >= len(keys) * per_key, "the whole log")
     finally:
         await consumer.stop()
 
@@ -204,12 +213,7 @@ async def test_group_resumes_after_committed_offset(kafka_bootstrap: str, topic:
     await c1.start()
     try:
         c1.subscribe([topic])
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while len(first) < 12:
-            assert loop.time() < deadline, "first consumer got too few records"
-            for batch in (await c1.getmany(timeout_ms=500, max_records=4)).values():
-                first.extend(batch)
+        await _take(c1, first, lambda: len(first) >= 12, "first consumer got too few records", max_records=4)
         await c1.commit()  # commits the positions after the records handed out above
         assert c1.assignment() == _tps(topic)
         committed = {tp: await c1.committed(tp) for tp in _tps(topic)}
@@ -228,12 +232,8 @@ async def test_group_resumes_after_committed_offset(kafka_bootstrap: str, topic:
     await c2.start()
     try:
         c2.subscribe([topic])
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while len(first) + len(second) < total:
-            assert loop.time() < deadline, "second consumer did not get the rest"
-            for batch in (await c2.getmany(timeout_ms=500)).values():
-                second.extend(batch)
+        rest = total - len(first)
+        await _take(c2, second, lambda: len(second) >= rest, "second consumer did not get the rest")
         # One more poll: anything now would be a duplicate of what c1 committed.
         for batch in (await c2.getmany(timeout_ms=300)).values():
             second.extend(batch)
