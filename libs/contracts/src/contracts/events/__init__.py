@@ -1,5 +1,6 @@
 """Every event type, defined once. Importing this package registers them all."""
 
+from contracts.events import audit as audit  # the audit service's types (import from there)
 from contracts.events import change as change  # the changes service's types (import from there)
 from contracts.events.directory import (
     ApiKeyIssued,
