@@ -126,7 +126,7 @@ async def test_a_service_cannot_touch_another_services_schema(roles_db: RolesDb)
         for statement in (
             "SELECT * FROM intake.dedup_keys LIMIT 1",
             "SELECT * FROM directory.tenants LIMIT 1",
-            "DELETE FROM audit.audit_log",
+            "DELETE FROM audit.entries",
             "INSERT INTO sla.inbox (event_id, event_type) VALUES (gen_random_uuid(), 'x')",
         ):
             assert await refused(triage, statement) == INSUFFICIENT_PRIVILEGE, statement
@@ -146,33 +146,47 @@ async def test_a_service_cannot_change_its_own_schema(roles_db: RolesDb) -> None
 
 
 AUDIT_ROW = (
-    "INSERT INTO audit.audit_log (tenant_id, event_id, event_type, source, subject, actor,"
-    " occurred_at, data, prev_hash, hash) VALUES (gen_random_uuid(), gen_random_uuid(), 't.x.v1',"
-    " 'test', 's', '{}', now(), '{}', repeat('0', 64), repeat('1', 64)) RETURNING seq"
+    "INSERT INTO audit.entries (tenant_id, leaf_index, event_id, event_type, action, source, subject,"
+    " actor, occurred_at, recorded_at, data, leaf) VALUES (gen_random_uuid(), 0, gen_random_uuid(),"
+    " 't.x.v1', 'create', 'test', 's', '{}', now(), now(), '{}', '\\x00') RETURNING tenant_id"
 )
 
 
 async def test_the_audit_log_is_append_only_for_audit(roles_db: RolesDb) -> None:
+    """A rewrite of the log (an entry, a stored tree hash, a checkpoint, a signing key) is
+    refused to the service's own role; only a superuser could, and verify names it."""
     async with connected(roles_db.url("audit"), "audit") as audit:
         async with audit.begin():
-            seq = (await audit.execute(text(AUDIT_ROW))).scalar_one()
+            tenant = (await audit.execute(text(AUDIT_ROW))).scalar_one()
+            await audit.execute(
+                text("INSERT INTO audit.hashes (tenant_id, hash_index, hash) VALUES (:t, 0, '\\x01')"),
+                {"t": tenant},
+            )
         for statement in (
-            f"UPDATE audit.audit_log SET data = '{{\"forged\": true}}' WHERE seq = {seq}",
-            f"DELETE FROM audit.audit_log WHERE seq = {seq}",
-            "TRUNCATE audit.audit_log",
+            f"UPDATE audit.entries SET data = '{{\"forged\": true}}' WHERE tenant_id = '{tenant}'",
+            f"DELETE FROM audit.entries WHERE tenant_id = '{tenant}'",
+            "TRUNCATE audit.entries",
+            f"UPDATE audit.hashes SET hash = '\\x02' WHERE tenant_id = '{tenant}'",
+            f"DELETE FROM audit.hashes WHERE tenant_id = '{tenant}'",
+            "UPDATE audit.checkpoints SET note = 'forged'",
+            "DELETE FROM audit.checkpoints",
+            "DELETE FROM audit.signing_keys",
+            "UPDATE audit.audit_log SET data = '{}'",
         ):
             assert await refused(audit, statement) == INSUFFICIENT_PRIVILEGE, statement
-        # Its other tables stay writable: the chain head moves with every append.
+        # The head (the log's size and what its checkpoint covers) moves with every append.
         assert (
             await refused(
                 audit,
-                "INSERT INTO audit.chain_heads (tenant_id, seq, hash) VALUES (gen_random_uuid(), 1, 'h')"
-                " ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq",
+                "INSERT INTO audit.heads (tenant_id, size, grew_at) VALUES (gen_random_uuid(), 1, now())"
+                " ON CONFLICT (tenant_id) DO UPDATE SET size = excluded.size",
             )
             is None
         )
         async with audit.begin():
-            kept = await audit.execute(text(f"SELECT count(*) FROM audit.audit_log WHERE seq = {seq}"))
+            kept = await audit.execute(
+                text(f"SELECT count(*) FROM audit.entries WHERE tenant_id = '{tenant}'")
+            )
             assert kept.scalar() == 1
 
 
@@ -192,7 +206,7 @@ async def test_roles_take_over_what_migrations_made_as_the_administrator(infra: 
             )
         assert owners == {service_roles("audit", db.prefix).owner}
         async with connected(db.url("audit"), "audit") as audit:
-            assert await refused(audit, "DELETE FROM audit.audit_log") == INSUFFICIENT_PRIVILEGE
+            assert await refused(audit, "DELETE FROM audit.entries") == INSUFFICIENT_PRIVILEGE
             assert await refused(audit, "DELETE FROM audit.inbox") is None
         # Migrating again runs as the owner and changes nothing.
         await migrate_all(db.admin_url, ("audit",))
