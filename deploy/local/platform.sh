@@ -71,7 +71,7 @@ service_url() {
 }
 
 # supervisord's configuration, rewritten on every `up` (0600: it holds each service's secrets).
-# Each program gets only its own secrets: its database role, and directory's signing key,
+# Each program gets only its own secrets: its database role, and directory's or audit's signing key,
 # intake's form secret or notifications' encryption key.
 write_config() {
     mkdir -p "$RUN_DIR" "$LOG_DIR"
@@ -102,6 +102,7 @@ EOF
             extra=""
             case $service in
                 directory) extra="DIRECTORY_SIGNING_KEY=\"$KEYS_DIR/signing-key.pem\"" ;;
+                audit) extra="AUDIT_SIGNING_KEY=\"$KEYS_DIR/audit-signing-key.pem\"" ;;
                 intake) extra="INTAKE_PUBLIC_FORM_SECRET=\"$(secret INTAKE_PUBLIC_FORM_SECRET)\"" ;;
                 notifications)
                     extra="NOTIFICATIONS_SECRET_KEY=\"$(secret NOTIFICATIONS_SECRET_KEY)\""
@@ -152,6 +153,8 @@ cmd_up() {
     # once per machine (kept on later runs, so issued tokens stay valid), never in git.
     incidentctl keys generate --out-dir "$KEYS_DIR"
     export AUTH_PUBLIC_KEY="$KEYS_DIR/public-key.pem"
+    # Audit signs its logs' checkpoints with a key of its own (docs/audit.md), also kept.
+    incidentctl audit rotate-key --out "$KEYS_DIR/audit-signing-key.pem" --only-if-missing
     cmd_start
     incidentctl bootstrap --out "$CREDENTIALS"
     say "up in $((SECONDS - started))s"

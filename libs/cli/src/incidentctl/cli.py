@@ -18,7 +18,7 @@ from rich.console import Console
 
 from backbone.settings import ServiceSettings
 from contracts.topics import SERVICES
-from incidentctl import admin, api_keys, db, dlq, integrations
+from incidentctl import admin, api_keys, audit, db, dlq, integrations
 from incidentctl.services import service_settings
 
 app = typer.Typer(help="Operate the incident-management platform.", no_args_is_help=True)
@@ -175,6 +175,7 @@ def keys_generate(
 app.add_typer(keys, name="keys")
 app.add_typer(dlq.commands, name="dlq")
 app.add_typer(db.commands, name="db")
+app.add_typer(audit.commands, name="audit")
 admin.register(app)
 api_keys.register(app)
 integrations.register(app)

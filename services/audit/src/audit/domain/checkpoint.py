@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -145,3 +146,17 @@ class Signer:
     def sign(self, tenant_id: UUID, size: int, root: bytes) -> str:
         name = origin(tenant_id)
         return sign(Checkpoint(origin=name, size=size, root=root), name, self.key)
+
+
+def signed_roots(notes: Iterable[tuple[str, str]], name: str) -> list[tuple[int, bytes]]:
+    """(size, root) of each (note, verifier key) whose signature verifies and whose origin is
+    ``name``; anything else counts for nothing (a row written without the signing key)."""
+    roots = []
+    for note, verifier in notes:
+        try:
+            cp = open_note(note, verifier)
+        except CheckpointError:
+            continue
+        if cp.origin == name:
+            roots.append((cp.size, cp.root))
+    return roots

@@ -140,18 +140,12 @@ async def consistency(uow: UnitOfWork, *, tenant_id: UUID, old: int, new: int) -
 
 
 async def signed_sizes(uow: UnitOfWork, tenant_id: UUID) -> list[tuple[int, bytes]]:
-    """(size, root) of every checkpoint whose signature verifies under the key that made it: a
-    row written without the signing key counts for nothing."""
+    """(size, root) of every checkpoint whose signature verifies under the key that made it."""
     name = checkpoint.origin(tenant_id)
-    signed = []
-    for r in await log_repo.list_checkpoints(uow.session, tenant_id):
-        try:
-            cp = checkpoint.open_note(r.note, checkpoint.verifier_key(name, bytes(r.public_key)))
-        except checkpoint.CheckpointError:
-            continue
-        if cp.origin == name:
-            signed.append((cp.size, cp.root))
-    return signed
+    rows = await log_repo.list_checkpoints(uow.session, tenant_id)
+    return checkpoint.signed_roots(
+        ((r.note, checkpoint.verifier_key(name, bytes(r.public_key))) for r in rows), name
+    )
 
 
 async def verify(uow: UnitOfWork, *, tenant_id: UUID) -> dict[str, Any]:
