@@ -29,7 +29,7 @@ SERVICE_PORTS: dict[str, int] = {
     "notifications": 8005,
     "audit": 8006,
 }
-SCALED_OUT = {"intake": 2, "triage": 2}  # replicas in deploy/k8s; the others run one
+SCALED_OUT = {"intake": 2, "triage": 2, "sla": 2}  # replicas in deploy/k8s; the others run one
 
 services = pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
 
