@@ -87,8 +87,8 @@ class World:
         self,
         tenant_id: UUID,
         component_id: UUID,
+        client_id: UUID,
         *,
-        client_id: UUID | None = None,
         vendor_id: UUID | None = None,
     ) -> None:
         component = ComponentRegistered(

@@ -67,9 +67,11 @@ class Env:
     async def post(self, path: str, who: str, body: dict[str, Any] | None = None) -> httpx.Response:
         return await self.client.post(path, json=body, headers=self.as_(who))
 
-    async def count(self, table: Any) -> int:
+    async def count(self, table: Any, *where: Any) -> int:
+        """Rows of ``table`` in this world's tenants: other test files' worlds share the database."""
+        ours = table.c.tenant_id.in_((self.tenant_a, self.tenant_b))
         async with self.db.sessions() as s:
-            return int(await s.scalar(select(func.count()).select_from(table)) or 0)
+            return int(await s.scalar(select(func.count()).select_from(table).where(ours, *where)) or 0)
 
     async def events(self, subject: str | UUID) -> list[Envelope]:
         async with self.db.sessions() as s:
@@ -97,7 +99,7 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
                     vendor_id=e.vendor_id if role is Role.VENDOR_CONTACT else None,
                     name=name,
                 )
-            await world.component(e.tenant_a, e.component_id, client_id=e.client_id, vendor_id=e.vendor_id)
+            await world.component(e.tenant_a, e.component_id, e.client_id, vendor_id=e.vendor_id)
             e.incidents = {"open": new_id(), "closed": new_id(), "other_client": new_id(), "b": new_id()}
             on_component = {"client_id": e.client_id, "component_id": e.component_id}
             await world.incident(
@@ -112,13 +114,9 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
             await world.incident(e.tenant_b, incident_created(e.incidents["b"]))
 
             async def replicated() -> bool:
-                async with db.sessions() as s:
-                    users = await s.scalar(select(func.count()).select_from(principals))
-                    known = await s.scalar(
-                        select(func.count()).select_from(incidents).where(incidents.c.status != "open")
-                    )
-                    parts = await s.scalar(select(func.count()).select_from(components))
-                    total = await s.scalar(select(func.count()).select_from(incidents))
+                users, parts = await e.count(principals), await e.count(components)
+                known = await e.count(incidents, incidents.c.status != "open")
+                total = await e.count(incidents)
                 return users == len(USERS) and known == 1 and parts == 1 and total == 4
 
             await eventually(replicated, what="the users, components and incidents replicas")
