@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Row, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,44 +106,57 @@ async def open_of_client(session: AsyncSession, tenant_id: UUID, client_id: UUID
     return [to_clock(row) for row in (await session.execute(query)).all()]
 
 
+# Upserts compiled once and run as executemany: a tick saves every clock it fired in one
+# statement, whatever the batch (docs/sla.md "Timers").
+_insert_clock = insert(clocks)
+_KEPT = ("id", "vendor_id", "updated_at")  # set on insert only (or by the database)
+_UPSERT_CLOCKS = _insert_clock.on_conflict_do_update(
+    index_elements=[clocks.c.id],
+    set_={c.name: _insert_clock.excluded[c.name] for c in clocks.c if c.name not in _KEPT}
+    | {"updated_at": func.now()},
+)
+_insert_timer = insert(clock_timers)
+_UPSERT_TIMERS = _insert_timer.on_conflict_do_update(
+    index_elements=[clock_timers.c.clock_id, clock_timers.c.what],
+    set_={"due_at": _insert_timer.excluded.due_at},
+    where=clock_timers.c.fired_at.is_(None),
+)
+
+
 async def save(
     session: AsyncSession, clock: Clock, calendar: Calendar, *, vendor_id: UUID | None = None
 ) -> None:
     """Insert or update the clock and put its timer rows where the aggregate says."""
-    values = _values(clock, calendar)
-    stmt = insert(clocks).values(id=clock.id, vendor_id=vendor_id, **values)
+    await save_many(session, [(clock, calendar)], vendor_id=vendor_id)
+
+
+async def save_many(
+    session: AsyncSession, items: Sequence[tuple[Clock, Calendar]], *, vendor_id: UUID | None = None
+) -> None:
+    """Insert or update clocks (``vendor_id`` is written on insert only) and put their timer
+    rows where each aggregate says: one pending row per warning and breach still to come; a
+    timer no longer due is dropped unless it has fired (fired rows stay as the record)."""
+    if not items:
+        return
     await session.execute(
-        stmt.on_conflict_do_update(index_elements=[clocks.c.id], set_={**values, "updated_at": func.now()})
+        _UPSERT_CLOCKS, [{"id": c.id, "vendor_id": vendor_id, **_values(c, cal)} for c, cal in items]
     )
-    await put_timers(session, clock, clock.timers(calendar))
-
-
-async def put_timers(session: AsyncSession, clock: Clock, due: dict[str, datetime | None]) -> None:
-    """One pending row per warning and breach still to come; a timer no longer due is dropped
-    unless it has fired (fired rows stay as the record)."""
-    gone = [what for what, at in due.items() if at is None]
+    due = [(c, what, at) for c, cal in items for what, at in c.timers(cal).items()]
+    gone = [(c.id, what) for c, what, at in due if at is None]
     if gone:
         await session.execute(
             delete(clock_timers).where(
-                clock_timers.c.clock_id == clock.id,
-                clock_timers.c.what.in_(gone),
+                tuple_(clock_timers.c.clock_id, clock_timers.c.what).in_(gone),
                 clock_timers.c.fired_at.is_(None),
             )
         )
     rows = [
-        {"clock_id": clock.id, "what": what, "tenant_id": clock.tenant_id, "due_at": at}
-        for what, at in due.items()
+        {"clock_id": c.id, "what": what, "tenant_id": c.tenant_id, "due_at": at}
+        for c, what, at in due
         if at is not None
     ]
     if rows:
-        stmt = insert(clock_timers).values(rows)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[clock_timers.c.clock_id, clock_timers.c.what],
-                set_={"due_at": stmt.excluded.due_at},
-                where=clock_timers.c.fired_at.is_(None),
-            )
-        )
+        await session.execute(_UPSERT_TIMERS, rows)
 
 
 async def claim(session: AsyncSession, now: datetime, limit: int) -> Sequence[Row[Any]]:
@@ -154,19 +167,20 @@ async def claim(session: AsyncSession, now: datetime, limit: int) -> Sequence[Ro
 
 
 async def mark_fired(session: AsyncSession, claimed: Sequence[Row[Any]], now: datetime) -> None:
-    """The claimed rows are done, whether they fired or were stale (the clock moved on; its
-    current timers were put back by ``save``): a fired row never fires again."""
-    for row in claimed:
-        await session.execute(
-            update(clock_timers)
-            .where(
-                clock_timers.c.clock_id == row.clock_id,
-                clock_timers.c.what == row.what,
-                clock_timers.c.due_at == row.due_at,
-                clock_timers.c.fired_at.is_(None),
-            )
-            .values(fired_at=now)
+    """These claimed rows fired (one statement for the batch): a fired row never fires again.
+    A row whose due time moved meanwhile is left to fire at its new time."""
+    if not claimed:
+        return
+    await session.execute(
+        update(clock_timers)
+        .where(
+            tuple_(clock_timers.c.clock_id, clock_timers.c.what, clock_timers.c.due_at).in_(
+                [(r.clock_id, r.what, r.due_at) for r in claimed]
+            ),
+            clock_timers.c.fired_at.is_(None),
         )
+        .values(fired_at=now)
+    )
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
