@@ -5,6 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import SchemaItem
 
 from backbone.migrations import create_tenant_table_v1, now_v1, stamps_v1
 
@@ -35,6 +36,28 @@ INCIDENT_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("closed_by", sa.UUID(), nullable=True),
     sa.Column("deleted_by", sa.UUID(), nullable=True),
 ]
+
+
+def _catalog(name: str, slug_length: int, name_length: int, *items: SchemaItem) -> None:
+    """A tenant's catalog (statuses, categories, priorities): entries by slug, unique in the
+    tenant, with a display name, ``items``, and whether they are offered."""
+    create_tenant_table_v1(
+        name,
+        sa.Column("slug", sa.String(length=slug_length), nullable=False),
+        sa.Column("name", sa.String(length=name_length), nullable=False),
+        *items,
+        sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
+        *stamps_v1(),
+        sa.UniqueConstraint("tenant_id", "slug", name=op.f(f"uq_{name}_tenant_id_slug")),
+        schema=S,
+    )
+
+
+def _incident_record(name: str, *items: SchemaItem, order: str) -> None:
+    """A table of an incident's records: its key and tenant, the incident, ``items``, and the
+    index that lists one incident's records by ``order``."""
+    create_tenant_table_v1(name, sa.Column("incident_id", sa.UUID(), nullable=False), *items, schema=S)
+    op.create_index(f"ix_{name}_incident", name, ["incident_id", order], schema=S)
 
 
 def upgrade() -> None:
@@ -69,44 +92,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_tenant_catalogs")),
         schema=S,
     )
-    create_tenant_table_v1(
+    _catalog(
         "incident_statuses",
-        sa.Column("slug", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
+        40,
+        100,
         sa.Column("sort_order", sa.Integer(), nullable=False),
         sa.Column("is_terminal", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("is_default", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("next_statuses", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        *stamps_v1(),
-        sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_statuses_tenant_id_slug")),
-        schema=S,
     )
-    create_tenant_table_v1(
+    _catalog(
         "incident_categories",
-        sa.Column("slug", sa.String(length=100), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
+        100,
+        200,
         sa.Column("description", sa.Text(), server_default="", nullable=False),
-        sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        *stamps_v1(),
-        sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_categories_tenant_id_slug")),
-        schema=S,
     )
-    create_tenant_table_v1(
+    _catalog(
         "incident_priorities",
-        sa.Column("slug", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
+        40,
+        100,
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("response_time_minutes", sa.Integer(), nullable=True),
         sa.Column("resolution_time_minutes", sa.Integer(), nullable=True),
-        sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        *stamps_v1(),
-        sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_incident_priorities_tenant_id_slug")),
-        schema=S,
     )
-    create_tenant_table_v1(
+    _incident_record(
         "incident_updates",
-        sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("field", sa.String(length=60), nullable=False),
         sa.Column("from_value", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("to_value", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
@@ -115,14 +125,10 @@ def upgrade() -> None:
         sa.Column("via", sa.String(length=20), server_default="user", nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         now_v1("changed_at"),
-        schema=S,
+        order="changed_at",
     )
-    op.create_index(
-        "ix_incident_updates_incident", "incident_updates", ["incident_id", "changed_at"], schema=S
-    )
-    create_tenant_table_v1(
+    _incident_record(
         "incident_assignments",
-        sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("user_id", sa.UUID(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("assigned_by", sa.UUID(), nullable=True),
@@ -131,10 +137,7 @@ def upgrade() -> None:
         now_v1("assigned_at"),
         sa.Column("unassigned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        schema=S,
-    )
-    op.create_index(
-        "ix_incident_assignments_incident", "incident_assignments", ["incident_id", "assigned_at"], schema=S
+        order="assigned_at",
     )
     op.create_index(
         "ix_incident_assignments_tenant_user",
@@ -150,9 +153,8 @@ def upgrade() -> None:
         schema=S,
         postgresql_where=sa.text("is_active"),
     )
-    create_tenant_table_v1(
+    _incident_record(
         "incident_escalations",
-        sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("trigger", sa.String(length=20), nullable=False),
         sa.Column("cause", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
@@ -164,27 +166,19 @@ def upgrade() -> None:
         sa.Column("to_severity", sa.String(length=2), nullable=True),
         sa.Column("escalated_by", sa.UUID(), nullable=True),
         now_v1("escalated_at"),
-        schema=S,
+        order="escalated_at",
     )
-    op.create_index(
-        "ix_incident_escalations_incident", "incident_escalations", ["incident_id", "escalated_at"], schema=S
-    )
-    create_tenant_table_v1(
+    _incident_record(
         "incident_comments",
-        sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("author_id", sa.UUID(), nullable=True),
         sa.Column("author_role", sa.String(length=40), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("is_internal", sa.Boolean(), server_default=sa.true(), nullable=False),
         *stamps_v1(),
-        schema=S,
+        order="created_at",
     )
-    op.create_index(
-        "ix_incident_comments_incident", "incident_comments", ["incident_id", "created_at"], schema=S
-    )
-    create_tenant_table_v1(
+    _incident_record(
         "incident_tasks",
-        sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), server_default="", nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
@@ -194,12 +188,10 @@ def upgrade() -> None:
         sa.Column("sort_order", sa.Integer(), server_default="0", nullable=False),
         sa.Column("created_by", sa.UUID(), nullable=True),
         *stamps_v1(),
-        schema=S,
+        order="sort_order",
     )
-    op.create_index("ix_incident_tasks_incident", "incident_tasks", ["incident_id", "sort_order"], schema=S)
-    create_tenant_table_v1(
+    _incident_record(
         "incident_attachments",
-        sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("comment_id", sa.UUID(), nullable=True),
         sa.Column("storage_key", sa.String(length=64), nullable=False),
         sa.Column("filename", sa.String(length=255), nullable=False),
@@ -207,10 +199,7 @@ def upgrade() -> None:
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("uploaded_by", sa.UUID(), nullable=True),
         now_v1("created_at"),
-        schema=S,
-    )
-    op.create_index(
-        "ix_incident_attachments_incident", "incident_attachments", ["incident_id", "created_at"], schema=S
+        order="created_at",
     )
 
 
