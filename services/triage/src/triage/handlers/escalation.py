@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from backbone.clock import SYSTEM_CLOCK, Clock
+from backbone.clock import Clock
 from backbone.uow import UnitOfWork
 from contracts.enums import EscalationTrigger, Role, Severity
 from contracts.envelope import Envelope, new_id
@@ -72,11 +72,12 @@ class _Page:
 
 
 class Escalations:
-    """Handlers that need the clock: the consumer's and the timer loop's."""
+    """The handlers of automatic escalation; ``clock`` is the service's, which its timer loop
+    reads (the consumers take the time from their unit of work)."""
 
     def __init__(
         self,
-        clock: Clock = SYSTEM_CLOCK,
+        clock: Clock,
         *,
         fallback_role: str = Role.INCIDENT_MANAGER.value,
         batch: int = 100,
