@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -382,3 +382,52 @@ def assert_problem(response: httpx.Response, status: int, mentions: str | None =
     if mentions is not None:
         assert mentions in body["detail"] or mentions == body.get("field"), body
     return body
+
+
+@contextlib.asynccontextmanager
+async def on_a_port(app: FastAPI) -> AsyncIterator[str]:
+    """Serve the app (lifespan included) with uvicorn on a free loopback port, for clients that
+    need a real socket (a browser); its base URL."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        if task.done():
+            task.result()  # raises what stopped it
+        return bool(server.started)
+
+    try:
+        await eventually(started, within=60, what="uvicorn to start")
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium driven by selenium (deploy/local/tools.sh installs both); fails the
+    test when they are missing rather than skipping it."""
+    import pytest
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    if shutil.which(CHROMEDRIVER) is None or shutil.which(CHROMIUM) is None:
+        pytest.fail("headless Chromium is needed: apt-get install chromium chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -6,9 +6,7 @@ anti-forgery token and origin, honeypot, rate limit, size and field limits."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,13 +14,11 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-import uvicorn
 from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, serving, unique
+from backbone.testing import Stack, chromium, eventually, on_a_port, serving, unique
 from contracts.envelope import Envelope
 from contracts.events import IncidentReported, TenantCreated
 from contracts.topics import Topic
@@ -35,7 +31,6 @@ from triage.main import create as create_triage
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 RATE_LIMIT = 20  # above what one test sends to one tenant, but for the rate-limit test
 PROBLEM_JSON = "application/problem+json"
 
@@ -85,26 +80,6 @@ class Bed:
         return httpx.AsyncClient(base_url=self.base_url, follow_redirects=False)
 
 
-@contextlib.asynccontextmanager
-async def on_a_port(app: FastAPI) -> AsyncIterator[str]:
-    """Serves the app (lifespan included) with uvicorn on a free loopback port."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    try:
-        await eventually(lambda: _started(server, task), within=60, what="uvicorn to start")
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> bool:
-    if task.done():
-        task.result()  # raises what stopped it
-    return server.started
-
-
 @pytest.fixture(scope="module")
 async def bed(stack: Stack) -> AsyncIterator[Bed]:
     settings = stack.settings(
@@ -129,21 +104,8 @@ async def bed(stack: Stack) -> AsyncIterator[Bed]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if shutil.which(CHROMEDRIVER) is None or shutil.which(CHROMIUM) is None:
-        pytest.fail("headless Chromium is needed: apt-get install chromium chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def fill_and_send(driver: Any, url: str, fields: dict[str, str]) -> None:

@@ -177,6 +177,8 @@ def family_of(event_type: str) -> Family:
 def label_of(event_type: str) -> str:
     """A readable name from the type alone: ``change_request.approved.v1`` → ``Change request approved``."""
     text = base_type(event_type).replace(".", " ").replace("_", " ").strip()
+    if text.startswith("sla "):
+        return "SLA " + text[4:]
     return text[:1].upper() + text[1:]
 
 
