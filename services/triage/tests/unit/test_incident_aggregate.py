@@ -26,11 +26,12 @@ from contracts.events import (
     IncidentUpdated,
 )
 from contracts.events.intake import ImpactFacts
-from triage.adapters.orm import incidents
+from triage.adapters.orm import incident_tasks, incidents
 from triage.domain import incident as aggregate
 from triage.domain import lifecycle, severity
 from triage.domain.incident import Incident, Outcome, Record, Who
 from triage.domain.lifecycle import DEFAULT_STATUSES, Catalog, StatusDef
+from triage.domain.task import Task, edit_task, new_task
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 CATALOG = Catalog(DEFAULT_STATUSES)
@@ -318,3 +319,26 @@ def test_deleting_stamps_who_and_when_and_is_announced() -> None:
     assert (outcome.incident.deleted_at, outcome.incident.deleted_by) == (NOW, MANAGER.user_id)
     assert [r.field for r in outcome.records] == ["deleted_at"]
     assert kinds(outcome) == [IncidentDeleted]
+
+
+def test_a_task_changes_only_what_was_sent_and_stamps_its_completion() -> None:
+    task = new_task(opened(), {"title": "restart the primary", "sort_order": None}, SUPPORT.user_id, NOW)
+    assert (task.status, task.sort_order, task.completed_at, task.created_by) == (
+        "open",
+        0,
+        None,
+        SUPPORT.user_id,
+    )
+    later = NOW + timedelta(minutes=20)
+    done, changes = edit_task(task, {"status": "completed", "title": "restart the primary"}, later)
+    assert changes == {"status": {"from": "open", "to": "completed"}}
+    assert (done.completed_at, done.updated_at) == (later, later)
+    reopened, _ = edit_task(done, {"status": "open"}, later + timedelta(minutes=1))
+    assert reopened.completed_at is None
+    assert edit_task(task, {"title": "restart the primary"}, later) == (task, {})
+    with pytest.raises(Unprocessable, match="title"):
+        edit_task(task, {"title": ""}, later)
+
+
+def test_the_task_holds_every_column_of_its_table() -> None:
+    assert {f.name for f in fields(Task)} == set(incident_tasks.c.keys())

@@ -1,5 +1,6 @@
 """HTTP routes of an incident's tasks."""
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -58,7 +59,7 @@ async def add_task(
 
     async def work() -> Any:
         row = await task.add_task(uow, caller, incident_id, body.model_dump())
-        return TaskOut.model_validate(row).model_dump(mode="json")
+        return TaskOut.model_validate(asdict(row)).model_dump(mode="json")
 
     return await _once(request, uow, caller, 201, work)
 
@@ -77,7 +78,7 @@ async def update_task(
 
     async def work() -> Any:
         row = await task.update_task(uow, caller, incident_id, task_id, values)
-        return TaskOut.model_validate(row).model_dump(mode="json")
+        return TaskOut.model_validate(asdict(row)).model_dump(mode="json")
 
     return await _once(request, uow, caller, 200, work)
 
