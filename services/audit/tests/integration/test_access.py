@@ -1,6 +1,6 @@
 """Access control and tenant isolation of the audit API (docs/architecture.md "Security"), over
 the real Kafka broker and PostgreSQL: events of two tenants arrive on intake.events and directory.events; each
-tenant's reviewers read, and verify, only their own tenant's chain."""
+tenant's reviewers read, and verify, only their own tenant's log."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import update
 
-from audit.adapters.orm import audit_log
+from audit.adapters.orm import entries
 from audit.config import Settings as AuditSettings
 from audit.main import create as create_audit
 from backbone.db import Database
@@ -133,7 +133,7 @@ async def test_each_tenant_sees_only_its_own_entries(env: Env) -> None:
     assert {UUID(e["event_id"]) for e in a} == env.events[env.tenant_a]
     assert {UUID(e["event_id"]) for e in b} == env.events[env.tenant_b]
     assert not {e["subject"] for e in a} & {str(i) for i in env.incidents[env.tenant_b]}
-    # The old tenant_id parameter no longer chooses the chain: the caller's tenant does.
+    # The old tenant_id parameter no longer chooses the log: the caller's tenant does.
     assert await env.entries(env.auth(env.tenant_a), tenant_id=str(env.tenant_b)) == a
     # Another tenant's incident is not found, not an empty timeline of it.
     foreign = env.incidents[env.tenant_b][0]
@@ -156,7 +156,7 @@ async def test_contact_data_is_masked_in_the_log(env: Env) -> None:
     assert data["vendor_name"] == "Acme Hosting"
 
 
-async def test_verify_checks_the_callers_chain_only(env: Env) -> None:
+async def test_verify_checks_the_callers_log_only(env: Env) -> None:
     async def verification(tenant_id: UUID) -> dict[str, Any]:
         response = await env.client.get("/v1/audit/verify", headers=env.auth(tenant_id))
         assert response.status_code == 200, response.text
@@ -165,22 +165,22 @@ async def test_verify_checks_the_callers_chain_only(env: Env) -> None:
 
     a, b = await verification(env.tenant_a), await verification(env.tenant_b)
     assert a == {
-        "valid": True,
-        "entries": len(env.events[env.tenant_a]),
-        "first_broken_seq": None,
+        "ok": True,
+        "checked": len(env.events[env.tenant_a]),
+        "first_bad_index": None,
         "reason": None,
     }
-    assert b["valid"] is True and b["entries"] == len(env.events[env.tenant_b])
+    assert b["ok"] is True and b["checked"] == len(env.events[env.tenant_b])
 
-    # Tamper with tenant B's chain: B's verification names the entry, A's is untouched.
+    # Tamper with tenant B's log: B's verification names the entry, A's is untouched.
     tampered = (await env.entries(env.auth(env.tenant_b)))[0]
     async with env.db.sessions() as session:
         await session.execute(
-            update(audit_log)
-            .where(audit_log.c.seq == tampered["seq"])
+            update(entries)
+            .where(entries.c.tenant_id == env.tenant_b, entries.c.leaf_index == tampered["index"])
             .values(data={**tampered["data"], "title": "rewritten"})
         )
         await session.commit()
     broken = await verification(env.tenant_b)
-    assert broken["valid"] is False and broken["first_broken_seq"] == tampered["seq"]
+    assert broken["ok"] is False and broken["first_bad_index"] == tampered["index"]
     assert await verification(env.tenant_a) == a
