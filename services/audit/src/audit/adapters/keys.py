@@ -18,7 +18,7 @@ def load_signer(settings: Settings) -> Signer:
         log.warning(
             "AUDIT_SIGNING_KEY is not set: checkpoints are signed by a key that dies with the process"
         )
-        return Signer(Ed25519PrivateKey.generate())
+        return Signer.generate()
     key = load_pem_private_key(load_pem(settings.signing_key.get_secret_value()), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("AUDIT_SIGNING_KEY is not an Ed25519 private key")

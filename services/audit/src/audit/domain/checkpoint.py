@@ -132,6 +132,10 @@ class Signer:
 
     key: Ed25519PrivateKey
 
+    @classmethod
+    def generate(cls) -> Signer:
+        return cls(Ed25519PrivateKey.generate())
+
     @property
     def public(self) -> bytes:
         return public_bytes(self.key.public_key())
