@@ -21,7 +21,7 @@ from contracts.envelope import Envelope, new_id
 from contracts.events import IncidentReported
 from notifications.config import Settings as NotificationsSettings
 from notifications.main import create as create_notifications
-from notifications.testing import HttpReceiver
+from notifications.testing import HttpReceiver, webhook_rule
 from sla.adapters.orm import clock_timers, clocks
 from sla.adapters.orm import outbox as sla_outbox
 from sla.config import Settings as SlaSettings
@@ -78,26 +78,7 @@ async def test_a_one_minute_policy_breaches_on_time_once_escalates_once_and_is_r
             for severity in ("P1", "P2", "P3", "P4"):
                 put = await sla.put(f"/v1/policies/basic/{severity}", json=ONE_MINUTE, headers=manager)
                 assert put.status_code == 200, put.text
-            channel = await notifications.post(
-                "/v1/channels",
-                json={
-                    "kind": "webhook",
-                    "name": "sla hook",
-                    "config": {"url": hook.url + "/sla", "secret": HOOK_SECRET},
-                },
-                headers=manager,
-            )
-            assert channel.status_code == 201, channel.text
-            rule = await notifications.post(
-                "/v1/rules",
-                json={
-                    "name": "breaches",
-                    "event_types": ["sla.breached.v1"],
-                    "channel_ids": [channel.json()["id"]],
-                },
-                headers=manager,
-            )
-            assert rule.status_code == 201, rule.text
+            await webhook_rule(notifications, manager, hook.url + "/sla", HOOK_SECRET, ["sla.breached.v1"])
 
             incident_id = new_id()
             await publish(

@@ -189,3 +189,23 @@ async def publish_incidents(
         )
         for i in range(n)
     ]
+
+
+async def webhook_rule(
+    api: Any, headers: dict[str, str], url: str, secret: str, event_types: list[str], *, name: str = "hook"
+) -> tuple[str, str]:
+    """A signed webhook channel to ``url`` and a rule routing ``event_types`` to it, through
+    notifications' API (``api``: an HTTP client of the service); their ids."""
+    channel = await api.post(
+        "/v1/channels",
+        json={"kind": "webhook", "name": name, "config": {"url": url, "secret": secret}},
+        headers=headers,
+    )
+    assert channel.status_code == 201, channel.text
+    rule = await api.post(
+        "/v1/rules",
+        json={"name": name, "event_types": event_types, "channel_ids": [channel.json()["id"]]},
+        headers=headers,
+    )
+    assert rule.status_code == 201, rule.text
+    return str(channel.json()["id"]), str(rule.json()["id"])
