@@ -431,3 +431,16 @@ def chromium() -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+def browser_fixture() -> Any:
+    """A module's ``browser`` fixture: one headless Chromium for the module's tests
+    (``browser = browser_fixture()`` in the test module)."""
+    import pytest
+
+    @pytest.fixture(scope="module", name="browser")
+    def browser() -> Iterator[Any]:
+        with chromium() as driver:
+            yield driver
+
+    return browser

@@ -6,7 +6,7 @@ condition answers its 4xx over HTTP and writes nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from audit.config import Settings as AuditSettings
 from audit.main import create as create_audit
 from audit.testing import incident_story
 from backbone.db import Database
-from backbone.testing import Stack, assert_problem, chromium, eventually, on_a_port, publish, send
+from backbone.testing import Stack, assert_problem, browser_fixture, eventually, on_a_port, publish, send
 from contracts.enums import Role
 from contracts.events import UserRegistered
 
@@ -93,10 +93,7 @@ async def bed(stack: Stack) -> AsyncIterator[Bed]:
         await producer.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as driver:
-        yield driver
+browser = browser_fixture()
 
 
 async def test_a_report_of_a_real_incident_holds_its_sections_and_is_logged(bed: Bed) -> None:

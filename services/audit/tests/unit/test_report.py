@@ -18,6 +18,7 @@ from contracts.enums import IncidentReportStatus, ReportType
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 INCIDENT = uuid4()
 CHANGE, PIR, ODD = uuid4(), uuid4(), uuid4()
+ROLL_BACK = {"id": str(CHANGE), "incident_id": str(INCIDENT), "title": "Roll back"}
 HEAD = {"incident_id": str(INCIDENT), "reference_code": "INC-7", "title": "Payments down", "severity": "P2"}
 
 
@@ -67,22 +68,8 @@ def lifecycle() -> Log:
         .incident("acknowledged", "acknowledged", acknowledged_at=(T0 + timedelta(minutes=2)).isoformat())
         .incident("escalated", "acknowledged", cause="sla_breached", reason="too slow")
         .add("sla.breached.v1", **clock, due_at=due, breached_at=due)
-        .add(
-            "change_request.created.v1",
-            CHANGE,
-            id=str(CHANGE),
-            incident_id=str(INCIDENT),
-            title="Roll back",
-            status="requested",
-        )
-        .add(
-            "change_request.approved.v1",
-            CHANGE,
-            id=str(CHANGE),
-            incident_id=str(INCIDENT),
-            title="Roll back",
-            status="approved",
-        )
+        .add("change_request.created.v1", CHANGE, **ROLL_BACK, status="requested")
+        .add("change_request.approved.v1", CHANGE, **ROLL_BACK, status="approved")
         .incident("task_added", "acknowledged", task_id="t1", task_title="Call the bank", task_status="open")
         .incident("task_added", "acknowledged", task_id="t2", task_title="Refund", task_status="open")
         .incident("task_updated", "acknowledged", task_id="t2", task_status="completed")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, chromium, eventually, on_a_port, serving, unique
+from backbone.testing import Stack, browser_fixture, eventually, on_a_port, serving, unique
 from contracts.envelope import Envelope
 from contracts.events import IncidentReported, TenantCreated
 from contracts.topics import Topic
@@ -102,10 +102,7 @@ async def bed(stack: Stack) -> AsyncIterator[Bed]:
 # --------------------------------------------------------------------------- in the browser
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as driver:
-        yield driver
+browser = browser_fixture()
 
 
 def fill_and_send(driver: Any, url: str, fields: dict[str, str]) -> None:
