@@ -4,6 +4,7 @@ its timer row), and the history of pages (tables in adapters/orm.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -54,19 +55,8 @@ def policy_of(row: Row[Any]) -> Policy:
 
 
 def run_of_row(row: Row[Any]) -> Run:
-    return Run(
-        incident_id=row.incident_id,
-        policy_id=row.policy_id,
-        levels=levels_of(row.levels),
-        loops=row.loops,
-        run=row.run,
-        seq=row.seq,
-        level=row.level,
-        loop=row.loop,
-        status=row.status,
-        ack_after=row.ack_after,
-        reopened_status=row.reopened_status,
-    )
+    values = {f.name: row._mapping[f.name] for f in fields(Run) if f.name != "levels"}
+    return Run(**values, levels=levels_of(row.levels))
 
 
 # --------------------------------------------------------------------------- queries
