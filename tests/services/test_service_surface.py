@@ -28,6 +28,7 @@ PUBLISHES = {
         "sla.breached.v1",
     },
     "changes": {"change_request.created.v1", "change_request.approved.v1", "rollback_request.completed.v1"},
+    "audit": {"report.generated.v1"},
 }
 SUBSCRIBES = {
     "intake": "directory.events",
