@@ -342,3 +342,22 @@ async def test_another_tenants_event_never_moves_the_clocks(incident: Incident, 
         "running",
     )
     assert len(await incident.pending()) == 4
+
+
+async def test_a_batch_fires_every_due_timer_of_a_clock_once(incident: Incident, clock: ManualClock) -> None:
+    # Down past everything: both warnings and both breaches come due in one batch.
+    await incident.open()
+    clock.advance(hours=5)
+    fired = await incident.fire()
+    assert sorted((e.type, e.data["clock"]) for e in fired) == [
+        ("sla.at_risk.v1", "resolution"),
+        ("sla.at_risk.v1", "response"),
+        ("sla.breached.v1", "resolution"),
+        ("sla.breached.v1", "response"),
+    ]
+    assert await incident.pending() == {}
+    assert ((await incident.row(RESPONSE)).state, (await incident.row(RESOLUTION)).state) == (
+        "breached",
+        "breached",
+    )
+    assert await incident.fire() == []
