@@ -238,3 +238,14 @@ async def test_each_halt_condition_answers_over_http_and_writes_nothing(bed: Bed
         await bed.client.get(f"/v1/reports/{report_id}", headers={**bed.auth(), "Accept": "application/xml"}),
         406,
     )
+
+
+async def test_a_retry_with_its_idempotency_key_gets_the_same_report(bed: Bed) -> None:
+    incident_id = await bed.incident()
+    body = {"incident_id": str(incident_id), "report_type": "business_impact"}
+    headers = {**bed.auth(), "Idempotency-Key": f"report-{incident_id}"}
+    before = await bed.kept()
+    first = await bed.client.post("/v1/reports", json=body, headers=headers)
+    again = await bed.client.post("/v1/reports", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert first.json() == again.json() and await bed.kept() == before + 1
