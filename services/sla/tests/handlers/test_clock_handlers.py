@@ -103,6 +103,10 @@ class Incident:
                 )
             ).one()
 
+    async def states(self) -> tuple[str, str]:
+        """The (response, resolution) clocks' states."""
+        return (await self.row(RESPONSE)).state, (await self.row(RESOLUTION)).state
+
     async def pending(self) -> dict[tuple[str, str], datetime]:
         """The unfired timer rows of the incident's clocks: (kind, what) → due."""
         async with self.db.sessions() as s:
@@ -227,7 +231,7 @@ async def test_close_or_delete_cancels_the_open_clocks(
     emitted = await incident.event(ending, **when)
     [cancelled] = emitted
     assert cancelled.data["clock"] == "resolution" and cancelled.data["outcome"] == "cancelled"
-    assert ((await incident.row(RESPONSE)).state, (await incident.row(RESOLUTION)).state) == (
+    assert await incident.states() == (
         "met",
         "cancelled",
     )
@@ -337,7 +341,7 @@ async def test_another_tenants_event_never_moves_the_clocks(incident: Incident, 
     hostile = uuid.uuid4()
     assert await incident.event(IncidentResolved, hostile, resolved_at=clock.now(), status="resolved") == []
     assert await incident.event(IncidentClosed, hostile, closed_at=clock.now(), status="closed") == []
-    assert ((await incident.row(RESPONSE)).state, (await incident.row(RESOLUTION)).state) == (
+    assert await incident.states() == (
         "running",
         "running",
     )
@@ -356,7 +360,7 @@ async def test_a_batch_fires_every_due_timer_of_a_clock_once(incident: Incident,
         ("sla.breached.v1", "response"),
     ]
     assert await incident.pending() == {}
-    assert ((await incident.row(RESPONSE)).state, (await incident.row(RESOLUTION)).state) == (
+    assert await incident.states() == (
         "breached",
         "breached",
     )
