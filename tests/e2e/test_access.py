@@ -13,6 +13,7 @@ running:
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
@@ -65,6 +66,8 @@ class World:
     closed_incident_id: str  # closed, and known so to changes: post-incident reviews need one
     running_change_id: str  # a change in progress at changes: rollbacks need one
     requested_changes: Iterator[str]  # low-risk changes a system administrator requested, one per decision
+    # Changes records in the state each step needs, one per role in Role's order (_changes_records).
+    records: dict[str, Iterator[str]]
 
 
 def _n() -> str:
@@ -151,6 +154,7 @@ async def world(platform: dict[str, httpx.AsyncClient], operator_key: str) -> Wo
         )
     )
     changes_world = await _changes_world(platform, headers, closed_id, target_id)
+    records = await _changes_records(platform, headers, users, incident_id, closed_id, changes_world[1])
     await _closed_at_sla(platform, headers, closed_id)
     return World(
         admin,
@@ -166,6 +170,7 @@ async def world(platform: dict[str, httpx.AsyncClient], operator_key: str) -> Wo
         doomed_id,
         iter(spare),
         *changes_world,
+        records,
     )
 
 
@@ -215,6 +220,99 @@ async def _changes_world(
         (await _ok(await changes.post("/v1/change-requests", json=change, headers=admin)))["id"] for _ in Role
     ]
     return closed_id, running["id"], iter(requested)
+
+
+async def _changes_records(
+    platform: dict[str, httpx.AsyncClient],
+    headers: dict[Role, dict[str, str]],
+    users: dict[Role, str],
+    incident_id: str,
+    closed_id: str,
+    running_change_id: str,
+) -> dict[str, Iterator[str]]:
+    """For each step of the changes service, one record per role in the state the step needs
+    (a step taken by one role cannot be taken again by the next), and one record of each kind
+    linked to the world's incident (within every role's scope) for the single reads and PATCHes.
+    Changes and rollbacks are a technical supporter's, so the deciders never decide their own."""
+    im, ts, changes = headers[Role.INCIDENT_MANAGER], headers[Role.TECHNICAL_SUPPORT], platform["changes"]
+    link = {"incident_id": incident_id}
+
+    async def made(path: str, body: dict[str, Any], who: dict[str, str], *steps: str) -> str:
+        record_id = str((await _ok(await changes.post(path, json=body, headers=who)))["id"])
+        for step in steps:
+            decider = im if step in ("approve", "reject") else who
+            await _ok(await changes.post(f"{path}/{record_id}/{step}", headers=decider))
+        return record_id
+
+    def change() -> dict[str, Any]:
+        return {"title": f"c-{_n()}", "change_type": "normal", "risk_level": "low", **link}
+
+    # A completed rollback rolls its change back, after which nothing more rolls back: those
+    # that will run get a running change each.
+    own_change = iter(
+        [
+            await made("/v1/change-requests", change(), ts, "approve", "start")
+            for _ in range(2 * len(Role) + 1)
+        ]
+    )
+
+    def rollback(change_id: str = running_change_id) -> dict[str, Any]:
+        return {"change_id": change_id, "justification": f"j-{_n()}", **link}
+
+    review = {
+        "incident_id": closed_id,
+        "facilitator_id": users[Role.EXECUTIVE],
+        "scheduled_date": "2030-01-01",
+        "overall_rating": 2,
+    }
+    article = {"title": "a", "article_type": "faq", "category": "network", **link}
+    workaround = {"description": "d", "effectiveness_level": "low", "implemented_at": "2030-01-01T00:00:00Z"}
+    # kind: (path, body, author, steps, how many steps take a record of the kind).
+    kinds: dict[str, tuple[str, Callable[[], dict[str, Any]], dict[str, str], tuple[str, ...], int]] = {
+        "change_requested": ("/v1/change-requests", change, ts, (), 2),
+        "change_approved": ("/v1/change-requests", change, ts, ("approve",), 2),
+        "change_running": ("/v1/change-requests", change, ts, ("approve", "start"), 2),
+        "rollback_requested": ("/v1/rollback-requests", rollback, ts, (), 2),
+        "rollback_approved": ("/v1/rollback-requests", rollback, ts, ("approve",), 1),
+        "rollback_running": (
+            "/v1/rollback-requests",
+            lambda: rollback(next(own_change)),
+            ts,
+            ("approve", "start"),
+            2,
+        ),
+        "rca": ("/v1/root-cause-analyses", lambda: {"analysis_method": "fishbone", **link}, ts, (), 1),
+        "problem": ("/v1/problems", lambda: {"title": f"p-{_n()}", **link}, ts, (), 1),
+        "review": ("/v1/post-incident-reviews", lambda: review, im, (), 1),
+        "article_draft": (
+            "/v1/kb-articles",
+            lambda: {**article, "reviewer_id": users[Role.INCIDENT_MANAGER]},
+            ts,
+            (),
+            2,
+        ),
+        "work_order": ("/v1/work-orders", lambda: {"title": "w", "work_type": "repair", **link}, ts, (), 0),
+        "workaround": ("/v1/workarounds", lambda: {**workaround, **link}, ts, (), 0),
+    }
+    pools: dict[str, Iterator[str]] = {}
+    for kind, (path, body, author, steps, takers) in kinds.items():
+        ids = [await made(path, body(), author, *steps) for _ in range(takers * len(Role) + 1)]
+        # The last of each kind serves the single reads and PATCHes, again and again.
+        pools[kind], pools[f"one_{kind.split('_')[0]}"] = iter(ids[:-1]), itertools.repeat(ids[-1])
+    # Publishing is the reviewer's alone: each role's article names that role's user as its
+    # reviewer (and is written by someone else: authors never review their own).
+    pools["article_in_review"] = iter(
+        [
+            await made(
+                "/v1/kb-articles",
+                {**article, "reviewer_id": users[role]},
+                im if role is Role.TECHNICAL_SUPPORT else ts,
+                "submit",
+            )
+            for role in Role
+        ]
+    )
+    return pools
 
 
 async def _user(d: httpx.AsyncClient, admin: dict[str, str]) -> str:
@@ -281,6 +379,9 @@ async def _fresh_user(platform: dict[str, httpx.AsyncClient], w: World) -> str:
     body = {"name": "target", "email": f"t-{_n()}@example.com", "role": "technical_support"}
     return str((await _ok(await platform["directory"].post("/v1/users", json=body, headers=w.admin)))["id"])
 
+
+# Who decides on a change or a rollback, and sets blackout windows (docs/changes.md "Roles").
+DECIDERS = frozenset({Role.INCIDENT_MANAGER, Role.EXECUTIVE})
 
 # The changes service's procedures (docs/changes.md): every create, the decision on a change
 # (incident managers and executives only, never on their own request: the changes here are a
@@ -379,6 +480,122 @@ CHANGES_PROCEDURES = [
         "changes",
         "GET",
         lambda w: f"/v1/incidents/{w.incident_id}/related-changes",
+    ),
+    *(
+        Procedure(
+            Permission.INCIDENTS_VIEW, "changes", "GET", lambda w, p=path, k=kind: p + next(w.records[k])
+        )
+        for path, kind in (
+            ("/v1/change-requests/", "one_change"),
+            ("/v1/rollback-requests/", "one_rollback"),
+            ("/v1/work-orders/", "one_work"),
+            ("/v1/workarounds/", "one_workaround"),
+            ("/v1/root-cause-analyses/", "one_rca"),
+            ("/v1/problems/", "one_problem"),
+            ("/v1/kb-articles/", "one_article"),
+            ("/v1/post-incident-reviews/", "one_review"),
+        )
+    ),
+    # Every step: (permission, path of the record, pool, step, body, the roles a rule narrows to).
+    *(
+        Procedure(
+            permission,
+            "changes",
+            "POST",
+            lambda w, p=path, k=kind, s=step: f"{p}/{next(w.records[k])}/{s}",
+            lambda w, b=body: b,
+            allowed=allowed,
+        )
+        for permission, path, kind, step, body, allowed in (
+            (Permission.CHANGES_REQUEST, "/v1/change-requests", "change_requested", "reject", {}, DECIDERS),
+            (Permission.CHANGES_REQUEST, "/v1/change-requests", "change_requested", "cancel", None, None),
+            (Permission.CHANGES_REQUEST, "/v1/change-requests", "change_approved", "schedule", None, None),
+            (Permission.CHANGES_REQUEST, "/v1/change-requests", "change_approved", "start", None, None),
+            (Permission.CHANGES_REQUEST, "/v1/change-requests", "change_running", "complete", None, None),
+            (Permission.CHANGES_REQUEST, "/v1/change-requests", "change_running", "fail", None, None),
+            (
+                Permission.ROLLBACKS_REQUEST,
+                "/v1/rollback-requests",
+                "rollback_requested",
+                "approve",
+                None,
+                DECIDERS,
+            ),
+            (
+                Permission.ROLLBACKS_REQUEST,
+                "/v1/rollback-requests",
+                "rollback_requested",
+                "reject",
+                None,
+                DECIDERS,
+            ),
+            (Permission.ROLLBACKS_REQUEST, "/v1/rollback-requests", "rollback_approved", "start", None, None),
+            (
+                Permission.ROLLBACKS_REQUEST,
+                "/v1/rollback-requests",
+                "rollback_running",
+                "complete",
+                None,
+                None,
+            ),
+            (Permission.ROLLBACKS_REQUEST, "/v1/rollback-requests", "rollback_running", "fail", None, None),
+            (
+                Permission.RCA_CONDUCT,
+                "/v1/root-cause-analyses",
+                "rca",
+                "complete",
+                {"root_cause": "pool", "findings": "small"},
+                None,
+            ),
+            (Permission.KB_ARTICLES_CREATE, "/v1/kb-articles", "article_draft", "submit", None, None),
+            (Permission.KB_ARTICLES_CREATE, "/v1/kb-articles", "article_in_review", "publish", None, None),
+            (Permission.KB_ARTICLES_CREATE, "/v1/kb-articles", "article_draft", "archive", None, None),
+            (
+                Permission.POST_INCIDENT_REVIEWS_MANAGE,
+                "/v1/post-incident-reviews",
+                "review",
+                "complete",
+                {},
+                None,
+            ),
+        )
+    ),
+    Procedure(
+        Permission.POST_INCIDENT_REVIEWS_MANAGE,
+        "changes",
+        "POST",
+        lambda w: f"/v1/post-incident-reviews/{next(w.records['one_review'])}/action-items",
+        lambda w: {"description": f"a-{_n()}", "owner_id": w.target_id},
+    ),
+    Procedure(
+        Permission.PROBLEMS_MANAGE,
+        "changes",
+        "POST",
+        lambda w: f"/v1/problems/{next(w.records['problem'])}/incidents",
+        lambda w: {"incident_id": w.closed_incident_id},
+    ),
+    *(
+        Procedure(
+            permission,
+            "changes",
+            "PATCH",
+            lambda w, p=path, k=kind: p + next(w.records[k]),
+            lambda w, f=field: {f: f"x-{_n()}"},
+        )
+        for permission, path, kind, field in (
+            (Permission.WORK_ORDERS_MANAGE, "/v1/work-orders/", "one_work", "title"),
+            (Permission.WORKAROUNDS_IMPLEMENT, "/v1/workarounds/", "one_workaround", "description"),
+            (Permission.PROBLEMS_MANAGE, "/v1/problems/", "one_problem", "title"),
+        )
+    ),
+    # Blackout windows: a rule of the procedure (incident managers and executives).
+    Procedure(
+        Permission.CHANGES_REQUEST,
+        "changes",
+        "PUT",
+        lambda w: "/v1/blackout-windows",
+        lambda w: {"windows": [{"starts_at": "2031-12-24T00:00:00Z", "ends_at": "2031-12-26T00:00:00Z"}]},
+        allowed=DECIDERS,
     ),
 ]
 
