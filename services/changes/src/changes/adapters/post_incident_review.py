@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from changes.adapters.orm import pir_action_items
 from changes.adapters.orm import post_incident_reviews as table
 
-__all__ = ["action_items", "add_action_item", "table"]
+__all__ = ["action_items", "add_action_item", "pir_action_items", "table"]
 
 
 async def add_action_item(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:

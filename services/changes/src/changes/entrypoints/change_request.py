@@ -16,7 +16,8 @@ from backbone.app import Strict, UowDep
 from backbone.auth import Caller
 from changes.entrypoints.deps import After, ChangeRequester, Limit, Viewer, paged, write
 from changes.handlers import change_request as handlers
-from changes.views.change_request import reader
+from changes.views.change_request import ChangeRequest, reader
+from changes.views.records import list_of
 from contracts.enums import ChangeRequestStatus, ChangeType, RiskLevel
 
 router = APIRouter(prefix="/v1", tags=["change requests"])
@@ -45,7 +46,7 @@ class Decision(Strict):
     comment: str | None = Field(default=None, max_length=2000)
 
 
-@router.post("/change-requests", status_code=201)
+@router.post("/change-requests", status_code=201, response_model=ChangeRequest)
 async def submit(
     body: ChangeRequestIn, request: Request, caller: ChangeRequester, uow: UowDep
 ) -> JSONResponse:
@@ -90,18 +91,19 @@ for _action, _decides, _doc in (
 ):
     router.post(
         f"/change-requests/{{change_id}}/{_action}",
+        response_model=ChangeRequest,
         summary=f"{_action.capitalize()} a change request",
         description=_doc,
     )(_stepper(_action, _decides))
 
 
-@router.get("/change-requests/{change_id}")
+@router.get("/change-requests/{change_id}", response_model=ChangeRequest)
 async def get_change(change_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One change request (404 if unknown or out of the caller's scope)."""
     return await reader.get(uow.session, caller, change_id)
 
 
-@router.get("/change-requests")
+@router.get("/change-requests", response_model=list_of(ChangeRequest))
 async def list_changes(
     request: Request,
     response: Response,
@@ -128,7 +130,7 @@ async def list_changes(
     return paged(request, response, await reader.page(uow.session, caller, filters, after, limit), limit)
 
 
-@router.get("/incidents/{incident_id}/related-changes")
+@router.get("/incidents/{incident_id}/related-changes", response_model=list_of(ChangeRequest))
 async def related_changes(incident_id: UUID, caller: Viewer, uow: UowDep) -> list[dict[str, Any]]:
     """Changes on the incident's component that started running in the 72 hours before it was
     detected (or since): the first place responders look. 404 for an incident the caller
@@ -146,7 +148,7 @@ class BlackoutWindows(Strict):
     windows: list[BlackoutWindow] = Field(max_length=500)
 
 
-@router.put("/blackout-windows")
+@router.put("/blackout-windows", response_model=BlackoutWindows)
 async def put_blackout_windows(
     body: BlackoutWindows, request: Request, caller: Caller, uow: UowDep
 ) -> JSONResponse:
@@ -156,7 +158,7 @@ async def put_blackout_windows(
     return await write(request, uow, caller, 200, lambda: handlers.set_blackouts(uow, caller, windows))
 
 
-@router.get("/blackout-windows")
+@router.get("/blackout-windows", response_model=BlackoutWindows)
 async def get_blackout_windows(caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """The tenant's change blackout windows."""
     return {"windows": await handlers.blackouts(uow, caller)}

@@ -14,6 +14,7 @@ from backbone.app import Strict, UowDep
 from changes.entrypoints.deps import After, KbAuthor, Limit, Viewer, paged, write
 from changes.handlers import kb_article as handlers
 from changes.views import kb_article as views
+from changes.views.records import list_of
 from contracts.enums import KbArticleStatus, KbArticleType, KbCategory
 
 router = APIRouter(prefix="/v1", tags=["knowledge base"])
@@ -32,7 +33,7 @@ class Submit(Strict):
     reviewer_id: UUID | None = None
 
 
-@router.post("/kb-articles", status_code=201)
+@router.post("/kb-articles", status_code=201, response_model=views.KbArticle)
 async def create(body: ArticleIn, request: Request, caller: KbAuthor, uow: UowDep) -> JSONResponse:
     """Record a knowledge-base article (002 "Creating Knowledge Base Articles"): 201 with
     status `draft`. Needs `kb_articles.create`. Category and type must be of their
@@ -42,7 +43,7 @@ async def create(body: ArticleIn, request: Request, caller: KbAuthor, uow: UowDe
     return await write(request, uow, caller, 201, lambda: handlers.create(uow, caller, fields))
 
 
-@router.post("/kb-articles/{article_id}/submit")
+@router.post("/kb-articles/{article_id}/submit", response_model=views.KbArticle)
 async def submit(
     article_id: UUID, request: Request, caller: KbAuthor, uow: UowDep, body: Submit | None = None
 ) -> JSONResponse:
@@ -64,23 +65,25 @@ def _mover(action: str) -> Callable[..., Awaitable[JSONResponse]]:
 
 router.post(
     "/kb-articles/{article_id}/publish",
+    response_model=views.KbArticle,
     summary="Publish an article",
     description="By the article's reviewer only (403 otherwise); 409 unless it is in review.",
 )(_mover("publish"))
 router.post(
     "/kb-articles/{article_id}/archive",
+    response_model=views.KbArticle,
     summary="Archive an article",
     description="Needs `kb_articles.create`; 409 once archived.",
 )(_mover("archive"))
 
 
-@router.get("/kb-articles/{article_id}")
+@router.get("/kb-articles/{article_id}", response_model=views.KbArticle)
 async def get_article(article_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One article (404 if unknown or out of the caller's scope)."""
     return await views.get(uow.session, caller, article_id)
 
 
-@router.get("/kb-articles")
+@router.get("/kb-articles", response_model=list_of(views.KbArticle))
 async def search_articles(
     request: Request,
     response: Response,

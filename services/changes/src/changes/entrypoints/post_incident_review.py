@@ -14,6 +14,7 @@ from backbone.app import Strict, UowDep
 from changes.entrypoints.deps import After, Limit, ReviewManager, Viewer, paged, write
 from changes.handlers import post_incident_review as handlers
 from changes.views import post_incident_review as views
+from changes.views.records import list_of
 from contracts.enums import PostIncidentReviewStatus
 
 router = APIRouter(prefix="/v1", tags=["post-incident reviews"])
@@ -36,7 +37,7 @@ class Done(Strict):
     summary: str | None = Field(default=None, max_length=50000)
 
 
-@router.post("/post-incident-reviews", status_code=201)
+@router.post("/post-incident-reviews", status_code=201, response_model=views.PostIncidentReview)
 async def schedule(body: ReviewIn, request: Request, caller: ReviewManager, uow: UowDep) -> JSONResponse:
     """Schedule a post-incident review (002 "Managing Post-Incident Reviews"): 201 with status
     `scheduled`. Incident managers and executives. The incident must exist (422) and be closed
@@ -45,7 +46,9 @@ async def schedule(body: ReviewIn, request: Request, caller: ReviewManager, uow:
     return await write(request, uow, caller, 201, lambda: handlers.schedule(uow, caller, fields))
 
 
-@router.post("/post-incident-reviews/{review_id}/action-items", status_code=201)
+@router.post(
+    "/post-incident-reviews/{review_id}/action-items", status_code=201, response_model=views.ActionItem
+)
 async def add_action_item(
     review_id: UUID, body: ActionItemIn, request: Request, caller: ReviewManager, uow: UowDep
 ) -> JSONResponse:
@@ -57,7 +60,7 @@ async def add_action_item(
     )
 
 
-@router.post("/post-incident-reviews/{review_id}/complete")
+@router.post("/post-incident-reviews/{review_id}/complete", response_model=views.PostIncidentReview)
 async def complete(
     review_id: UUID, request: Request, caller: ReviewManager, uow: UowDep, body: Done | None = None
 ) -> JSONResponse:
@@ -66,13 +69,13 @@ async def complete(
     return await write(request, uow, caller, 200, lambda: handlers.complete(uow, caller, review_id, summary))
 
 
-@router.get("/post-incident-reviews/{review_id}")
+@router.get("/post-incident-reviews/{review_id}", response_model=views.PostIncidentReview)
 async def get_review(review_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One review with its action items (404 if unknown or out of the caller's scope)."""
     return await views.get(uow.session, caller, review_id)
 
 
-@router.get("/post-incident-reviews")
+@router.get("/post-incident-reviews", response_model=list_of(views.PostIncidentReview))
 async def list_reviews(
     request: Request,
     response: Response,

@@ -14,7 +14,8 @@ from backbone.app import Strict, UowDep
 from backbone.auth import Caller
 from changes.entrypoints.deps import After, Limit, RollbackRequester, Viewer, paged, write
 from changes.handlers import rollback_request as handlers
-from changes.views.rollback_request import reader
+from changes.views.records import list_of
+from changes.views.rollback_request import RollbackRequest, reader
 from contracts.enums import RollbackRequestStatus
 
 router = APIRouter(prefix="/v1", tags=["rollback requests"])
@@ -27,7 +28,7 @@ class RollbackRequestIn(Strict):
     incident_id: UUID | None = None
 
 
-@router.post("/rollback-requests", status_code=201)
+@router.post("/rollback-requests", status_code=201, response_model=RollbackRequest)
 async def submit(
     body: RollbackRequestIn, request: Request, caller: RollbackRequester, uow: UowDep
 ) -> JSONResponse:
@@ -68,18 +69,19 @@ for _action, _decides, _doc in (
 ):
     router.post(
         f"/rollback-requests/{{rollback_id}}/{_action}",
+        response_model=RollbackRequest,
         summary=f"{_action.capitalize()} a rollback request",
         description=_doc + " 409 when the rollback's status forbids it.",
     )(_stepper(_action, _decides))
 
 
-@router.get("/rollback-requests/{rollback_id}")
+@router.get("/rollback-requests/{rollback_id}", response_model=RollbackRequest)
 async def get_rollback(rollback_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One rollback request (404 if unknown or out of the caller's scope)."""
     return await reader.get(uow.session, caller, rollback_id)
 
 
-@router.get("/rollback-requests")
+@router.get("/rollback-requests", response_model=list_of(RollbackRequest))
 async def list_rollbacks(
     request: Request,
     response: Response,

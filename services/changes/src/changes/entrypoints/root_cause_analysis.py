@@ -12,7 +12,8 @@ from pydantic import Field
 from backbone.app import Strict, UowDep
 from changes.entrypoints.deps import After, Limit, RcaConductor, Viewer, paged, write
 from changes.handlers import root_cause_analysis as handlers
-from changes.views.root_cause_analysis import reader
+from changes.views.records import list_of
+from changes.views.root_cause_analysis import RootCauseAnalysis, reader
 from contracts.enums import AnalysisMethod, RcaStatus
 
 router = APIRouter(prefix="/v1", tags=["root cause analyses"])
@@ -30,7 +31,7 @@ class RcaDone(Strict):
     findings: str = Field(min_length=1, max_length=50000)
 
 
-@router.post("/root-cause-analyses", status_code=201)
+@router.post("/root-cause-analyses", status_code=201, response_model=RootCauseAnalysis)
 async def conduct(body: RcaIn, request: Request, caller: RcaConductor, uow: UowDep) -> JSONResponse:
     """Start a root cause analysis (000/001/002 "Conducting Root Cause Analysis"): 201 with
     status `in_progress`. Needs `rca.conduct`; the incident must exist and the method be one of
@@ -39,7 +40,7 @@ async def conduct(body: RcaIn, request: Request, caller: RcaConductor, uow: UowD
     return await write(request, uow, caller, 201, lambda: handlers.conduct(uow, caller, fields))
 
 
-@router.post("/root-cause-analyses/{rca_id}/complete")
+@router.post("/root-cause-analyses/{rca_id}/complete", response_model=RootCauseAnalysis)
 async def complete(
     rca_id: UUID, body: RcaDone, request: Request, caller: RcaConductor, uow: UowDep
 ) -> JSONResponse:
@@ -54,13 +55,13 @@ async def complete(
     )
 
 
-@router.get("/root-cause-analyses/{rca_id}")
+@router.get("/root-cause-analyses/{rca_id}", response_model=RootCauseAnalysis)
 async def get_rca(rca_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One root cause analysis (404 if unknown or out of the caller's scope)."""
     return await reader.get(uow.session, caller, rca_id)
 
 
-@router.get("/root-cause-analyses")
+@router.get("/root-cause-analyses", response_model=list_of(RootCauseAnalysis))
 async def list_rcas(
     request: Request,
     response: Response,

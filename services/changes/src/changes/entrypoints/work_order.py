@@ -13,7 +13,8 @@ from backbone.app import Strict, UowDep
 from backbone.problems import Unprocessable
 from changes.entrypoints.deps import After, Limit, Viewer, WorkOrderManager, paged, write
 from changes.handlers import work_order as handlers
-from changes.views.work_order import reader
+from changes.views.records import list_of
+from changes.views.work_order import WorkOrder, reader
 from contracts.enums import WorkOrderStatus, WorkType
 
 router = APIRouter(prefix="/v1", tags=["work orders"])
@@ -36,7 +37,7 @@ class WorkOrderPatch(Strict):
     assigned_to_id: UUID | None = None
 
 
-@router.post("/work-orders", status_code=201)
+@router.post("/work-orders", status_code=201, response_model=WorkOrder)
 async def create(body: WorkOrderIn, request: Request, caller: WorkOrderManager, uow: UowDep) -> JSONResponse:
     """Create a work order (002 "Work Orders"): 201 with status `created`, or `assigned` when
     given an assignee. Needs `work_orders.manage`. Linked incident, change and problem must
@@ -45,7 +46,7 @@ async def create(body: WorkOrderIn, request: Request, caller: WorkOrderManager, 
     return await write(request, uow, caller, 201, lambda: handlers.create(uow, caller, fields))
 
 
-@router.patch("/work-orders/{order_id}")
+@router.patch("/work-orders/{order_id}", response_model=WorkOrder)
 async def update(
     order_id: UUID, body: WorkOrderPatch, request: Request, caller: WorkOrderManager, uow: UowDep
 ) -> JSONResponse:
@@ -58,13 +59,13 @@ async def update(
     return await write(request, uow, caller, 200, lambda: handlers.update(uow, caller, order_id, fields))
 
 
-@router.get("/work-orders/{order_id}")
+@router.get("/work-orders/{order_id}", response_model=WorkOrder)
 async def get_order(order_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One work order (404 if unknown or out of the caller's scope)."""
     return await reader.get(uow.session, caller, order_id)
 
 
-@router.get("/work-orders")
+@router.get("/work-orders", response_model=list_of(WorkOrder))
 async def list_orders(
     request: Request,
     response: Response,

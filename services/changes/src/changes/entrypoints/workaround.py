@@ -14,7 +14,8 @@ from backbone.app import Strict, UowDep
 from backbone.problems import Unprocessable
 from changes.entrypoints.deps import After, Limit, Viewer, WorkaroundImplementer, paged, write
 from changes.handlers import workaround as handlers
-from changes.views.workaround import reader
+from changes.views.records import list_of
+from changes.views.workaround import Workaround, reader
 from contracts.enums import EffectivenessLevel, WorkaroundStatus
 
 router = APIRouter(prefix="/v1", tags=["workarounds"])
@@ -35,7 +36,7 @@ class WorkaroundPatch(Strict):
     description: str | None = Field(default=None, min_length=1, max_length=20000)
 
 
-@router.post("/workarounds", status_code=201)
+@router.post("/workarounds", status_code=201, response_model=Workaround)
 async def implement(
     body: WorkaroundIn, request: Request, caller: WorkaroundImplementer, uow: UowDep
 ) -> JSONResponse:
@@ -46,7 +47,7 @@ async def implement(
     return await write(request, uow, caller, 201, lambda: handlers.implement(uow, caller, fields))
 
 
-@router.patch("/workarounds/{workaround_id}")
+@router.patch("/workarounds/{workaround_id}", response_model=Workaround)
 async def update(
     workaround_id: UUID, body: WorkaroundPatch, request: Request, caller: WorkaroundImplementer, uow: UowDep
 ) -> JSONResponse:
@@ -59,13 +60,13 @@ async def update(
     return await write(request, uow, caller, 200, lambda: handlers.update(uow, caller, workaround_id, fields))
 
 
-@router.get("/workarounds/{workaround_id}")
+@router.get("/workarounds/{workaround_id}", response_model=Workaround)
 async def get_workaround(workaround_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One workaround (404 if unknown or out of the caller's scope)."""
     return await reader.get(uow.session, caller, workaround_id)
 
 
-@router.get("/workarounds")
+@router.get("/workarounds", response_model=list_of(Workaround))
 async def list_workarounds(
     request: Request,
     response: Response,

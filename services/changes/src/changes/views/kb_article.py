@@ -10,8 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backbone.auth import Principal
 from changes.adapters import kb_article as store
 from changes.views import records
+from contracts.enums import KbArticleStatus, KbArticleType, KbCategory
 
 reader = records.Reader(store.table, "article")
+KbArticle = records.model_of(
+    store.table, "KbArticle", status=KbArticleStatus, article_type=KbArticleType, category=KbCategory
+)
 
 
 async def get(session: AsyncSession, caller: Principal, id_: UUID) -> dict[str, Any]:

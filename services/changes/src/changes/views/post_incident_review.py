@@ -10,8 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backbone.auth import Principal
 from changes.adapters import post_incident_review as store
 from changes.views import records
+from contracts.enums import PostIncidentReviewStatus
 
 reader = records.Reader(store.table, "review")
+ActionItem = records.model_of(store.pir_action_items, "ActionItem")
+PostIncidentReview = records.model_of(
+    store.table,
+    "PostIncidentReview",
+    status=PostIncidentReviewStatus,
+    action_items=records.list_of(ActionItem),
+)
 
 
 async def with_items(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backbone.auth import Principal
 from changes.adapters import problem as store
 from changes.views import records
+from contracts.enums import ProblemTicketStatus
 
 reader = records.Reader(store.table, "problem")
+Problem = records.model_of(store.table, "Problem", status=ProblemTicketStatus, incident_ids=list[UUID])
 
 
 async def with_incidents(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:

@@ -8,11 +8,31 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import ColumnElement, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backbone.auth import Principal
 from changes.adapters import records
+
+
+def model_of(table: Table, name: str, **types: Any) -> type[BaseModel]:
+    """The API's shape of a record: a field per column of its table, typed as the column is
+    (nullable columns may be null; every column is always there), ``types`` naming the
+    enumerations and adding computed fields. One source for /docs and the answers, so neither
+    drifts from the table."""
+    fields: dict[str, Any] = {}
+    for column in table.columns:
+        kind = types.pop(column.name, None) or column.type.python_type
+        fields[column.name] = (kind | None if column.nullable else kind, ...)
+    fields |= {field: (kind, ...) for field, kind in types.items()}
+    model: type[BaseModel] = create_model(name, __config__=ConfigDict(from_attributes=True), **fields)
+    return model
+
+
+def list_of(model: type[BaseModel]) -> Any:
+    """``list[model]`` for a model made at run time (a type checker sees a variable)."""
+    return list[model]  # type: ignore[valid-type]
 
 
 def _scope(caller: Principal, table: Table) -> tuple[ColumnElement[bool], ...]:
