@@ -41,14 +41,14 @@ from typing import Any
 
 import httpx
 import uvicorn
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from backbone.db import Database
-from backbone.testing import Stack, free_port, scratch_stack, unique
+from backbone.testing import Stack, bench_stack, count_rows, free_port, unique
 from contracts.events import token_sha256
 from intake.adapters.orm import integrations
 from triage.adapters.orm import incidents
@@ -234,13 +234,7 @@ async def bench_platform(
         )
     await db_intake.dispose()
     db = Database.connect(stack.database_url, "triage", pool_size=1)
-    env = {
-        **os.environ,
-        "DATABASE_URL": stack.database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
-        "KAFKA_TOPIC_PREFIX": stack.topic_prefix,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = stack.environ(LOG_LEVEL="WARNING")
     intake_port, triage_port = free_port(), free_port()
 
     def serve(service: str, port: int, workers: int = 1) -> list[str]:
@@ -272,13 +266,7 @@ async def bench_platform(
     ]
 
     async def count() -> int:
-        async with db.sessions() as s:
-            return int(
-                await s.scalar(
-                    select(func.count()).select_from(incidents).where(incidents.c.tenant_id == tenant)
-                )
-                or 0
-            )
+        return await count_rows(db, incidents, tenant)
 
     try:
         with (
@@ -356,9 +344,7 @@ async def main() -> None:
         args.alerts, args.fingerprints = 2_000, 100
     bodies = storm(args.alerts, args.fingerprints, args.batch)
 
-    server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://incident:incident@127.0.0.1:55432/incident")
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    async with scratch_stack(server, kafka, services=("intake", "triage"), prefix="bench_") as stack:
+    async with bench_stack("intake", "triage") as stack:
         print(
             f"== alert storm: {args.alerts:,} alerts over {args.fingerprints:,} fingerprints, batches of "
             f"{args.batch}, {args.in_flight} in flight; {os.cpu_count()} cores"

@@ -33,7 +33,7 @@ from audit.main import create as create_audit
 from audit.views.log import inclusion, verify
 from backbone.db import Database
 from backbone.outbox import make_producer
-from backbone.testing import Stack, publish, scratch_stack, serving
+from backbone.testing import Stack, bench_stack, publish, serving
 from backbone.uow import UnitOfWork
 from contracts.enums import VendorType
 from contracts.envelope import new_id
@@ -125,9 +125,7 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--entries", type=int, default=1_000_000)
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://incident:incident@127.0.0.1:55432/incident")
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    async with scratch_stack(server, kafka, services=("audit",), prefix="bench_") as stack:
+    async with bench_stack("audit") as stack:
         print(f"== audit log benchmark: {args.events} events, {args.entries} entries, {os.cpu_count()} cores")
         await bench_appends(stack, args.events)
         await bench_verify_and_proofs(stack, args.entries)

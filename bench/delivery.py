@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from backbone.db import Database
 from backbone.outbox import OutboxRelay, make_producer
 from backbone.tables import OUTBOX
-from backbone.testing import Stack, scratch_stack, serving
+from backbone.testing import Stack, bench_stack, count_rows, serving
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
 from contracts.envelope import Envelope, new_id
@@ -93,18 +93,9 @@ async def bench_consumer(stack: Stack, n: int) -> None:
 
     db = Database.connect(stack.database_url, "triage", pool_size=2)
 
-    async def count() -> int:
-        async with db.sessions() as s:
-            return int(
-                await s.scalar(
-                    select(func.count()).select_from(incidents).where(incidents.c.tenant_id == tenant)
-                )
-                or 0
-            )
-
     started = time.perf_counter()
     async with serving(create_triage(stack.settings(TriageSettings, log_json=True, log_level="WARNING"))):
-        while (done := await count()) < n:  # noqa: ASYNC110 - polling another component's table
+        while (done := await count_rows(db, incidents, tenant)) < n:  # noqa: ASYNC110 - polling another component's table
             await asyncio.sleep(0.2)
     elapsed = time.perf_counter() - started
     await db.dispose()
@@ -118,9 +109,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://incident:incident@127.0.0.1:55432/incident")
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    async with scratch_stack(server, kafka, services=("triage",), prefix="bench_") as stack:
+    async with bench_stack("triage") as stack:
         print(f"== delivery benchmark: {args.events} events, {os.cpu_count()} cores")
         await bench_relay(stack, args.events)
         await bench_consumer(stack, args.events)

@@ -20,7 +20,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -155,6 +155,17 @@ class Stack:
         """Authorization header for ``token(**kwargs)``."""
         return {"Authorization": f"Bearer {self.token(**kwargs)}"}
 
+    def environ(self, **extra: str) -> dict[str, str]:
+        """This process's environment pointed at this stack, for a service run as a subprocess."""
+        return {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+            "KAFKA_TOPIC_PREFIX": self.topic_prefix,
+            "AUTH_PUBLIC_KEY": self.keypair[1],
+            **extra,
+        }
+
     async def create_topics(
         self, prefix: str | None = None, specs: tuple[TopicSpec, ...] = TOPIC_SPECS
     ) -> None:
@@ -209,6 +220,23 @@ async def scratch_stack(
         with contextlib.suppress(Exception):  # the broker may be gone; the database goes anyway
             await stack.delete_topics()
         await drop_database(server_url, name)
+
+
+@contextlib.asynccontextmanager
+async def bench_stack(*services: str) -> AsyncIterator[Stack]:
+    """A benchmark's scratch stack, on the servers the environment names (else the local ones
+    deploy/local/infra.sh starts)."""
+    server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://incident:incident@127.0.0.1:55432/incident")
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    async with scratch_stack(server, kafka, services=services, prefix="bench_") as stack:
+        yield stack
+
+
+async def count_rows(db: Database, table: Table, tenant_id: uuid.UUID) -> int:
+    """How many rows of ``table`` one tenant has (for polling what another component writes)."""
+    async with db.sessions() as s:
+        query = select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)
+        return int(await s.scalar(query) or 0)
 
 
 @contextlib.asynccontextmanager
