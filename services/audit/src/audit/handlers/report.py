@@ -50,31 +50,17 @@ async def generate(
 
     report_id = new_id()
     content = rules.build(request, records, report_id=report_id, generated_by=caller.user_id, now=uow.now)
+    # What the row keeps and the event announces about the report (its content stays here).
+    facts: dict[str, Any] = {
+        "incident_id": request.incident_id,
+        "report_type": request.report_type,
+        "status": request.status,
+        "generated_by_id": caller.user_id,
+        "generated_at": uow.now,
+        "records": len(records),
+    }
     await store.add(
-        uow.session,
-        {
-            "id": report_id,
-            "tenant_id": caller.tenant_id,
-            "incident_id": request.incident_id,
-            "report_type": request.report_type.value,
-            "status": request.status.value,
-            "generated_by_id": caller.user_id,
-            "generated_at": uow.now,
-            "records": len(records),
-            "content": content,
-        },
+        uow.session, {"id": report_id, "tenant_id": caller.tenant_id, **facts, "content": content}
     )
-    uow.emit(
-        ReportGenerated(
-            report_id=report_id,
-            incident_id=request.incident_id,
-            report_type=request.report_type,
-            status=request.status,
-            generated_by_id=caller.user_id,
-            generated_at=uow.now,
-            records=len(records),
-        ),
-        tenant_id=caller.tenant_id,
-        actor=caller.actor,
-    )
+    uow.emit(ReportGenerated(report_id=report_id, **facts), tenant_id=caller.tenant_id, actor=caller.actor)
     return {"report_id": report_id}
