@@ -60,7 +60,27 @@ class Settings(ServiceSettings):
     )
 
     # Delivery workers.
-    delivery_poll_s: float = Field(default=0.5, description="How often idle workers look for due deliveries.")
+    delivery_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often idle workers look for due deliveries without being woken: new deliveries "
+        "wake every replica at once (PostgreSQL NOTIFY), so this bounds only the start of retries and of "
+        "deliveries whose worker died. Lower: retries start closer to their time; higher: fewer idle "
+        "queries.",
+    )
+    delivery_batch: int = Field(
+        default=100,
+        ge=1,
+        description="Most deliveries a channel's worker claims in one transaction. Higher: fewer "
+        "transactions in a burst; lower: a crashed replica leaves fewer deliveries waiting for their lease.",
+    )
+    delivery_in_flight: int = Field(
+        default=50,
+        ge=1,
+        description="Most sends in flight at once per channel and replica (within the channel's rate). "
+        "Higher: a burst to a slow receiver finishes sooner; lower: less load on the receiver and on "
+        "this process.",
+    )
     delivery_lease_s: float = Field(
         default=60.0,
         description="A claimed delivery is another worker's again after this long (a crashed sender); "
@@ -75,9 +95,25 @@ class Settings(ServiceSettings):
     )
     retry_max_s: float = Field(default=600.0, description="Longest delay between two tries.")
     retry_jitter_s: float = Field(default=1.0, description="Random extra delay, up to this, per retry.")
-    rate_per_minute: int = Field(
-        default=120,
-        description="Default sends per minute per channel and replica (a channel may set its own).",
+    webhook_rate_per_minute: int = Field(
+        default=0,
+        ge=0,
+        description="Sends per minute per webhook channel and replica unless the channel sets its own "
+        "`rate_per_minute`; 0: unlimited (only `NOTIFICATIONS_DELIVERY_IN_FLIGHT` bounds it). Machine "
+        "receivers take bursts; a limit spaces sends out and so adds latency in a storm.",
+    )
+    slack_rate_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Sends per minute per Slack channel and replica unless the channel sets its own "
+        "(Slack accepts about one message per second per channel and answers 429 beyond).",
+    )
+    email_rate_per_minute: int = Field(
+        default=600,
+        ge=1,
+        description="Sends per minute per SMTP server (host and port) and replica, shared by every email "
+        "channel using it that does not set its own `rate_per_minute`. Raise it for a relay of your own; "
+        "lower it for a provider that throttles.",
     )
 
     # Reminders (docs/communications.md).

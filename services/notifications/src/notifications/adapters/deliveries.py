@@ -7,13 +7,15 @@ delivery is due at the database's now (the column's default) for the same reason
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, and_, func, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from backbone.rows import get_or_404
 from notifications.adapters.orm import deliveries
@@ -41,6 +43,9 @@ SHOWN = (
     "created_at",
 )
 _DUE = (DeliveryState.PENDING.value, DeliveryState.SENDING.value)
+# Notified in the transaction that queues deliveries: PostgreSQL delivers it on commit to every
+# replica listening (entrypoints/workers.py), so workers start at once instead of at a poll.
+DUE_CHANNEL = "notifications_deliveries_due"
 
 
 async def add_new(session: AsyncSession, rows: list[dict[str, Any]]) -> list[UUID]:
@@ -54,7 +59,29 @@ async def add_new(session: AsyncSession, rows: list[dict[str, Any]]) -> list[UUI
         .on_conflict_do_nothing(constraint="uq_deliveries_event_recipient_channel")
         .returning(deliveries.c.id)
     )
-    return list(added)
+    ids = list(added)
+    if ids:
+        await session.execute(select(func.pg_notify(DUE_CHANNEL, "")))
+    return ids
+
+
+@contextlib.asynccontextmanager
+async def listening(engine: AsyncEngine, wake: Callable[[], None]) -> AsyncIterator[Callable[[], bool]]:
+    """Call ``wake`` whenever a transaction that queued deliveries commits (in any replica),
+    while the context is open; yields a check that the listening connection is still alive."""
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+
+        def notified(*_: object) -> None:
+            wake()
+
+        await raw.add_listener(DUE_CHANNEL, notified)
+        try:
+            yield lambda: not raw.is_closed()
+        finally:
+            with contextlib.suppress(Exception):
+                await raw.remove_listener(DUE_CHANNEL, notified)
 
 
 async def due_channels(session: AsyncSession) -> list[UUID]:
@@ -96,22 +123,57 @@ async def claim(session: AsyncSession, channel_id: UUID, lease_s: float) -> Row[
     ).first()
 
 
+async def claim_many(session: AsyncSession, channel_id: UUID, lease_s: float, limit: int) -> list[Row[Any]]:
+    """Up to ``limit`` of the channel's due deliveries, oldest first, each counted as an attempt
+    and leased for ``lease_s``; rows another worker holds are skipped, not waited for."""
+    next_due = (
+        select(deliveries.c.id)
+        .where(
+            deliveries.c.channel_id == channel_id,
+            deliveries.c.status.in_(_DUE),
+            deliveries.c.next_attempt_at <= func.now(),
+        )
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = await session.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(next_due.scalar_subquery()))
+        .values(
+            status=DeliveryState.SENDING.value,
+            attempts=deliveries.c.attempts + 1,
+            next_attempt_at=func.now() + timedelta(seconds=lease_s),
+            updated_at=func.now(),
+        )
+        .returning(deliveries)
+    )
+    return list(rows)
+
+
+async def record_sent_many(session: AsyncSession, claims: list[Any]) -> dict[UUID, datetime]:
+    """Sent, in one statement: when, per delivery whose claim still holds (a late worker whose
+    lease was taken over records nothing)."""
+    if not claims:
+        return {}
+    rows = await session.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.status == DeliveryState.SENDING.value,
+            tuple_(deliveries.c.id, deliveries.c.attempts).in_([(c.id, c.attempts) for c in claims]),
+        )
+        .values(status=DeliveryState.SENT.value, sent_at=func.now(), last_error=None, updated_at=func.now())
+        .returning(deliveries.c.id, deliveries.c.sent_at)
+    )
+    return {r.id: r.sent_at for r in rows}
+
+
 def _current(claimed: Any) -> ColumnElement[bool]:
     """The claim still holds: a late worker whose lease was taken over changes nothing."""
     return and_(
         deliveries.c.id == claimed.id,
         deliveries.c.status == DeliveryState.SENDING.value,
         deliveries.c.attempts == claimed.attempts,
-    )
-
-
-async def record_sent(session: AsyncSession, claimed: Any) -> datetime | None:
-    """Sent: when, or None when the claim no longer holds."""
-    return await session.scalar(
-        update(deliveries)
-        .where(_current(claimed))
-        .values(status=DeliveryState.SENT.value, sent_at=func.now(), last_error=None, updated_at=func.now())
-        .returning(deliveries.c.sent_at)
     )
 
 

@@ -109,6 +109,11 @@ async def claim(uow: UnitOfWork, channel_id: UUID, lease_s: float) -> Any:
     return await delivery_store.claim(uow.session, channel_id, lease_s)
 
 
+async def claim_batch(uow: UnitOfWork, channel_id: UUID, lease_s: float, limit: int) -> list[Any]:
+    """Up to ``limit`` of the channel's due deliveries, each claimed as ``claim`` does."""
+    return await delivery_store.claim_many(uow.session, channel_id, lease_s, limit)
+
+
 async def channel_for_sending(
     uow: UnitOfWork,
     channel_id: UUID,
@@ -118,6 +123,17 @@ async def channel_for_sending(
 ) -> dict[str, Any]:
     """The channel's full config (secrets decrypted, references read from ``environ`` if the
     tenant may read them); raises SendFailed (permanent) when the channel cannot be used."""
+    return (await sending_channel(uow, channel_id, box, checks, environ))[1]
+
+
+async def sending_channel(
+    uow: UnitOfWork,
+    channel_id: UUID,
+    box: SecretBox,
+    checks: channel_config.Checks,
+    environ: Mapping[str, str],
+) -> tuple[ChannelKind, dict[str, Any]]:
+    """The channel's kind and full config, as ``channel_for_sending``."""
     row = await channel_store.for_sending(uow.session, channel_id)
     if row is None:
         raise SendFailed("the channel no longer exists", transient=False)
@@ -133,21 +149,25 @@ async def channel_for_sending(
         raise SendFailed(
             f"the channel's config cannot be read: {type(exc).__name__}", transient=False
         ) from None
-    return config
+    return ChannelKind(row.kind), config
 
 
 async def mark_sent(uow: UnitOfWork, claimed: Any) -> bool:
     """Record the send; only the claim that is still current may (a late worker whose lease was
     taken over records nothing)."""
-    sent_at = await delivery_store.record_sent(uow.session, claimed)
-    if sent_at is None:
+    sent_at = await delivery_store.record_sent_many(uow.session, [claimed])
+    if claimed.id not in sent_at:
         return False
+    _announce_sent(uow, claimed, sent_at[claimed.id])
+    return True
+
+
+def _announce_sent(uow: UnitOfWork, claimed: Any, sent_at: datetime) -> None:
     uow.emit(
         NotificationSent(**delivery_fields(claimed._mapping, attempts=claimed.attempts), sent_at=sent_at),
         tenant_id=claimed.tenant_id,
         actor=SYSTEM,
     )
-    return True
 
 
 async def mark_failed(uow: UnitOfWork, claimed: Any, failure: SendFailed, policy: RetryPolicy) -> str:
@@ -167,3 +187,24 @@ async def mark_failed(uow: UnitOfWork, claimed: Any, failure: SendFailed, policy
             tenant_id=claimed.tenant_id,
         )
     return DeliveryState.FAILED.value
+
+
+async def record_outcomes(
+    uow: UnitOfWork, outcomes: list[tuple[Any, SendFailed | None]], policy: RetryPolicy
+) -> list[str]:
+    """The outcomes of many sends in one transaction: the sent ones in one statement, each
+    announced; the failures retried or given up one by one. The outcome of each, in order
+    ("sent", "pending", "failed", or "stale" for a claim that no longer held)."""
+    sent_at = await delivery_store.record_sent_many(
+        uow.session, [c for c, failure in outcomes if failure is None]
+    )
+    results = []
+    for claimed, failure in outcomes:
+        if failure is not None:
+            results.append(await mark_failed(uow, claimed, failure, policy))
+        elif claimed.id in sent_at:
+            _announce_sent(uow, claimed, sent_at[claimed.id])
+            results.append(DeliveryState.SENT.value)
+        else:
+            results.append("stale")
+    return results
