@@ -137,6 +137,24 @@ async def test_rca_is_in_progress_until_completed(env: Env) -> None:
     ]
 
 
+async def test_a_completed_rca_is_approved_by_a_manager_not_its_conductor(env: Env) -> None:
+    body = {"incident_id": str(env.incidents["open"]), "analysis_method": "fault_tree"}
+    rca = await created(env, "/v1/root-cause-analyses", "im", body)
+    path = f"/v1/root-cause-analyses/{rca['id']}"
+    assert_problem(await env.post(f"{path}/approve", "im2"), 409, "completed")  # still in progress
+    assert (await env.post(f"{path}/complete", "im", {"root_cause": "r", "findings": "f"})).status_code == 200
+    for who in ("im", "ts", "admin"):  # its conductor; roles that do not approve
+        assert_problem(await env.post(f"{path}/approve", who), 403)
+    assert_problem(await env.post(f"/v1/root-cause-analyses/{uuid4()}/approve", "exec"), 404)
+    approved = await env.post(f"{path}/approve", "exec")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+    assert_problem(await env.post(f"{path}/approve", "im2"), 409)
+    events = await env.events(rca["id"])
+    assert [e.type for e in events][-1] == "root_cause_analysis.approved.v1"
+    assert events[-1].data["approved_by_id"] == str(env.users["exec"])
+    assert len(events) == 3
+
+
 # --------------------------------------------------------------------------- problems
 
 
@@ -281,6 +299,25 @@ async def test_a_review_needs_a_closed_incident(env: Env) -> None:
         "post_incident_review.scheduled.v1",
         "post_incident_review.action_item_added.v1",
         "post_incident_review.completed.v1",
+    ]
+
+
+async def test_a_review_not_yet_completed_may_be_cancelled(env: Env) -> None:
+    pir = await created(env, "/v1/post-incident-reviews", "im", review(env, "closed"))
+    path = f"/v1/post-incident-reviews/{pir['id']}"
+    assert_problem(await env.post(f"{path}/cancel", "ts"), 403)
+    cancelled = await env.post(f"{path}/cancel", "exec")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
+    for step in ("cancel", "complete"):
+        assert_problem(await env.post(f"{path}/{step}", "im"), 409)
+    item = {"description": "d", "owner_id": str(env.users["ts"])}
+    assert_problem(await env.post(f"{path}/action-items", "im", item), 409)
+    done = await created(env, "/v1/post-incident-reviews", "im", review(env, "closed"))
+    assert (await env.post(f"/v1/post-incident-reviews/{done['id']}/complete", "im")).status_code == 200
+    assert_problem(await env.post(f"/v1/post-incident-reviews/{done['id']}/cancel", "im"), 409)
+    assert await types(env, pir["id"]) == [
+        "post_incident_review.scheduled.v1",
+        "post_incident_review.cancelled.v1",
     ]
 
 

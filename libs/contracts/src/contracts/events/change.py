@@ -216,6 +216,15 @@ class RootCauseAnalysisCompleted(RootCauseAnalysisEvent):
     event_type: ClassVar[str] = "root_cause_analysis.completed.v1"
 
 
+@event
+class RootCauseAnalysisApproved(RootCauseAnalysisEvent):
+    """An incident manager or executive accepted a completed analysis's root cause."""
+
+    event_type: ClassVar[str] = "root_cause_analysis.approved.v1"
+
+    approved_by_id: UUID
+
+
 # --------------------------------------------------------------------------- problems
 
 
@@ -305,6 +314,13 @@ class PostIncidentReviewActionItemAdded(PostIncidentReviewEvent):
 @event
 class PostIncidentReviewCompleted(PostIncidentReviewEvent):
     event_type: ClassVar[str] = "post_incident_review.completed.v1"
+
+
+@event
+class PostIncidentReviewCancelled(PostIncidentReviewEvent):
+    """A review not yet completed will not take place."""
+
+    event_type: ClassVar[str] = "post_incident_review.cancelled.v1"
 
 
 # --------------------------------------------------------------------------- blackout windows

@@ -1,5 +1,6 @@
 """Post-incident reviews (002 "Managing Post-Incident Reviews"): scheduled for a closed
-incident, collecting action items with owners, then completed (docs/changes.md)."""
+incident, collecting action items with owners, then completed, or cancelled before it is
+(docs/changes.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from contracts.enums import PostIncidentReviewStatus as S
 STEPS = {
     "complete": step(S.COMPLETED, S.SCHEDULED, S.IN_PROGRESS),
     "add_action_item": step(S.IN_PROGRESS, S.SCHEDULED, S.IN_PROGRESS),
+    "cancel": step(S.CANCELLED, S.SCHEDULED, S.IN_PROGRESS),
 }
 
 

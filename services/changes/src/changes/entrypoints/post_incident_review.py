@@ -66,7 +66,17 @@ async def complete(
 ) -> JSONResponse:
     """Complete the review, with an optional summary (409 once completed)."""
     summary = body.summary if body else None
-    return await write(request, uow, caller, 200, lambda: handlers.complete(uow, caller, review_id, summary))
+    return await write(
+        request, uow, caller, 200, lambda: handlers.take_step(uow, caller, review_id, "complete", summary)
+    )
+
+
+@router.post("/post-incident-reviews/{review_id}/cancel", response_model=views.PostIncidentReview)
+async def cancel(review_id: UUID, request: Request, caller: ReviewManager, uow: UowDep) -> JSONResponse:
+    """Cancel a review that will not take place (409 once completed or cancelled)."""
+    return await write(
+        request, uow, caller, 200, lambda: handlers.take_step(uow, caller, review_id, "cancel")
+    )
 
 
 @router.get("/post-incident-reviews/{review_id}", response_model=views.PostIncidentReview)

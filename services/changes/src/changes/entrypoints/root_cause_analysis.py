@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
+from backbone.auth import Caller
 from changes.entrypoints.deps import After, Limit, RcaConductor, Viewer, paged, write
 from changes.handlers import root_cause_analysis as handlers
 from changes.views.records import list_of
@@ -53,6 +54,13 @@ async def complete(
         200,
         lambda: handlers.complete(uow, caller, rca_id, body.root_cause, body.findings),
     )
+
+
+@router.post("/root-cause-analyses/{rca_id}/approve", response_model=RootCauseAnalysis)
+async def approve(rca_id: UUID, request: Request, caller: Caller, uow: UowDep) -> JSONResponse:
+    """Approve a completed analysis's root cause: incident managers and executives, never the
+    analysis's conductor (403); 409 unless it is `completed`."""
+    return await write(request, uow, caller, 200, lambda: handlers.approve(uow, caller, rca_id))
 
 
 @router.get("/root-cause-analyses/{rca_id}", response_model=RootCauseAnalysis)

@@ -15,6 +15,7 @@ from contracts.enums import PostIncidentReviewStatus
 from contracts.envelope import new_id
 from contracts.events.change import (
     PostIncidentReviewActionItemAdded,
+    PostIncidentReviewCancelled,
     PostIncidentReviewCompleted,
     PostIncidentReviewScheduled,
 )
@@ -74,13 +75,15 @@ async def add_action_item(
     return item
 
 
-async def complete(
-    uow: UnitOfWork, caller: Principal, review_id: UUID, summary: str | None
+async def take_step(
+    uow: UnitOfWork, caller: Principal, review_id: UUID, action: str, summary: str | None = None
 ) -> dict[str, Any]:
+    """Complete the review (with its summary) or cancel it."""
     review = await records.load(
         uow.session, store.table, review_id, caller.tenant_id, what="review", for_update=True
     )
-    changed = rules.take_step(review, "complete", uow.now, summary)
+    changed = rules.take_step(review, action, uow.now, summary)
     row = await _with_items(uow, await records.change(uow.session, store.table, review_id, changed, uow.now))
-    links.emit(uow, caller, PostIncidentReviewCompleted, row)
+    kind = PostIncidentReviewCompleted if action == "complete" else PostIncidentReviewCancelled
+    links.emit(uow, caller, kind, row)
     return row

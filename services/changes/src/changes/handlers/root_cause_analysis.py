@@ -13,7 +13,11 @@ from changes.domain import root_cause_analysis as rules
 from changes.handlers import links
 from contracts.enums import RcaStatus
 from contracts.envelope import new_id
-from contracts.events.change import RootCauseAnalysisCompleted, RootCauseAnalysisStarted
+from contracts.events.change import (
+    RootCauseAnalysisApproved,
+    RootCauseAnalysisCompleted,
+    RootCauseAnalysisStarted,
+)
 
 
 async def conduct(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
@@ -42,4 +46,14 @@ async def complete(
     changed = rules.complete(rca, root_cause, findings, uow.now)
     row = await records.change(uow.session, store.table, rca_id, changed, uow.now)
     links.emit(uow, caller, RootCauseAnalysisCompleted, row)
+    return row
+
+
+async def approve(uow: UnitOfWork, caller: Principal, rca_id: UUID) -> dict[str, Any]:
+    rca = await records.load(
+        uow.session, store.table, rca_id, caller.tenant_id, what="root cause analysis", for_update=True
+    )
+    changed = rules.approve(rca, caller.role, caller.user_id)
+    row = await records.change(uow.session, store.table, rca_id, changed, uow.now)
+    links.emit(uow, caller, RootCauseAnalysisApproved, row, approved_by_id=caller.user_id)
     return row

@@ -76,10 +76,12 @@ CHANGE_LABELS = {
     "problem.opened.v1": "Problem opened",
     "problem.updated.v1": "Problem updated",
     "root_cause_analysis.completed.v1": "Root cause found",
+    "root_cause_analysis.approved.v1": "Root cause approved",
     "kb_article.submitted.v1": "Article to review",
     "kb_article.published.v1": "Article published",
     "post_incident_review.scheduled.v1": "Post-incident review scheduled",
     "post_incident_review.completed.v1": "Post-incident review completed",
+    "post_incident_review.cancelled.v1": "Post-incident review cancelled",
 }
 LABELS |= CHANGE_LABELS
 

@@ -51,9 +51,10 @@ from notifications.domain.routing import (
 from notifications.handlers.deliveries import NO_CHANNEL, delivery_row, insert_deliveries
 
 # The changes service's events someone waits on: a change or rollback to decide on, its
-# decision and outcome, a problem opened or moved, a root cause found, an article to review or
-# published, a review scheduled or done. Edits of records (work orders, workarounds, links,
-# action items, blackout windows) are audited, not announced (docs/notifications.md).
+# decision and outcome, a problem opened or moved, a root cause found or approved, an article
+# to review or published, a review scheduled, done or called off. Edits of records (work
+# orders, workarounds, links, action items, blackout windows) are audited, not announced
+# (docs/notifications.md).
 ROUTABLE_CHANGES: tuple[type[EventData], ...] = (
     change.ChangeRequestCreated,
     change.ChangeRequestApproved,
@@ -72,10 +73,12 @@ ROUTABLE_CHANGES: tuple[type[EventData], ...] = (
     change.ProblemOpened,
     change.ProblemUpdated,
     change.RootCauseAnalysisCompleted,
+    change.RootCauseAnalysisApproved,
     change.KbArticleSubmitted,
     change.KbArticlePublished,
     change.PostIncidentReviewScheduled,
     change.PostIncidentReviewCompleted,
+    change.PostIncidentReviewCancelled,
 )
 
 # Events rules may route (the incident lifecycle, SLA clocks and the changes above).
