@@ -261,7 +261,8 @@ async def _changes_records(
         record_id = str((await _ok(await changes.post(path, json=body, headers=who)))["id"])
         for step in steps:
             decider = im if step in ("approve", "reject") else who
-            await _ok(await changes.post(f"{path}/{record_id}/{step}", headers=decider))
+            done = RCA_DONE if step == "complete" else None  # only analyses are completed here
+            await _ok(await changes.post(f"{path}/{record_id}/{step}", json=done, headers=decider))
         return record_id
 
     def change() -> dict[str, Any]:
@@ -302,8 +303,15 @@ async def _changes_records(
             2,
         ),
         "rca": ("/v1/root-cause-analyses", lambda: {"analysis_method": "fishbone", **link}, ts, (), 1),
+        "rca_completed": (
+            "/v1/root-cause-analyses",
+            lambda: {"analysis_method": "fishbone", **link},
+            ts,
+            ("complete",),
+            1,
+        ),
         "problem": ("/v1/problems", lambda: {"title": f"p-{_n()}", **link}, ts, (), 1),
-        "review": ("/v1/post-incident-reviews", lambda: review, im, (), 1),
+        "review": ("/v1/post-incident-reviews", lambda: review, im, (), 2),
         "article_draft": (
             "/v1/kb-articles",
             lambda: {**article, "reviewer_id": users[Role.INCIDENT_MANAGER]},
@@ -400,8 +408,10 @@ async def _fresh_user(platform: dict[str, httpx.AsyncClient], w: World) -> str:
     return str((await _ok(await platform["directory"].post("/v1/users", json=body, headers=w.admin)))["id"])
 
 
-# Who decides on a change or a rollback, and sets blackout windows (docs/changes.md "Roles").
+# Who decides on a change or a rollback, approves an analysis, and sets blackout windows
+# (docs/changes.md "Roles").
 DECIDERS = frozenset({Role.INCIDENT_MANAGER, Role.EXECUTIVE})
+RCA_DONE = {"root_cause": "pool", "findings": "small"}
 
 # The changes service's procedures (docs/changes.md): every create, the decision on a change
 # (incident managers and executives only, never on their own request: the changes here are a
@@ -559,14 +569,8 @@ CHANGES_PROCEDURES = [
                 None,
             ),
             (Permission.ROLLBACKS_REQUEST, "/v1/rollback-requests", "rollback_running", "fail", None, None),
-            (
-                Permission.RCA_CONDUCT,
-                "/v1/root-cause-analyses",
-                "rca",
-                "complete",
-                {"root_cause": "pool", "findings": "small"},
-                None,
-            ),
+            (Permission.RCA_CONDUCT, "/v1/root-cause-analyses", "rca", "complete", RCA_DONE, None),
+            (Permission.RCA_CONDUCT, "/v1/root-cause-analyses", "rca_completed", "approve", None, DECIDERS),
             (Permission.KB_ARTICLES_CREATE, "/v1/kb-articles", "article_draft", "submit", None, None),
             (Permission.KB_ARTICLES_CREATE, "/v1/kb-articles", "article_in_review", "publish", None, None),
             (Permission.KB_ARTICLES_CREATE, "/v1/kb-articles", "article_draft", "archive", None, None),
@@ -576,6 +580,14 @@ CHANGES_PROCEDURES = [
                 "review",
                 "complete",
                 {},
+                None,
+            ),
+            (
+                Permission.POST_INCIDENT_REVIEWS_MANAGE,
+                "/v1/post-incident-reviews",
+                "review",
+                "cancel",
+                None,
                 None,
             ),
         )

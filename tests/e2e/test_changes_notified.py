@@ -21,7 +21,7 @@ from contracts.topics import Topic
 from notifications.config import Settings as NotificationsSettings
 from notifications.domain import signing
 from notifications.main import create as create_notifications
-from notifications.testing import HttpReceiver
+from notifications.testing import HttpReceiver, webhook_rule
 
 pytestmark = pytest.mark.integration
 
@@ -52,26 +52,9 @@ async def test_a_rule_on_change_approvals_delivers_them_to_a_webhook(stack: Stac
             await world.user(tenant, requester, Role.TECHNICAL_SUPPORT, name="Tess")
             await world.user(tenant, approver, Role.EXECUTIVE, name="Erin")
 
-            channel = await notifications.post(
-                "/v1/channels",
-                json={
-                    "kind": "webhook",
-                    "name": "cab",
-                    "config": {"url": hook.url + "/cab", "secret": HOOK_SECRET},
-                },
-                headers=admin,
+            await webhook_rule(
+                notifications, admin, hook.url, HOOK_SECRET, ["change_request.approved.v1"], name="cab"
             )
-            assert channel.status_code == 201, channel.text
-            rule = await notifications.post(
-                "/v1/rules",
-                json={
-                    "name": "approved changes",
-                    "event_types": ["change_request.approved.v1"],
-                    "channel_ids": [channel.json()["id"]],
-                },
-                headers=admin,
-            )
-            assert rule.status_code == 201, rule.text
 
             async def submitted(title: str) -> dict[str, Any] | None:
                 # 403 until the changes service has replicated the requester from directory.events.
