@@ -15,6 +15,7 @@ from changes.domain import (
     post_incident_review,
     problem,
     rollback_request,
+    root_cause_analysis,
     work_order,
 )
 from changes.domain.change_request import Window
@@ -148,3 +149,27 @@ def test_a_review_needs_a_closed_incident() -> None:
     post_incident_review.check_incident("closed")
     with pytest.raises(Conflict):
         post_incident_review.take_step({"status": "completed"}, "complete", None)
+
+
+def test_an_analysis_is_approved_once_completed_by_a_manager_not_its_conductor() -> None:
+    done = {"status": "completed", "conducted_by_id": REQUESTER}
+    assert root_cause_analysis.approve(done, Role.EXECUTIVE, OTHER) == {"status": "approved"}
+    with pytest.raises(Forbidden):
+        root_cause_analysis.approve(done, Role.INCIDENT_MANAGER, REQUESTER)
+    with pytest.raises(Forbidden):
+        root_cause_analysis.approve(done, Role.TECHNICAL_SUPPORT, OTHER)
+    for status in ("in_progress", "approved"):
+        with pytest.raises(Conflict):
+            root_cause_analysis.approve({**done, "status": status}, Role.EXECUTIVE, OTHER)
+
+
+@pytest.mark.parametrize(
+    ("status", "allowed"), [("scheduled", True), ("in_progress", True), ("completed", False)]
+)
+def test_a_review_is_cancelled_only_before_it_is_completed(status: str, allowed: bool) -> None:
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    if allowed:
+        assert post_incident_review.take_step({"status": status}, "cancel", now) == {"status": "cancelled"}
+    else:
+        with pytest.raises(Conflict):
+            post_incident_review.take_step({"status": status}, "cancel", now)
