@@ -23,13 +23,13 @@ from pydantic import BaseModel
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+import triage.views.attachment as views
 from backbone.app import RuntimeDep, UowDep
 from backbone.problems import NotFound, Problem, Unprocessable
 from triage.adapters.storage import ContentStore, ContentWriter, TooLarge
 from triage.config import Settings
 from triage.entrypoints.deps import Commenter, Viewer
 from triage.handlers import attachment as handlers
-from triage.views import attachment as views
 from triage.views import incident as incident_views
 
 if TYPE_CHECKING:
