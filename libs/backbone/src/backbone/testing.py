@@ -30,6 +30,7 @@ from backbone.db import Database
 from backbone.kafka import create_topics, delete_topics
 from backbone.migrations import upgrade
 from backbone.settings import ServiceSettings
+from backbone.tables import OUTBOX
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
 from contracts.envelope import Envelope, EventData, new_id
@@ -232,6 +233,27 @@ async def bench_stack(*services: str) -> AsyncIterator[Stack]:
         yield stack
 
 
+async def outbox_events(
+    db: Database,
+    *,
+    event_type: str | None = None,
+    key: str | uuid.UUID | None = None,
+    tenant_id: uuid.UUID | None = None,
+) -> list[Envelope]:
+    """The events a service committed to its outbox (``db`` is connected to that service), in
+    the order they are published; only those of ``event_type``, ``key`` and ``tenant_id`` given."""
+    query = select(OUTBOX.c.value).order_by(OUTBOX.c.id)
+    if event_type is not None:
+        query = query.where(OUTBOX.c.event_type == event_type)
+    if key is not None:
+        query = query.where(OUTBOX.c.key == str(key))
+    if tenant_id is not None:
+        tenant = text("convert_from(value, 'UTF8')::jsonb ->> 'tenantid' = :tenant_id")
+        query = query.where(tenant.bindparams(tenant_id=str(tenant_id)))
+    async with db.sessions() as s:
+        return [Envelope.model_validate_json(v) for v in (await s.scalars(query)).all()]
+
+
 async def count_rows(db: Database, table: Table, tenant_id: uuid.UUID) -> int:
     """How many rows of ``table`` one tenant has (for polling what another component writes)."""
     async with db.sessions() as s:
@@ -349,6 +371,22 @@ def free_port() -> int:
 
 def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+@contextlib.asynccontextmanager
+async def producer_and_db(
+    stack: Stack, service: str, *, pool_size: int = 2
+) -> AsyncIterator[tuple[AIOKafkaProducer, Database]]:
+    """A producer to play the other services on the broker, and the service's database as a test
+    reads it; both closed afterwards."""
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
+    await producer.start()
+    db = Database.connect(stack.database_url, service, pool_size=pool_size)
+    try:
+        yield producer, db
+    finally:
+        await db.dispose()
+        await producer.stop()
 
 
 @contextlib.asynccontextmanager

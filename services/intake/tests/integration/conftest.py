@@ -11,16 +11,32 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, publish, serving, unique
+from backbone.testing import Stack, eventually, outbox_events, producer_and_db, publish, serving, unique
 from contracts.enums import IntegrationKind
 from contracts.envelope import Envelope, EventData
 from contracts.events import IntegrationCreated, token_sha256
 from intake.adapters.orm import dedup_keys, integrations
 from intake.config import Settings
 from intake.main import create
+
+
+def new_integration(
+    kind: IntegrationKind = IntegrationKind.ALERTMANAGER, **fields: Any
+) -> tuple[str, IntegrationCreated]:
+    """A token and the integration.created.v1 directory would announce for it."""
+    token = unique("tok-") + uuid4().hex
+    event = IntegrationCreated(
+        integration_id=fields.pop("integration_id", uuid4()),
+        tenant_id=fields.pop("tenant_id", uuid4()),
+        kind=kind,
+        name=fields.pop("name", unique("int-")),
+        token_sha256=token_sha256(token),
+        **fields,
+    )
+    return token, event
 
 
 @dataclass
@@ -38,15 +54,7 @@ class Alerting:
         self, kind: IntegrationKind = IntegrationKind.ALERTMANAGER, **fields: Any
     ) -> tuple[str, IntegrationCreated]:
         """A new integration as directory announces it, once intake's replica holds it."""
-        token = unique("tok-") + uuid4().hex
-        event = IntegrationCreated(
-            integration_id=fields.pop("integration_id", uuid4()),
-            tenant_id=fields.pop("tenant_id", uuid4()),
-            kind=kind,
-            name=fields.pop("name", unique("int-")),
-            token_sha256=token_sha256(token),
-            **fields,
-        )
+        token, event = new_integration(kind, **fields)
         await self.publish(event, event.tenant_id)
         await eventually(lambda: self.replicated(token), what="the integration in intake's replica")
         return token, event
@@ -60,15 +68,7 @@ class Alerting:
 
     async def events(self, event_type: str, tenant_id: UUID) -> list[Envelope]:
         """The tenant's events of a type in intake's outbox, oldest first."""
-        async with self.db.sessions() as s:
-            rows = await s.scalars(
-                text(
-                    "SELECT value FROM intake.outbox WHERE event_type = :t "
-                    "AND convert_from(value, 'UTF8')::jsonb ->> 'tenantid' = :tid ORDER BY id"
-                ),
-                {"t": event_type, "tid": str(tenant_id)},
-            )
-            return [Envelope.model_validate_json(v) for v in rows]
+        return await outbox_events(self.db, event_type=event_type, tenant_id=tenant_id)
 
     async def keys(self, tenant_id: UUID) -> list[Any]:
         async with self.db.sessions() as s:
@@ -92,14 +92,7 @@ class Alerting:
 
 @pytest.fixture(scope="module")
 async def alerting(stack: Stack) -> AsyncIterator[Alerting]:
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
-    await producer.start()
-    db = Database.connect(stack.database_url, "intake", pool_size=2)
-    try:
-        # Every repeat announced, so tests can see each (the default announces one a minute).
-        settings = stack.settings(Settings, log_level="WARNING", alert_repeat_event_interval_s=0)
-        async with serving(create(settings)) as client:
-            yield Alerting(stack, client, producer, db)
-    finally:
-        await db.dispose()
-        await producer.stop()
+    # Every repeat announced, so tests can see each (the default announces one a minute).
+    settings = stack.settings(Settings, log_level="WARNING", alert_repeat_event_interval_s=0)
+    async with producer_and_db(stack, "intake") as (producer, db), serving(create(settings)) as client:
+        yield Alerting(stack, client, producer, db)

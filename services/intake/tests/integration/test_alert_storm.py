@@ -12,11 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, serving
+from backbone.testing import Stack, count_rows, eventually, producer_and_db, serving
 from contracts.enums import IntegrationKind
 from contracts.events import AlertRepeated, IncidentReported
 from intake.adapters.orm import alerts, dedup_keys
@@ -54,70 +53,63 @@ def storm(seed: int = 4) -> list[list[dict[str, Any]]]:
 
 
 async def test_a_storm_over_two_replicas_opens_one_incident_per_fingerprint(stack: Stack) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
-    await producer.start()
-    db = Database.connect(stack.database_url, "intake", pool_size=2)
-    triage_db = Database.connect(stack.database_url, "triage", pool_size=1)
     settings = stack.settings(
         Settings, log_level="WARNING", db_pool_size=IN_FLIGHT, alert_repeat_event_interval_s=60
     )
-    try:
-        async with (
-            serving(create(settings)) as one,
-            serving(create(settings)) as two,
-            serving(create_triage(stack.settings(TriageSettings, log_level="WARNING"))),
-        ):
-            bed = Alerting(stack, one, producer, db)
-            token, integration = await bed.integration(IntegrationKind.ALERTMANAGER)
-            # Both replicas know the token before the storm (each reads the shared replica table).
-            headers = {"Authorization": f"Bearer {token}"}
-            gate = asyncio.Semaphore(IN_FLIGHT)
-            replicas = (one, two)
+    async with producer_and_db(stack, "intake") as (producer, db):
+        triage_db = Database.connect(stack.database_url, "triage", pool_size=1)
+        try:
+            async with (
+                serving(create(settings)) as one,
+                serving(create(settings)) as two,
+                serving(create_triage(stack.settings(TriageSettings, log_level="WARNING"))),
+            ):
+                bed = Alerting(stack, one, producer, db)
+                token, integration = await bed.integration(IntegrationKind.ALERTMANAGER)
+                # Both replicas know the token before the storm (each reads the shared replica table).
+                headers = {"Authorization": f"Bearer {token}"}
+                gate = asyncio.Semaphore(IN_FLIGHT)
+                replicas = (one, two)
 
-            async def send(i: int, batch: list[dict[str, Any]]) -> int:
-                body = {"version": "4", "status": "firing", "receiver": "platform", "alerts": batch}
-                client: httpx.AsyncClient = replicas[i % 2]
-                async with gate:
-                    r = await client.post("/v1/alerts/alertmanager", json=body, headers=headers)
-                assert r.status_code == 202, r.text
-                return sum(a["opened"] for a in r.json()["alerts"])
+                async def send(i: int, batch: list[dict[str, Any]]) -> int:
+                    body = {"version": "4", "status": "firing", "receiver": "platform", "alerts": batch}
+                    client: httpx.AsyncClient = replicas[i % 2]
+                    async with gate:
+                        r = await client.post("/v1/alerts/alertmanager", json=body, headers=headers)
+                    assert r.status_code == 202, r.text
+                    return sum(a["opened"] for a in r.json()["alerts"])
 
-            opened = await asyncio.gather(*(send(i, b) for i, b in enumerate(storm())))
+                opened = await asyncio.gather(*(send(i, b) for i, b in enumerate(storm())))
 
-            async def recorded() -> int | None:
-                async with triage_db.sessions() as s:
-                    n = await s.scalar(
-                        select(func.count()).select_from(incidents).where(incidents.c.tenant_id == tenant)
+                async def recorded() -> int | None:
+                    n = await count_rows(triage_db, incidents, tenant)
+                    return n if n == FINGERPRINTS else None
+
+                tenant = integration.tenant_id
+                await eventually(recorded, within=60, what="triage to record the storm's incidents")
+
+            assert sum(opened) == FINGERPRINTS
+            reported = await bed.events(IncidentReported.event_type, tenant)
+            assert len(reported) == FINGERPRINTS
+            assert len({e.subject for e in reported}) == FINGERPRINTS
+            # Repeats are counted, not announced one event each: none within the minute of the report.
+            assert await bed.events(AlertRepeated.event_type, tenant) == []
+            async with db.sessions() as s:
+                keys, total = (
+                    await s.execute(
+                        select(func.count(), func.sum(dedup_keys.c.alert_count)).where(
+                            dedup_keys.c.tenant_id == tenant
+                        )
                     )
-                return int(n or 0) if n == FINGERPRINTS else None
-
-            tenant = integration.tenant_id
-            await eventually(recorded, within=60, what="triage to record the storm's incidents")
-
-        assert sum(opened) == FINGERPRINTS
-        reported = await bed.events(IncidentReported.event_type, tenant)
-        assert len(reported) == FINGERPRINTS
-        assert len({e.subject for e in reported}) == FINGERPRINTS
-        # Repeats are counted, not announced one event each: none within the minute of the report.
-        assert await bed.events(AlertRepeated.event_type, tenant) == []
-        async with db.sessions() as s:
-            keys, total = (
-                await s.execute(
-                    select(func.count(), func.sum(dedup_keys.c.alert_count)).where(
-                        dedup_keys.c.tenant_id == tenant
+                ).one()
+                rows = (
+                    await s.execute(
+                        select(alerts.c.status, func.count())
+                        .where(alerts.c.tenant_id == tenant)
+                        .group_by(alerts.c.status)
                     )
-                )
-            ).one()
-            rows = (
-                await s.execute(
-                    select(alerts.c.status, func.count())
-                    .where(alerts.c.tenant_id == tenant)
-                    .group_by(alerts.c.status)
-                )
-            ).all()
-        assert (keys, total) == (FINGERPRINTS, ALERTS)  # every alert counted once, on its own key
-        assert [tuple(r) for r in rows] == [("firing", FINGERPRINTS)]  # one row per alert
-    finally:
-        await triage_db.dispose()
-        await db.dispose()
-        await producer.stop()
+                ).all()
+            assert (keys, total) == (FINGERPRINTS, ALERTS)  # every alert counted once, on its own key
+            assert [tuple(r) for r in rows] == [("firing", FINGERPRINTS)]  # one row per alert
+        finally:
+            await triage_db.dispose()

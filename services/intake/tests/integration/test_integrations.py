@@ -16,13 +16,12 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, serving, unique
+from backbone.testing import Stack, eventually, outbox_events, producer_and_db, serving, unique
 from contracts.enums import Degradation, IntegrationKind
 from contracts.envelope import Envelope, EventData
 from contracts.events import (
     ImpactFacts,
     IncidentReported,
-    IntegrationCreated,
     IntegrationDeleted,
     IntegrationTokenRotated,
     IntegrationUpdated,
@@ -32,6 +31,8 @@ from contracts.topics import Topic
 from intake.adapters.orm import alerts, dedup_keys, inbox, integrations, outbox
 from intake.config import Settings
 from intake.main import create
+
+from .conftest import new_integration as integration
 
 pytestmark = pytest.mark.integration
 
@@ -82,16 +83,9 @@ class Bed:
             return int(n_alerts or 0), int(n_keys or 0), int(n_events or 0)
 
     async def reported(self, incident_id: UUID) -> Envelope:
-        async with self.db.sessions() as s:
-            rows = (
-                await s.scalars(
-                    select(outbox.c.value).where(
-                        outbox.c.key == str(incident_id), outbox.c.event_type == IncidentReported.event_type
-                    )
-                )
-            ).all()
+        rows = await outbox_events(self.db, event_type=IncidentReported.event_type, key=incident_id)
         assert len(rows) == 1, rows
-        return Envelope.model_validate_json(rows[0])
+        return rows[0]
 
     async def post(self, token: str | None, *alerts: dict[str, Any]) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
@@ -124,32 +118,13 @@ def alert(fingerprint: str, **labels: str) -> dict[str, Any]:
     }
 
 
-def integration(
-    kind: IntegrationKind = IntegrationKind.ALERTMANAGER, **fields: Any
-) -> tuple[str, IntegrationCreated]:
-    token = unique("tok-") + uuid4().hex
-    event = IntegrationCreated(
-        integration_id=fields.pop("integration_id", uuid4()),
-        tenant_id=fields.pop("tenant_id", uuid4()),
-        kind=kind,
-        name=fields.pop("name", unique("int-")),
-        token_sha256=hashlib.sha256(token.encode()).hexdigest(),
-        **fields,
-    )
-    return token, event
-
-
 @pytest.fixture(scope="module")
 async def bed(stack: Stack) -> AsyncIterator[Bed]:
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
-    await producer.start()
-    db = Database.connect(stack.database_url, "intake", pool_size=2)
-    try:
-        async with serving(create(stack.settings(Settings))) as client:
-            yield Bed(stack, client, producer, db)
-    finally:
-        await db.dispose()
-        await producer.stop()
+    async with (
+        producer_and_db(stack, "intake") as (producer, db),
+        serving(create(stack.settings(Settings))) as client,
+    ):
+        yield Bed(stack, client, producer, db)
 
 
 async def test_a_wrong_or_absent_token_is_refused_and_writes_nothing(bed: Bed) -> None:

@@ -12,11 +12,19 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, new_tenant, serving, sign_in, unique
+from backbone.testing import (
+    Stack,
+    eventually,
+    new_tenant,
+    outbox_events,
+    producer_and_db,
+    serving,
+    sign_in,
+    unique,
+)
 from contracts.enums import ClientType, IncidentSource, Role, Severity, UserStatus
 from contracts.envelope import Envelope, EventData
 from contracts.events import ClientOnboarded, ComponentRegistered, IncidentReported, UserRegistered
@@ -120,15 +128,7 @@ class Bed:
         )
 
     async def reported(self, incident_id: UUID) -> list[Envelope]:
-        async with self.db.sessions() as s:
-            rows = (
-                await s.scalars(
-                    select(outbox.c.value).where(
-                        outbox.c.key == str(incident_id), outbox.c.event_type == IncidentReported.event_type
-                    )
-                )
-            ).all()
-        return [Envelope.model_validate_json(r) for r in rows]
+        return await outbox_events(self.db, event_type=IncidentReported.event_type, key=incident_id)
 
     async def events_written(self) -> int:
         async with self.db.sessions() as s:
@@ -150,50 +150,42 @@ async def bed(stack: Stack) -> AsyncIterator[Bed]:
     # A valid token of a user directory never told intake about.
     world.users["stranger"] = (uuid4(), Role.INCIDENT_MANAGER, UserStatus.ACTIVE)
 
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
-    await producer.start()
-    db = Database.connect(stack.database_url, "intake", pool_size=2)
-    try:
-        async with (
-            serving(create_intake(stack.settings(IntakeSettings))) as intake,
-            serving(create_triage(stack.settings(TriageSettings))) as triage,
-        ):
-            for event in world.events():
-                if isinstance(event, UserRegistered) and event.user_id == world.users["stranger"][0]:
-                    continue
-                envelope = Envelope.wrap(
-                    event, source="directory", tenant_id=getattr(event, "tenant_id", None)
-                )
-                await producer.send_and_wait(
-                    stack.topic_prefix + Topic.DIRECTORY_EVENTS,
-                    envelope.model_dump_json().encode(),
-                    key=envelope.subject.encode(),
-                )
+    async with (
+        producer_and_db(stack, "intake") as (producer, db),
+        serving(create_intake(stack.settings(IntakeSettings))) as intake,
+        serving(create_triage(stack.settings(TriageSettings))) as triage,
+    ):
+        for event in world.events():
+            if isinstance(event, UserRegistered) and event.user_id == world.users["stranger"][0]:
+                continue
+            envelope = Envelope.wrap(event, source="directory", tenant_id=getattr(event, "tenant_id", None))
+            await producer.send_and_wait(
+                stack.topic_prefix + Topic.DIRECTORY_EVENTS,
+                envelope.model_dump_json().encode(),
+                key=envelope.subject.encode(),
+            )
 
-            async def replicated() -> bool:
-                async with db.sessions() as s:
-                    n_clients = await s.scalar(
-                        select(func.count())
-                        .select_from(clients)
-                        .where(clients.c.id.in_([world.client_1, world.client_2, world.client_b]))
-                    )
-                    n_components = await s.scalar(
-                        select(func.count())
-                        .select_from(components)
-                        .where(components.c.id.in_([world.component_1, world.component_2]))
-                    )
-                    n_users = await s.scalar(
-                        select(func.count())
-                        .select_from(principals)
-                        .where(principals.c.tenant_id == world.tenant_a)
-                    )
-                return n_clients == 3 and n_components == 2 and n_users == len(world.users) - 1
+        async def replicated() -> bool:
+            async with db.sessions() as s:
+                n_clients = await s.scalar(
+                    select(func.count())
+                    .select_from(clients)
+                    .where(clients.c.id.in_([world.client_1, world.client_2, world.client_b]))
+                )
+                n_components = await s.scalar(
+                    select(func.count())
+                    .select_from(components)
+                    .where(components.c.id.in_([world.component_1, world.component_2]))
+                )
+                n_users = await s.scalar(
+                    select(func.count())
+                    .select_from(principals)
+                    .where(principals.c.tenant_id == world.tenant_a)
+                )
+            return n_clients == 3 and n_components == 2 and n_users == len(world.users) - 1
 
-            await eventually(replicated, what="intake's replicas of clients, components and users")
-            yield Bed(stack, world, intake, triage, db)
-    finally:
-        await db.dispose()
-        await producer.stop()
+        await eventually(replicated, what="intake's replicas of clients, components and users")
+        yield Bed(stack, world, intake, triage, db)
 
 
 async def test_a_report_opens_an_incident_at_triage_with_its_severity(bed: Bed) -> None:

@@ -18,7 +18,16 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from backbone.db import Database
-from backbone.testing import Stack, browser_fixture, eventually, on_a_port, serving, unique
+from backbone.testing import (
+    Stack,
+    browser_fixture,
+    eventually,
+    on_a_port,
+    outbox_events,
+    producer_and_db,
+    serving,
+    unique,
+)
 from contracts.envelope import Envelope
 from contracts.events import IncidentReported, TenantCreated
 from contracts.topics import Topic
@@ -85,18 +94,12 @@ async def bed(stack: Stack) -> AsyncIterator[Bed]:
     settings = stack.settings(
         IntakeSettings, public_form_secret="test-form-secret", public_rate_limit=RATE_LIMIT
     )
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
-    await producer.start()
-    db = Database.connect(stack.database_url, "intake", pool_size=2)
-    try:
-        async with (
-            on_a_port(create_intake(settings)) as base_url,
-            serving(create_triage(stack.settings(TriageSettings))) as triage,
-        ):
-            yield Bed(stack, base_url, db, producer, triage)
-    finally:
-        await db.dispose()
-        await producer.stop()
+    async with (
+        producer_and_db(stack, "intake") as (producer, db),
+        on_a_port(create_intake(settings)) as base_url,
+        serving(create_triage(stack.settings(TriageSettings))) as triage,
+    ):
+        yield Bed(stack, base_url, db, producer, triage)
 
 
 # --------------------------------------------------------------------------- in the browser
@@ -168,13 +171,8 @@ async def test_a_person_reports_through_the_form_in_chromium(bed: Bed, browser: 
         "+44 20 7946 0958",
         "Analytical Engines Ltd",
     )
-    async with bed.db.sessions() as s:
-        value = await s.scalar(
-            select(outbox.c.value).where(
-                outbox.c.key == str(incident_id), outbox.c.event_type == IncidentReported.event_type
-            )
-        )
-    event = IncidentReported.model_validate(Envelope.model_validate_json(value).data)
+    (envelope, *_) = await outbox_events(bed.db, event_type=IncidentReported.event_type, key=incident_id)
+    event = IncidentReported.model_validate(envelope.data)
     assert event.source.value == "public"
     assert event.reporter is not None and event.reporter.id == row.id and event.reporter.kind == "public"
     assert event.title == fields["title"] and event.description == fields["description"].replace("\n", "\r\n")

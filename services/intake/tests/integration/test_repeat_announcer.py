@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from backbone.app import Runtime
-from backbone.db import Database
-from backbone.testing import Stack, eventually, serving
+from backbone.testing import Stack, eventually, producer_and_db, serving
 from backbone.timers import ManualClock
 from contracts.enums import IntegrationKind
 from contracts.events import AlertRepeated
@@ -39,20 +37,13 @@ class Announcing:
 
 @pytest.fixture(scope="module")
 async def announcing(stack: Stack) -> AsyncIterator[Announcing]:
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
-    await producer.start()
-    db = Database.connect(stack.database_url, "intake", pool_size=2)
     clock = ManualClock()
     settings = stack.settings(
         Settings, log_level="WARNING", alert_repeat_event_interval_s=INTERVAL.total_seconds()
     )
     app = create(settings, clock=clock)
-    try:
-        async with serving(app) as client:
-            yield Announcing(Alerting(stack, client, producer, db), clock, app.state.runtime)
-    finally:
-        await db.dispose()
-        await producer.stop()
+    async with producer_and_db(stack, "intake") as (producer, db), serving(app) as client:
+        yield Announcing(Alerting(stack, client, producer, db), clock, app.state.runtime)
 
 
 async def test_repeats_are_announced_once_after_the_interval_with_the_final_count(

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from backbone.auth import ALGORITHM, AUDIENCE, ISSUER, TokenSigner, generate_keypair
 from backbone.db import Database
-from backbone.testing import Stack, assert_problem, eventually, publish, serving
+from backbone.testing import Stack, assert_problem, eventually, producer_and_db, publish, serving
 from contracts.enums import Degradation, IncidentSource, Role, UserStatus
 from contracts.envelope import EventData, new_id
 from contracts.events import ComponentRegistered, IncidentReported, UserRegistered, UserUpdated
@@ -102,82 +102,76 @@ async def replicated(db: Database, component_id: UUID) -> bool:
 @pytest.fixture(scope="module")
 async def env(stack: Stack) -> AsyncIterator[Env]:
     world = World()
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
-    await producer.start()
-    db = Database.connect(stack.database_url, "triage", pool_size=1)
-    try:
-        async with serving(create_triage(stack.settings(TriageSettings))) as client:
-            e = Env(stack, client, producer, world)
-            w = world
-            await e.publish(
-                ComponentRegistered(
-                    component_id=w.component_1,
-                    tenant_id=w.tenant_a,
-                    client_id=w.client_1,
-                    vendor_id=w.vendor_1,
-                    name="db-cluster",
-                    business_critical=True,
-                ),
-                w.tenant_a,
-            )
-            await e.publish(
-                ComponentRegistered(
-                    component_id=w.component_2, tenant_id=w.tenant_a, client_id=w.client_2, name="web"
-                ),
-                w.tenant_a,
-            )
-            await e.publish(
-                ComponentRegistered(
-                    component_id=w.component_b,
-                    tenant_id=w.tenant_b,
-                    client_id=w.client_b,
-                    vendor_id=w.vendor_1,
-                    name="foreign",
-                ),
-                w.tenant_b,
-            )
-            # The topics are read in parallel: wait until the replica has the components, so
-            # the incidents below take their links when they open (not by the late backfill).
-            for component_id in (w.component_1, w.component_2, w.component_b):
-                await eventually(lambda c=component_id: replicated(db, c), what=f"component {component_id}")
+    async with (
+        producer_and_db(stack, "triage", pool_size=1) as (producer, db),
+        serving(create_triage(stack.settings(TriageSettings))) as client,
+    ):
+        e = Env(stack, client, producer, world)
+        w = world
+        await e.publish(
+            ComponentRegistered(
+                component_id=w.component_1,
+                tenant_id=w.tenant_a,
+                client_id=w.client_1,
+                vendor_id=w.vendor_1,
+                name="db-cluster",
+                business_critical=True,
+            ),
+            w.tenant_a,
+        )
+        await e.publish(
+            ComponentRegistered(
+                component_id=w.component_2, tenant_id=w.tenant_a, client_id=w.client_2, name="web"
+            ),
+            w.tenant_a,
+        )
+        await e.publish(
+            ComponentRegistered(
+                component_id=w.component_b,
+                tenant_id=w.tenant_b,
+                client_id=w.client_b,
+                vendor_id=w.vendor_1,
+                name="foreign",
+            ),
+            w.tenant_b,
+        )
+        # The topics are read in parallel: wait until the replica has the components, so
+        # the incidents below take their links when they open (not by the late backfill).
+        for component_id in (w.component_1, w.component_2, w.component_b):
+            await eventually(lambda c=component_id: replicated(db, c), what=f"component {component_id}")
 
-            ids = w.incidents
-            # In creation order, so the ids (UUIDv7) ascend.
-            ids["a_client1"] = new_id()  # tenant A, client_1, no component
-            ids["a_component1"] = new_id()  # tenant A, no client: client_1 and vendor_1 via component_1
-            ids["a_client2"] = new_id()  # tenant A, client_2 via component_2 (no vendor)
-            ids["a_foreign"] = new_id()  # tenant A naming tenant B's component: links nothing
-            ids["a_late"] = new_id()  # tenant A, component registered after the incident opened
-            ids["b_client"] = new_id()  # tenant B
-            await e.publish(report(ids["a_client1"], client_id=w.client_1), w.tenant_a)
-            await e.publish(
-                report(
-                    ids["a_component1"],
-                    component_id=w.component_1,
-                    impact=ImpactFacts(degradation=Degradation.COMPLETE_OUTAGE),
-                ),
-                w.tenant_a,
-            )
-            await e.publish(
-                report(ids["a_client2"], client_id=w.client_2, component_id=w.component_2), w.tenant_a
-            )
-            await e.publish(report(ids["a_foreign"], component_id=w.component_b), w.tenant_a)
-            await e.publish(report(ids["a_late"], component_id=w.component_late), w.tenant_a)
-            await e.publish(report(ids["b_client"], client_id=w.client_b), w.tenant_b)
+        ids = w.incidents
+        # In creation order, so the ids (UUIDv7) ascend.
+        ids["a_client1"] = new_id()  # tenant A, client_1, no component
+        ids["a_component1"] = new_id()  # tenant A, no client: client_1 and vendor_1 via component_1
+        ids["a_client2"] = new_id()  # tenant A, client_2 via component_2 (no vendor)
+        ids["a_foreign"] = new_id()  # tenant A naming tenant B's component: links nothing
+        ids["a_late"] = new_id()  # tenant A, component registered after the incident opened
+        ids["b_client"] = new_id()  # tenant B
+        await e.publish(report(ids["a_client1"], client_id=w.client_1), w.tenant_a)
+        await e.publish(
+            report(
+                ids["a_component1"],
+                component_id=w.component_1,
+                impact=ImpactFacts(degradation=Degradation.COMPLETE_OUTAGE),
+            ),
+            w.tenant_a,
+        )
+        await e.publish(
+            report(ids["a_client2"], client_id=w.client_2, component_id=w.component_2), w.tenant_a
+        )
+        await e.publish(report(ids["a_foreign"], component_id=w.component_b), w.tenant_a)
+        await e.publish(report(ids["a_late"], component_id=w.component_late), w.tenant_a)
+        await e.publish(report(ids["b_client"], client_id=w.client_b), w.tenant_b)
 
-            tenant_a_ids = {v for k, v in ids.items() if k.startswith("a_")}
+        tenant_a_ids = {v for k, v in ids.items() if k.startswith("a_")}
 
-            async def all_of_tenant_a() -> bool:
-                return await e.listing(e.admin()) == tenant_a_ids
+        async def all_of_tenant_a() -> bool:
+            return await e.listing(e.admin()) == tenant_a_ids
 
-            await eventually(all_of_tenant_a, what="triage to open tenant A's incidents")
-            await eventually(
-                lambda: e.listing(e.admin(w.tenant_b)), what="triage to open tenant B's incident"
-            )
-            yield e
-    finally:
-        await producer.stop()
-        await db.dispose()
+        await eventually(all_of_tenant_a, what="triage to open tenant A's incidents")
+        await eventually(lambda: e.listing(e.admin(w.tenant_b)), what="triage to open tenant B's incident")
+        yield e
 
 
 # --------------------------------------------------------------------------- authentication

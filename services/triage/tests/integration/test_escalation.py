@@ -4,7 +4,6 @@ at once; the policy API validates and scopes (docs/escalation.md)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,12 +16,12 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import select, update
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, publish, send, serving
+from backbone.testing import Stack, eventually, outbox_events, producer_and_db, publish, send, serving
 from backbone.timers import ManualClock
 from contracts.enums import EscalationTrigger, IncidentSource, Role, SlaClockKind
 from contracts.envelope import Envelope, EventData, new_id
 from contracts.events import IncidentEscalated, IncidentReported, SlaAtRisk, SlaBreached, UserRegistered
-from triage.adapters.orm import escalations, inbox, incidents, outbox, principals
+from triage.adapters.orm import escalations, inbox, incidents, principals
 from triage.config import Settings as TriageSettings
 from triage.handlers.escalation import Escalations
 from triage.main import create as create_triage
@@ -57,14 +56,8 @@ class Env:
 
     async def pages(self, incident_id: UUID) -> list[dict[str, Any]]:
         """The automatic IncidentEscalated events triage committed for the incident, in order."""
-        async with self.db.sessions() as s:
-            rows = await s.scalars(
-                select(outbox.c.value)
-                .where(outbox.c.event_type == ESCALATED, outbox.c.key == str(incident_id))
-                .order_by(outbox.c.id)
-            )
-            found = [json.loads(v)["data"] for v in rows]
-            return [d for d in found if d["trigger"] == "automatic"]
+        found = await outbox_events(self.db, event_type=ESCALATED, key=incident_id)
+        return [e.data for e in found if e.data["trigger"] == "automatic"]
 
     async def state(self, incident_id: UUID, tenant_id: UUID | None = None) -> dict[str, Any]:
         r = await self.client.get(f"/v1/incidents/{incident_id}/escalations", headers=self.admin(tenant_id))
@@ -144,34 +137,27 @@ class Env:
 
 @pytest.fixture(scope="module")
 async def env(stack: Stack) -> AsyncIterator[Env]:
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
-    await producer.start()
-    db = Database.connect(stack.database_url, "triage", pool_size=2)
     clock = ManualClock()
     app = create_triage(stack.settings(TriageSettings, escalation_poll_interval_s=0.2), clock=clock)
-    try:
-        async with serving(app) as client:
-            e = Env(stack, client, app, producer, db, clock)
-            for user, role in (
-                (e.first_responder, Role.TECHNICAL_SUPPORT),
-                (e.manager, Role.INCIDENT_MANAGER),
-            ):
-                await e.publish(
-                    UserRegistered(user_id=user, tenant_id=e.tenant, role=role), e.tenant, "directory"
+    async with producer_and_db(stack, "triage") as (producer, db), serving(app) as client:
+        e = Env(stack, client, app, producer, db, clock)
+        for user, role in (
+            (e.first_responder, Role.TECHNICAL_SUPPORT),
+            (e.manager, Role.INCIDENT_MANAGER),
+        ):
+            await e.publish(
+                UserRegistered(user_id=user, tenant_id=e.tenant, role=role), e.tenant, "directory"
+            )
+
+        async def replicated() -> bool:
+            async with db.sessions() as s:
+                found = await s.scalars(
+                    select(principals.c.user_id).where(principals.c.tenant_id == e.tenant)
                 )
+                return len(found.all()) == 2
 
-            async def replicated() -> bool:
-                async with db.sessions() as s:
-                    found = await s.scalars(
-                        select(principals.c.user_id).where(principals.c.tenant_id == e.tenant)
-                    )
-                    return len(found.all()) == 2
-
-            await eventually(replicated, what="the users in triage's replica")
-            yield e
-    finally:
-        await db.dispose()
-        await producer.stop()
+        await eventually(replicated, what="the users in triage's replica")
+        yield e
 
 
 def two_levels(env: Env, *, loops: int = 1, name: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -485,15 +471,7 @@ async def test_policy_api_validates_and_scopes(env: Env) -> None:
     assert (await env.client.get(f"/v1/escalation-policies/{pid}", headers=headers)).status_code == 404
 
     # Every write announced itself: created, changed, deleted.
-    async with env.db.sessions() as s:
-        events = [
-            json.loads(v)["data"]
-            for v in await s.scalars(
-                select(outbox.c.value)
-                .where(outbox.c.event_type == "escalation_policy.changed.v1", outbox.c.key == pid)
-                .order_by(outbox.c.id)
-            )
-        ]
+    events = [e.data for e in await outbox_events(env.db, event_type="escalation_policy.changed.v1", key=pid)]
     assert [(e["loops"], e["deleted"]) for e in events] == [(1, False), (3, False), (3, True)]
 
 

@@ -3,24 +3,21 @@ the same database and woken by the same clock: every escalation step fires exact
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
-from backbone.db import Database
-from backbone.testing import Stack, eventually, serving
+from backbone.testing import Stack, eventually, outbox_events, producer_and_db, serving
 from backbone.timers import ManualClock
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
 from contracts.envelope import Envelope, new_id
 from contracts.events import IncidentReported
-from triage.adapters.orm import escalations, outbox
+from triage.adapters.orm import escalations
 from triage.config import Settings as TriageSettings
 from triage.handlers.escalation import Escalations
 from triage.main import create as create_triage
@@ -47,23 +44,14 @@ async def test_two_replicas_fire_each_step_once(stack: Stack, monkeypatch: pytes
     clock = ManualClock()
     # A small batch per transaction, so both loops take part of each wave of due steps.
     settings = stack.settings(TriageSettings, escalation_poll_interval_s=0.2, escalation_batch_size=4)
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
-    await producer.start()
-    db = Database.connect(stack.database_url, "triage", pool_size=2)
 
     async def pages() -> dict[UUID, list[tuple[int, int]]]:
-        async with db.sessions() as s:
-            rows = await s.scalars(
-                select(outbox.c.value)
-                .where(outbox.c.event_type == "incident.escalated.v1")
-                .order_by(outbox.c.id)
-            )
-            found: dict[UUID, list[tuple[int, int]]] = {}
-            for value in rows:
-                data = json.loads(value)["data"]
-                if UUID(data["incident_id"]) in ids:
-                    found.setdefault(UUID(data["incident_id"]), []).append((data["level"], data["loop"]))
-            return found
+        found: dict[UUID, list[tuple[int, int]]] = {}
+        for event in await outbox_events(db, event_type="incident.escalated.v1"):
+            data = event.data
+            if UUID(data["incident_id"]) in ids:
+                found.setdefault(UUID(data["incident_id"]), []).append((data["level"], data["loop"]))
+        return found
 
     def every_incident_has(n: int) -> Callable[[], Awaitable[bool]]:
         async def probe() -> bool:
@@ -73,7 +61,7 @@ async def test_two_replicas_fire_each_step_once(stack: Stack, monkeypatch: pytes
         return probe
 
     ids: set[UUID] = set()
-    try:
+    async with producer_and_db(stack, "triage") as (producer, db):
         async with (
             serving(create_triage(settings, clock=clock)) as first,
             serving(create_triage(settings, clock=clock)),
@@ -127,6 +115,3 @@ async def test_two_replicas_fire_each_step_once(stack: Stack, monkeypatch: pytes
         # Both replicas' loops took part, and between them fired every timed step once.
         assert sum(fired_by.values()) == INCIDENTS * (STEPS - 1)
         assert len(fired_by) == 2 and min(fired_by.values()) > 0, fired_by
-    finally:
-        await db.dispose()
-        await producer.stop()

@@ -6,7 +6,6 @@ and one event, and a manual escalation sent to both replicas at once happens onc
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -14,12 +13,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from backbone import testing
-from backbone.db import Database
-from backbone.testing import Stack, eventually, serving
+from backbone.testing import Stack, eventually, outbox_events, producer_and_db, serving
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
 from contracts.envelope import Envelope, EventData, new_id
@@ -36,9 +33,6 @@ async def test_two_replicas_never_double_an_incident_update_or_escalation(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tenants = [uuid4(), uuid4()]
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
-    await producer.start()
-    db = Database.connect(stack.database_url, "triage", pool_size=2)
     # Which replica opened how many incidents (a pass-through spy bound at create time).
     opened_by: Counter[str] = Counter()
     original = handlers.open_incidents
@@ -76,7 +70,7 @@ async def test_two_replicas_never_double_an_incident_update_or_escalation(
         async with db.sessions() as s:
             return int(await s.scalar(select(func.count()).select_from(incidents).where(*conditions)) or 0)
 
-    try:
+    async with producer_and_db(stack, "triage") as (producer, db):
         monkeypatch.setattr(handlers, "open_incidents", spy("a"))
         settings = stack.settings(TriageSettings, consumer_max_records=20)
         async with serving(create_triage(settings)) as replica_a:
@@ -205,15 +199,6 @@ async def test_two_replicas_never_double_an_incident_update_or_escalation(
                             )
                         )
                     ).all()
-                    escalated = (
-                        await s.scalars(
-                            select(outbox.c.value).where(
-                                outbox.c.key == str(target), outbox.c.event_type == "incident.escalated.v1"
-                            )
-                        )
-                    ).all()
+                escalated = await outbox_events(db, event_type="incident.escalated.v1", key=target)
                 assert [str(e) for e in escalations] == [first.json()["id"]]
-                assert [json.loads(v)["data"]["escalation_id"] for v in escalated] == [first.json()["id"]]
-    finally:
-        await producer.stop()
-        await db.dispose()
+                assert [e.data["escalation_id"] for e in escalated] == [first.json()["id"]]
