@@ -28,55 +28,48 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backbone.tables import stamp, tenant_table
 from intake.adapters.orm import metadata, principals, tenants
 
 # Replica of directory's clients (client.onboarded.v1, client.updated.v1): only what the
 # pre-check "client exists" needs.
-clients = Table(
+clients = tenant_table(
     "clients",
     metadata,
-    Column("id", PG_UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PG_UUID(as_uuid=True), nullable=False),
     Column("status", String(20), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("updated_at"),
 )
 
 # Replica of directory's components (component.registered.v1): existence and ownership.
-components = Table(
+components = tenant_table(
     "components",
     metadata,
-    Column("id", PG_UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PG_UUID(as_uuid=True), nullable=False),
     Column("client_id", PG_UUID(as_uuid=True), nullable=False),
     Column("vendor_id", PG_UUID(as_uuid=True)),
 )
 
 # People who reported on the public form (004 incident_reporters): one row per submission, so
 # a submission can never change the contact details another one left.
-reporters = Table(
+reporters = tenant_table(
     "reporters",
     metadata,
-    Column("id", PG_UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PG_UUID(as_uuid=True), nullable=False),
     Column("name", String(200), nullable=False),
     Column("email", String(254), nullable=False),
     Column("phone", String(32)),
     Column("organization", String(200)),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("created_at"),
 )
 # For requests about one's own data (access, erasure): found by address within a tenant.
 Index("ix_reporters_tenant_email", reporters.c.tenant_id, func.lower(reporters.c.email))
 
 # Which incident each public submission opened, and who sent it. Minimized: the report's text
 # travels in the event to triage; the client address is never stored.
-public_submissions = Table(
+public_submissions = tenant_table(
     "public_submissions",
     metadata,
-    Column("id", PG_UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PG_UUID(as_uuid=True), nullable=False),
     Column("incident_id", PG_UUID(as_uuid=True), nullable=False, unique=True),
     Column("reporter_id", PG_UUID(as_uuid=True), ForeignKey("reporters.id"), nullable=False, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    stamp("created_at"),
 )
 
 # Public submissions per (tenant, keyed client address) in the current fixed window.

@@ -8,12 +8,10 @@ from backbone.tables import service_schema, stamp, stamps, tenant_table
 
 metadata, outbox, inbox, idempotency_keys, principals = service_schema("triage")
 
-incidents = Table(
+incidents = tenant_table(
     "incidents",
     metadata,
     # Pre-allocated by intake, so the reporter gets the id before the incident exists here.
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("reference_code", String(20), nullable=False),
     Column("title", String(300), nullable=False),
     Column("description", Text, nullable=False, server_default=""),
@@ -298,11 +296,10 @@ escalations = tenant_table(
 # Every page of an incident, automatic or manual (consumed from incident.escalated.v1).
 # ``dedupe_key`` makes each page happen once: "<run>:<seq>" for policy steps,
 # "sla:<clock>:<kind>:<clock start>" for SLA events, "manual:<escalation id>" for people.
-escalation_steps = Table(
+escalation_steps = tenant_table(
     "escalation_steps",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),  # the event's escalation_id
-    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    # id: the event's escalation_id.
     Column("incident_id", UUID(as_uuid=True), nullable=False),
     Column("dedupe_key", String(200), nullable=False),
     Column("run", Integer),
