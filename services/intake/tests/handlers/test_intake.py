@@ -106,6 +106,21 @@ async def test_another_tenants_event_never_takes_a_client_over(uow: UnitOfWork) 
     assert (row.tenant_id, row.status) == (tenant_id, "suspended")
 
 
+async def _staging_silence(
+    uow: UnitOfWork, caller: Principal, lasting: timedelta, comment: str = ""
+) -> dict[str, Any]:
+    """A silence of env=staging alerts, from now on."""
+    return await silences.create(
+        uow,
+        caller,
+        matchers=[Matcher(name="env", value="staging")],
+        starts_at=None,
+        ends_at=uow.now + lasting,
+        comment=comment,
+        client_id=None,
+    )
+
+
 async def _reporting_user(uow: UnitOfWork) -> tuple[Principal, UUID, UUID]:
     """A tenant's active incident manager in the users replica, a client and its component."""
     tenant_id, user_id, client_id, component_id = new_id(), new_id(), new_id(), new_id()
@@ -150,15 +165,7 @@ async def test_a_manual_report_is_refused_for_an_unknown_component_or_the_future
 
 async def test_a_silence_starts_now_and_expires_now(uow: UnitOfWork) -> None:
     caller = Principal(user_id=new_id(), tenant_id=new_id(), role=Role.INCIDENT_MANAGER)
-    made = await silences.create(
-        uow,
-        caller,
-        matchers=[Matcher(name="env", value="staging")],
-        starts_at=None,
-        ends_at=uow.now + timedelta(hours=2),
-        comment="maintenance",
-        client_id=None,
-    )
+    made = await _staging_silence(uow, caller, timedelta(hours=2), "maintenance")
     assert made["starts_at"] == uow.now and made["state"] == "active"
     assert [s["id"] for s in await silences.listed(uow, caller, state="active")] == [made["id"]]
     assert await silences.listed(uow, caller, state="expired") == []
@@ -174,15 +181,7 @@ async def test_a_silence_starts_now_and_expires_now(uow: UnitOfWork) -> None:
 async def test_firing_alerts_open_one_incident_per_key_and_silences_hold_theirs(uow: UnitOfWork) -> None:
     integration, _ = await _integration(uow)
     caller = Principal(user_id=new_id(), tenant_id=integration.tenant_id, role=Role.INCIDENT_MANAGER)
-    await silences.create(
-        uow,
-        caller,
-        matchers=[Matcher(name="env", value="staging")],
-        starts_at=None,
-        ends_at=uow.now + timedelta(hours=1),
-        comment="",
-        client_id=None,
-    )
+    await _staging_silence(uow, caller, timedelta(hours=1))
     signals = [_firing("db", "a"), _firing("db", "b"), _firing("web", env="staging")]
     outcomes = await alerts.accept_signals(uow, integration, IncidentSource.ALERTMANAGER, signals)
     assert [o.outcome for o in outcomes] == ["opened", "attached", "silenced"]

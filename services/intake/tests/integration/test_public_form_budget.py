@@ -81,14 +81,24 @@ async def send(client: httpx.AsyncClient, slug: str, forwarded_for: str | None =
     return await client.post(f"/v1/public/{slug}/incidents", json=report(), headers=headers)
 
 
+async def refused_after(
+    client: httpx.AsyncClient, slug: str, accepted: list[str], then: str
+) -> httpx.Response:
+    """One report from each of ``accepted`` (X-Forwarded-For values), each accepted; then one from
+    ``then``, refused (429)."""
+    for forwarded_for in accepted:
+        r = await send(client, slug, forwarded_for=forwarded_for)
+        assert r.status_code == 202, r.text
+    r = await send(client, slug, forwarded_for=then)
+    assert r.status_code == 429, r.text
+    return r
+
+
 async def test_a_forged_forwarded_for_from_an_untrusted_peer_does_not_dodge_the_limit(form: Form) -> None:
     slug = await form.tenant()
     async with form.from_peer(STRANGER) as client:
-        for n in range(PER_ADDRESS):
-            r = await send(client, slug, forwarded_for=f"198.51.100.{n}")
-            assert r.status_code == 202, r.text
-        r = await send(client, slug, forwarded_for="198.51.100.99")
-        assert r.status_code == 429, r.text
+        sent = [f"198.51.100.{n}" for n in range(PER_ADDRESS)]
+        r = await refused_after(client, slug, sent, "198.51.100.99")
         assert "this address" in r.json()["detail"]
         assert int(r.headers["Retry-After"]) >= 1
 
@@ -97,31 +107,22 @@ async def test_behind_a_trusted_proxy_the_right_most_untrusted_hop_is_counted(fo
     slug = await form.tenant()
     async with form.from_peer(PROXY) as proxy:
         # The client writes whatever it likes on the left; the proxy appends what it saw.
-        for n in range(PER_ADDRESS):
-            r = await send(proxy, slug, forwarded_for=f"192.0.2.{n}, 198.51.100.7, 10.9.9.9")
-            assert r.status_code == 202, r.text
-        r = await send(proxy, slug, forwarded_for="192.0.2.200, 198.51.100.7")
-        assert r.status_code == 429, r.text
+        sent = [f"192.0.2.{n}, 198.51.100.7, 10.9.9.9" for n in range(PER_ADDRESS)]
+        await refused_after(proxy, slug, sent, "192.0.2.200, 198.51.100.7")
         # Another client behind the same proxy has its own counter.
         r = await send(proxy, slug, forwarded_for="198.51.100.8")
         assert r.status_code == 202, r.text
         # Rotating through one IPv6 /64 is one address (another tenant: this one's budget is spent).
         slug = await form.tenant()
-        for n in range(PER_ADDRESS):
-            r = await send(proxy, slug, forwarded_for=f"2001:db8:1:2::{n + 1}")
-            assert r.status_code == 202, r.text
-        r = await send(proxy, slug, forwarded_for="2001:db8:1:2::ffff")
-        assert r.status_code == 429, r.text
+        sent = [f"2001:db8:1:2::{n + 1}" for n in range(PER_ADDRESS)]
+        await refused_after(proxy, slug, sent, "2001:db8:1:2::ffff")
 
 
 async def test_a_tenant_budget_trips_across_many_addresses(form: Form) -> None:
     slug, other = await form.tenant(), await form.tenant()
     async with form.from_peer(PROXY) as proxy:
-        for n in range(PER_TENANT):
-            r = await send(proxy, slug, forwarded_for=f"198.51.100.{n + 20}")
-            assert r.status_code == 202, r.text
-        r = await send(proxy, slug, forwarded_for="198.51.100.60")
-        assert r.status_code == 429, r.text
+        sent = [f"198.51.100.{n + 20}" for n in range(PER_TENANT)]
+        r = await refused_after(proxy, slug, sent, "198.51.100.60")
         assert "anyone" in r.json()["detail"]
         # Another tenant's budget is its own.
         assert (await send(proxy, other, forwarded_for="198.51.100.60")).status_code == 202
