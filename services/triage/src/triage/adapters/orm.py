@@ -2,6 +2,7 @@
 
 from sqlalchemy import Column, Index, Table, UniqueConstraint, false, text, true
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import BigInteger, Boolean, DateTime, Integer, String, Text
 
 from backbone.tables import service_schema, stamp, stamps, tenant_table
@@ -103,43 +104,37 @@ tenant_catalogs = Table(
     stamp("seeded_at"),
 )
 
-incident_statuses = tenant_table(
+
+def catalog_table(name: str, slug_length: int, name_length: int, *items: SchemaItem) -> Table:
+    """One of a tenant's catalogs: entries by slug (unique in the tenant) with a display name,
+    their own ``items``, and an is_active flag."""
+    return tenant_table(
+        name,
+        metadata,
+        Column("slug", String(slug_length), nullable=False),
+        Column("name", String(name_length), nullable=False),
+        *items,
+        Column("is_active", Boolean, nullable=False, server_default=true()),
+        *stamps(),
+        UniqueConstraint("tenant_id", "slug"),
+    )
+
+
+incident_statuses = catalog_table(
     "incident_statuses",
-    metadata,
-    Column("slug", String(40), nullable=False),
-    Column("name", String(100), nullable=False),
+    40,
+    100,
     Column("sort_order", Integer, nullable=False),
     Column("is_terminal", Boolean, nullable=False, server_default=false()),
     Column("is_default", Boolean, nullable=False, server_default=false()),
     # Where an incident may move from here; NULL: any later status (by sort_order).
     Column("next_statuses", JSONB),
-    Column("is_active", Boolean, nullable=False, server_default=true()),
-    *stamps(),
-    UniqueConstraint("tenant_id", "slug"),
 )
-
-incident_categories = tenant_table(
-    "incident_categories",
-    metadata,
-    Column("slug", String(100), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("description", Text, nullable=False, server_default=""),
-    Column("is_active", Boolean, nullable=False, server_default=true()),
-    *stamps(),
-    UniqueConstraint("tenant_id", "slug"),
+incident_categories = catalog_table(
+    "incident_categories", 100, 200, Column("description", Text, nullable=False, server_default="")
 )
-
-incident_priorities = tenant_table(
-    "incident_priorities",
-    metadata,
-    Column("slug", String(40), nullable=False),
-    Column("name", String(100), nullable=False),
-    # 1 = most urgent.
-    Column("level", Integer, nullable=False),
-    Column("is_active", Boolean, nullable=False, server_default=true()),
-    *stamps(),
-    UniqueConstraint("tenant_id", "slug"),
-)
+# level: 1 = most urgent.
+incident_priorities = catalog_table("incident_priorities", 40, 100, Column("level", Integer, nullable=False))
 
 # One row per changed field (001 "Updating Incident Status": who, field, from, to, when).
 incident_updates = tenant_table(
