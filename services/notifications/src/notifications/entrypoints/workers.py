@@ -8,8 +8,8 @@ sending), as many as the channel's rate and its free slots allow, sends them con
 ``delivery_in_flight`` per channel), and records outcomes in batches, one transaction for all the
 outcomes ready: sent, retry later (backoff with jitter), or failed for good (with
 ``notification.failed.v1``). Channels never wait on each other. Several replicas may run workers
-for one channel; the claim keeps them from taking the same delivery (docs/adr/0013-delivery-
-concurrency.md).
+for one channel; the claim keeps them from taking the same delivery
+(docs/adr/0006-notification-delivery.md, "Concurrency").
 """
 
 from __future__ import annotations
@@ -99,6 +99,9 @@ class Outcome:
     claimed: Any
     failure: SendFailed | None
     leased_until: float
+    # Set once the outcome is on record: a send holds its slot until then, so a crash can send
+    # again at most ``delivery_in_flight`` deliveries per channel (on the wire or unrecorded).
+    recorded: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class DeliveryWorkers:
@@ -183,7 +186,8 @@ class DeliveryWorkers:
 
     async def _work(self, runtime: Runtime, channel_id: UUID) -> None:
         """Claim and send the channel's due deliveries until none is left, keeping up to
-        ``delivery_in_flight`` sends going; a recorder writes their outcomes in batches."""
+        ``delivery_in_flight`` sends going (until recorded); a recorder writes their outcomes in
+        batches."""
         settings = self.settings
         outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
         recorder = asyncio.create_task(self._recorder(runtime, outcomes))
@@ -207,7 +211,6 @@ class DeliveryWorkers:
                     if not sending:
                         break
                     await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
-            await outcomes.join()
         except asyncio.CancelledError:
             raise
         except Exception:  # the dispatcher starts a fresh worker; leases hand the claimed ones over
@@ -280,7 +283,9 @@ class DeliveryWorkers:
             except Exception as exc:  # a sender bug: retried like a transient fault, then failed
                 log.exception("sender failed unexpectedly", delivery_id=str(row.id))
                 failure = SendFailed(f"unexpected error: {type(exc).__name__}", transient=True)
-        outcomes.put_nowait(Outcome(row, failure, claimed.leased_until))
+        outcome = Outcome(row, failure, claimed.leased_until)
+        outcomes.put_nowait(outcome)
+        await outcome.recorded.wait()
 
     async def _recorder(self, runtime: Runtime, outcomes: asyncio.Queue[Outcome]) -> None:
         """Write every outcome ready in one transaction, then the next ones."""
@@ -304,7 +309,7 @@ class DeliveryWorkers:
                     outcome=result,
                     error=outcome.failure.error if outcome.failure else None,
                 )
-                outcomes.task_done()
+                outcome.recorded.set()
 
     async def _record(self, runtime: Runtime, batch: list[Outcome]) -> list[str]:
         """Record the outcomes, retrying a database fault (a failover, a dropped connection) with
