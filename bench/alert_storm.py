@@ -48,7 +48,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from backbone.db import Database
-from backbone.testing import Stack, bench_stack, count_rows, free_port, unique
+from backbone.testing import Stack, bench_stack, count_rows, free_port, stop_process, unique
 from contracts.events import token_sha256
 from intake.adapters.orm import integrations
 from triage.adapters.orm import incidents
@@ -146,12 +146,7 @@ def process(args: list[str], env: dict[str, str] | None = None) -> Iterator[subp
             print(f"--- output of {' '.join(args[:4])} …\n{tail}", file=sys.stderr)
             raise
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, within_s=15)
 
 
 async def until_up(http: httpx.AsyncClient, url: str, what: str, within_s: float = 90) -> None:

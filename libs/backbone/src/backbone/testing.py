@@ -369,6 +369,16 @@ def free_port() -> int:
         return port
 
 
+def stop_process(proc: subprocess.Popen[Any], within_s: float) -> None:
+    """End a child process: asked to stop, killed if it has not within ``within_s``."""
+    proc.terminate()
+    try:
+        proc.wait(within_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import uvicorn
 
-from backbone.testing import Stack, eventually, free_port
+from backbone.testing import Stack, eventually, free_port, stop_process
 from contracts.enums import IntegrationKind
 from contracts.events import AlertRepeated, AlertsResolved, IncidentReported
 from intake.config import Settings
@@ -105,12 +105,7 @@ def alertmanager(webhook_url: str, token: str, group_by: list[str]) -> Iterator[
         try:
             yield f"http://127.0.0.1:{port}"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, within_s=10)
 
 
 def am_alert(name: str, cluster: str, instance: str, *, resolved: bool = False) -> dict[str, Any]:
