@@ -57,7 +57,6 @@ SERVICE_SETTINGS: dict[str, dict[str, str]] = {
         "DELIVERY_POLL_S": "0.2",
         "DELIVERY_LEASE_S": "10",  # a delivery claimed by a killed replica is retried after this
         "SEND_TIMEOUT_S": "3",
-        "RATE_PER_MINUTE": "600000",
         "RETRY_INITIAL_S": "0.5",
         "RETRY_MAX_S": "5",
         "REMINDER_POLL_S": "0.5",
