@@ -11,6 +11,14 @@ class Settings(ServiceSettings):
 
     service_name: str = "audit"
     port: int = 8006
+    # Audit takes every event of every service: larger batches than other services, so a storm
+    # costs one transaction, one head lock and one insert of each kind per few thousand events.
+    consumer_max_records: int = Field(
+        default=5000, ge=1, description="Most messages handled in one transaction."
+    )
+    consumer_batch_timeout_ms: int = Field(
+        default=200, ge=0, description="How long a fetch waits to fill a batch."
+    )
     report_max_records: int = Field(
         default=20_000,
         ge=1,

@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
 
 from audit.domain import tlog
 from audit.domain.log import (
@@ -155,6 +158,31 @@ def test_the_leaf_is_rfc8785_json_in_utc() -> None:
     assert raw == leaf(dict(reversed(list(content.items()))))  # key order does not matter
     assert b'"data":{"a":"\xc3\xa9","b":1}' in raw  # sorted keys, UTF-8, 1.0 written as 1
     assert json.loads(raw)["occurred_at"] == "2026-01-01T10:00:00+00:00"
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_JSON)
+def test_the_leaf_is_byte_for_byte_the_reference_rfc8785_encoding(value: Any) -> None:
+    """The fast path (standard library encoder) and the fallback give the reference's bytes for
+    any JSON value: floats, non-ASCII and astral keys, control characters included."""
+    content = {"data": value, "event_id": "x"}
+    try:
+        expected = rfc8785.dumps(content)
+    except Exception:  # lone surrogates and the like: the reference refuses, so must the leaf
+        with pytest.raises(Exception):  # noqa: B017
+            leaf(content)
+        return
+    assert leaf(content) == expected
 
 
 def _log(n: int) -> tuple[list[dict[str, Any]], list[bytes], dict[int, bytes], list[tuple[int, bytes]]]:

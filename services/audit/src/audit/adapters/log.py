@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    LargeBinary,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,8 +53,9 @@ async def lock_heads(session: AsyncSession, tenant_ids: Iterable[UUID], now: dat
 
 async def recorded(session: AsyncSession, tenant_id: UUID, event_ids: Sequence[UUID]) -> set[UUID]:
     """Which of these events the tenant's log holds already."""
+    ids = bindparam("ids", list(event_ids), type_=ARRAY(PG_UUID(as_uuid=True)))
     rows = await session.scalars(
-        select(entries.c.event_id).where(entries.c.tenant_id == tenant_id, entries.c.event_id.in_(event_ids))
+        select(entries.c.event_id).where(entries.c.tenant_id == tenant_id, entries.c.event_id == any_(ids))
     )
     return set(rows)
 
@@ -62,6 +80,42 @@ async def frontier(session: AsyncSession, tenant_id: UUID, size: int) -> tlog.Fr
     return tlog.Frontier.resume(size, await hashes_at(session, tenant_id, tlog.root_indexes(size)))
 
 
+# Set-based appends: each column one array parameter, one statement for a whole batch
+# (executemany would send and plan a row at a time; a VALUES list is compiled anew per size).
+_COLUMNS = (
+    ("leaf_index", BigInteger()),
+    ("event_id", PG_UUID(as_uuid=True)),
+    ("event_type", Text()),
+    ("action", Text()),
+    ("source", Text()),
+    ("subject", Text()),
+    ("actor", Text()),
+    ("occurred_at", DateTime(timezone=True)),
+    ("recorded_at", DateTime(timezone=True)),
+    ("data", Text()),
+    ("leaf", LargeBinary()),
+)
+_JSON_COLUMNS = ("actor", "data")
+_INSERT_ENTRIES = text(
+    f"INSERT INTO {entries.fullname} (tenant_id, {', '.join(name for name, _ in _COLUMNS)}) "
+    f"SELECT :tenant_id, {', '.join(f'{n}::jsonb' if n in _JSON_COLUMNS else n for n, _ in _COLUMNS)} "
+    f"FROM unnest({', '.join(f':{name}' for name, _ in _COLUMNS)}) "
+    f"AS t({', '.join(name for name, _ in _COLUMNS)})"
+).bindparams(
+    bindparam("tenant_id", type_=PG_UUID(as_uuid=True)),
+    *(bindparam(name, type_=ARRAY(kind)) for name, kind in _COLUMNS),
+)
+_INSERT_HASHES = text(
+    f"INSERT INTO {hashes.fullname} (tenant_id, hash_index, hash) "
+    "SELECT :tenant_id, i, h FROM unnest(:indexes, :hashes) AS t(i, h)"
+).bindparams(
+    bindparam("tenant_id", type_=PG_UUID(as_uuid=True)),
+    bindparam("indexes", type_=ARRAY(BigInteger())),
+    bindparam("hashes", type_=ARRAY(LargeBinary())),
+)
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 async def append(
     session: AsyncSession,
     tenant_id: UUID,
@@ -71,9 +125,14 @@ async def append(
     now: datetime,
 ) -> None:
     """The entries, their stored hashes, and the head moved to ``size``."""
-    await session.execute(insert(entries), list(rows))
+    params: dict[str, Any] = {"tenant_id": tenant_id}
+    for name, _ in _COLUMNS:
+        values = [row[name] for row in rows]
+        params[name] = [_dumps(v) for v in values] if name in _JSON_COLUMNS else values
+    await session.execute(_INSERT_ENTRIES, params)
     await session.execute(
-        insert(hashes), [{"tenant_id": tenant_id, "hash_index": i, "hash": h} for i, h in stored]
+        _INSERT_HASHES,
+        {"tenant_id": tenant_id, "indexes": [i for i, _ in stored], "hashes": [h for _, h in stored]},
     )
     await session.execute(update(heads).where(heads.c.tenant_id == tenant_id).values(size=size, grew_at=now))
 
