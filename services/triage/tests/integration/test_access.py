@@ -65,6 +65,27 @@ class Env:
     async def publish(self, data: EventData, tenant_id: UUID) -> None:
         await publish(self.producer, self.stack.topic_prefix, data, tenant_id=tenant_id)
 
+    async def component(
+        self,
+        component_id: UUID,
+        tenant_id: UUID,
+        client_id: UUID,
+        name: str,
+        vendor_id: UUID | None = None,
+        *,
+        critical: bool = False,
+    ) -> None:
+        """Directory registers a component (component.registered.v1)."""
+        registered = ComponentRegistered(
+            component_id=component_id,
+            tenant_id=tenant_id,
+            client_id=client_id,
+            vendor_id=vendor_id,
+            name=name,
+            business_critical=critical,
+        )
+        await self.publish(registered, tenant_id)
+
     def admin(self, tenant_id: UUID | None = None) -> dict[str, str]:
         return self.stack.auth(tenant_id=tenant_id or self.world.tenant_a, role="system_administrator")
 
@@ -108,33 +129,9 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
     ):
         e = Env(stack, client, producer, world)
         w = world
-        await e.publish(
-            ComponentRegistered(
-                component_id=w.component_1,
-                tenant_id=w.tenant_a,
-                client_id=w.client_1,
-                vendor_id=w.vendor_1,
-                name="db-cluster",
-                business_critical=True,
-            ),
-            w.tenant_a,
-        )
-        await e.publish(
-            ComponentRegistered(
-                component_id=w.component_2, tenant_id=w.tenant_a, client_id=w.client_2, name="web"
-            ),
-            w.tenant_a,
-        )
-        await e.publish(
-            ComponentRegistered(
-                component_id=w.component_b,
-                tenant_id=w.tenant_b,
-                client_id=w.client_b,
-                vendor_id=w.vendor_1,
-                name="foreign",
-            ),
-            w.tenant_b,
-        )
+        await e.component(w.component_1, w.tenant_a, w.client_1, "db-cluster", w.vendor_1, critical=True)
+        await e.component(w.component_2, w.tenant_a, w.client_2, "web")
+        await e.component(w.component_b, w.tenant_b, w.client_b, "foreign", w.vendor_1)
         # The topics are read in parallel: wait until the replica has the components, so
         # the incidents below take their links when they open (not by the late backfill).
         for component_id in (w.component_1, w.component_2, w.component_b):
@@ -304,16 +301,7 @@ async def test_component_registered_late_links_incidents_opened_before(env: Env)
     w, ids = env.world, env.world.incidents
     contact = env.stack.auth(tenant_id=w.tenant_a, role="vendor_contact", vendor_id=w.vendor_late)
     assert await env.listing(contact) == set()
-    await env.publish(
-        ComponentRegistered(
-            component_id=w.component_late,
-            tenant_id=w.tenant_a,
-            client_id=w.client_2,
-            vendor_id=w.vendor_late,
-            name="queue",
-        ),
-        w.tenant_a,
-    )
+    await env.component(w.component_late, w.tenant_a, w.client_2, "queue", w.vendor_late)
 
     async def linked() -> set[UUID]:
         return await env.listing(contact)
