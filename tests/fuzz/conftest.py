@@ -350,6 +350,7 @@ def _build(c: dict[str, httpx.Client], operator_key: str) -> World:
         "delivery_id": deliveries[0]["id"]
         if isinstance(deliveries, list) and deliveries
         else str(uuid.uuid4()),
+        **_changes_records(c["changes"], triage, admin, im, incident_id, incident()),
         "tenant_slug": slug,
         "event_type": "incident.created.v1",
         "kind": "email",
@@ -362,6 +363,77 @@ def _build(c: dict[str, httpx.Client], operator_key: str) -> World:
         ("DELETE", "/v1/reminders/{reminder_id}"): {"reminder_id": doomed_reminder},
     }
     return World({"system_administrator": admin, "incident_manager": im}, ids, doomed, slugs)
+
+
+def _changes_records(
+    changes: httpx.Client,
+    triage: httpx.Client,
+    admin: dict[str, str],
+    im: dict[str, str],
+    incident_id: str,
+    closed_id: str,
+) -> dict[str, str]:
+    """One record of each kind of the changes service, named by its path parameter, so the
+    generated requests reach its handlers: a change and a rollback of it that ran, a work
+    order, a workaround, an analysis and a problem on the incident, an article, and a review of
+    an incident closed for it."""
+    for step in ("resolve", "close"):
+        _ok(triage.post(f"/v1/incidents/{closed_id}/{step}", headers=im))
+    on_incident = {"incident_id": incident_id}
+    workaround = {"description": "d", "effectiveness_level": "low", "implemented_at": "2030-01-01T00:00:00Z"}
+    # The first write on the incident waits for changes to know it (and the caller).
+    rca = eventually(
+        lambda: _created(
+            changes.post(
+                "/v1/root-cause-analyses", json={"analysis_method": "five_whys", **on_incident}, headers=admin
+            )
+        ),
+        what="changes to know the incident",
+    )
+    change = _ok(
+        changes.post(
+            "/v1/change-requests",
+            json={"title": "c", "change_type": "normal", "risk_level": "low"},
+            headers=admin,
+        )
+    )
+    _ok(changes.post(f"/v1/change-requests/{change['id']}/approve", headers=im))
+    _ok(changes.post(f"/v1/change-requests/{change['id']}/start", headers=admin))
+    review = {
+        "incident_id": closed_id,
+        "facilitator_id": _ok(changes.get("/v1/me", headers=im))["user_id"],
+        "scheduled_date": "2030-01-01",
+        "overall_rating": 3,
+    }
+    return {
+        "rca_id": rca["id"],
+        "change_id": change["id"],
+        "rollback_id": _ok(
+            changes.post(
+                "/v1/rollback-requests", json={"change_id": change["id"], "justification": "j"}, headers=im
+            )
+        )["id"],
+        "order_id": _ok(
+            changes.post("/v1/work-orders", json={"title": "w", "work_type": "repair"}, headers=admin)
+        )["id"],
+        "workaround_id": _ok(
+            changes.post("/v1/workarounds", json={**workaround, **on_incident}, headers=admin)
+        )["id"],
+        "problem_id": _ok(changes.post("/v1/problems", json={"title": "p", **on_incident}, headers=admin))[
+            "id"
+        ],
+        "article_id": _ok(
+            changes.post(
+                "/v1/kb-articles",
+                json={"title": "a", "article_type": "faq", "category": "network"},
+                headers=im,
+            )
+        )["id"],
+        "review_id": eventually(
+            lambda: _created(changes.post("/v1/post-incident-reviews", json=review, headers=im)),
+            what="changes to know the incident is closed",
+        )["id"],
+    }
 
 
 def _created(response: httpx.Response) -> dict[str, Any] | None:

@@ -38,7 +38,10 @@ async def test_every_route_documents_its_answer(env: Env) -> None:
         "$ref": "#/components/schemas/ChangeRequestStatus"
     }
     assert "action_items" in models["PostIncidentReview"]["required"]
-    assert success(operations[("GET", "/v1/problems")])["items"]["$ref"].endswith("/Problem")
+    assert success(operations[("GET", "/v1/problems")])["items"]["$ref"].endswith("/ProblemTicket")
+    # A problem ticket's model is its own, not the problem+json answer every error is.
+    ticket = models["ProblemTicket"]["properties"]["status"]
+    assert ticket == {"$ref": "#/components/schemas/ProblemTicketStatus"}
 
 
 async def test_answers_carry_every_documented_field(env: Env) -> None:

@@ -38,7 +38,7 @@ class Link(Strict):
     incident_id: UUID
 
 
-@router.post("/problems", status_code=201, response_model=views.Problem)
+@router.post("/problems", status_code=201, response_model=views.ProblemTicket)
 async def open_problem(
     body: ProblemIn, request: Request, caller: ProblemManager, uow: UowDep
 ) -> JSONResponse:
@@ -48,7 +48,7 @@ async def open_problem(
     return await write(request, uow, caller, 201, lambda: handlers.open_problem(uow, caller, fields))
 
 
-@router.patch("/problems/{problem_id}", response_model=views.Problem)
+@router.patch("/problems/{problem_id}", response_model=views.ProblemTicket)
 async def update(
     problem_id: UUID, body: ProblemPatch, request: Request, caller: ProblemManager, uow: UowDep
 ) -> JSONResponse:
@@ -62,7 +62,7 @@ async def update(
     return await write(request, uow, caller, 200, lambda: handlers.update(uow, caller, problem_id, fields))
 
 
-@router.post("/problems/{problem_id}/incidents", response_model=views.Problem)
+@router.post("/problems/{problem_id}/incidents", response_model=views.ProblemTicket)
 async def link_incident(
     problem_id: UUID, body: Link, request: Request, caller: ProblemManager, uow: UowDep
 ) -> JSONResponse:
@@ -72,13 +72,13 @@ async def link_incident(
     )
 
 
-@router.get("/problems/{problem_id}", response_model=views.Problem)
+@router.get("/problems/{problem_id}", response_model=views.ProblemTicket)
 async def get_problem(problem_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One problem with its `incident_ids` (404 if unknown or out of the caller's scope)."""
     return await views.get(uow.session, caller, problem_id)
 
 
-@router.get("/problems", response_model=list_of(views.Problem))
+@router.get("/problems", response_model=list_of(views.ProblemTicket))
 async def list_problems(
     request: Request,
     response: Response,

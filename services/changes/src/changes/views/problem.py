@@ -13,7 +13,9 @@ from changes.views import records
 from contracts.enums import ProblemTicketStatus
 
 reader = records.Reader(store.table, "problem")
-Problem = records.model_of(store.table, "Problem", status=ProblemTicketStatus, incident_ids=list[UUID])
+ProblemTicket = records.model_of(
+    store.table, "ProblemTicket", status=ProblemTicketStatus, incident_ids=list[UUID]
+)
 
 
 async def with_incidents(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:
