@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from backbone.auth import TokenSigner, generate_keypair
+from backbone.browser import browser_fixture as browser_fixture  # re-exported: tests import it from here
+from backbone.browser import chromium as chromium
 from backbone.clock import ManualClock
 from backbone.db import Database
 from backbone.kafka import create_topics, delete_topics
@@ -481,42 +483,3 @@ async def on_a_port(app: FastAPI) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
-
-
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[Any]:
-    """A headless Chromium driven by selenium (deploy/local/tools.sh installs both); fails the
-    test when they are missing rather than skipping it."""
-    import pytest
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    if shutil.which(CHROMEDRIVER) is None or shutil.which(CHROMIUM) is None:
-        pytest.fail("headless Chromium is needed: apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def browser_fixture() -> Any:
-    """A module's ``browser`` fixture: one headless Chromium for the module's tests
-    (``browser = browser_fixture()`` in the test module)."""
-    import pytest
-
-    @pytest.fixture(scope="module", name="browser")
-    def browser() -> Iterator[Any]:
-        with chromium() as driver:
-            yield driver
-
-    return browser
