@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from audit.adapters.keys import load_signer
 from audit.config import Settings
 from audit.entrypoints import report
-from audit.entrypoints.log import router
+from audit.entrypoints.log import router, watch_dead_letters
 from audit.handlers import log as handlers
 from backbone.app import Service, create_app
 from backbone.consumer import batched
@@ -40,7 +40,10 @@ def create(settings: Settings | None = None) -> FastAPI:
             # audit.events included: a generated report is logged like any other write.
             subscribes=[t for t in Topic if t.value.endswith(".events")],
             publishes=[ReportGenerated],
-            background=[TimerLoop("checkpoints", sign, interval_s=settings.checkpoint_interval_s)],
+            background=[
+                TimerLoop("checkpoints", sign, interval_s=settings.checkpoint_interval_s),
+                watch_dead_letters,
+            ],
         )
     )
     app.state.audit_signer = signer

@@ -284,3 +284,37 @@ async def test_after_a_rewrite_no_consistency_proof_joins_the_signed_checkpoints
         )
     online = (await env.get(tenant, "/v1/audit/verify")).json()
     assert online["ok"] is False and online["first_bad_index"] is not None and online["first_bad_index"] <= 2
+
+
+async def test_a_dead_lettered_event_leaves_an_entry_without_its_payload(env: Env) -> None:
+    """A message no consumer can take (here: audit's own, an envelope without its source) goes
+    to the DLQ; audit records what, which service and why in the message's tenant's log, and
+    nothing of the message's data."""
+    tenant, event_id = uuid4(), uuid4()
+    broken = {"id": str(event_id), "type": "vendor.registered.v1", "subject": "v-1", "tenantid": str(tenant),
+              "data": {"vendor_password": "hunter2-secret", "vendor_email": "x@example.org"}}  # fmt: skip
+    topic = f"{env.stack.topic_prefix}directory.events"
+    await env.producer.send_and_wait(topic, json.dumps(broken).encode(), key=str(tenant).encode())
+
+    async def recorded() -> list[dict[str, Any]] | None:
+        response = await env.client.get(
+            "/v1/audit", headers=env.auth(tenant), params={"event_type": "event.dead_lettered"}
+        )
+        found: list[dict[str, Any]] = response.json() if response.status_code == 200 else []
+        return found or None
+
+    items = await eventually(recorded, what="the dead letter's entry")
+    assert len(items) == 1
+    entry = items[0]
+    assert entry["action"] == "execute"
+    assert entry["subject"] == str(event_id)
+    assert entry["data"]["service"] == "audit"
+    assert entry["data"]["event_type"] == "vendor.registered.v1"
+    assert entry["data"]["event_id"] == str(event_id)
+    assert entry["data"]["error_type"] == "ValidationError"
+    assert entry["data"]["dlq_topic"] == "audit.dlq"
+    text = json.dumps(entry)
+    assert "hunter2" not in text and "x@example.org" not in text
+    # In the tree like any entry: the log still verifies.
+    await env.signed(tenant, 1)
+    assert (await env.get(tenant, "/v1/audit/verify")).json()["ok"] is True

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import rfc8785
 
 from audit.domain import tlog
-from contracts.envelope import known_event_types
+from contracts.envelope import Envelope, known_event_types
 
 # --------------------------------------------------------------------------- actions
 
@@ -323,3 +323,57 @@ class LogCheck:
             size = self.checkpoints[-1][0]
             self._fail(self.frontier.size, f"the log has {self.frontier.size} entries, {size} were signed")
         return Finding(self.bad is None, self.frontier.size, self.bad, self.reason)
+
+
+# --------------------------------------------------------------------------- dead letters
+
+# What audit records when a service dead-letters a message (docs/audit.md "Dead letters"):
+# which service, what (the event's type, id and where it was read), why (the error's type and
+# the first line of its text, values cut), never the message itself.
+DEAD_LETTERED = "event.dead_lettered"
+_DEAD_LETTER_IDS = UUID("6f1b1c52-5d7e-4b8a-9a51-2f1f3c9d0e7a")
+_VALUES = re.compile(r"(input_value|input|DETAIL|parameters)\s*[=:].*", re.I | re.S)
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def dead_letter(
+    *, topic: str, partition: int, offset: int, headers: Mapping[str, str], value: bytes | None, at: datetime
+) -> Envelope:
+    """The event audit records for one message on a DLQ: its id follows from the message's
+    place in the DLQ, so reading it twice records it once; its tenant is the message's own when
+    the message says (else none: the platform's log)."""
+    try:
+        original = json.loads(value or b"")
+    except ValueError:
+        original = None
+    original = original if isinstance(original, dict) else {}
+    first_line = (headers.get("x-dlq-error") or "").strip().splitlines()[:1]
+    attempts = headers.get("x-dlq-attempts", "")
+    service = headers.get("x-dlq-consumer") or topic.rsplit(".", 2)[-2]
+    return Envelope(
+        id=uuid5(_DEAD_LETTER_IDS, f"{topic}:{partition}:{offset}"),
+        type=DEAD_LETTERED,
+        source=service,
+        time=at,
+        subject=str(original.get("id") or f"{topic}:{partition}:{offset}"),
+        tenantid=_uuid(original.get("tenantid")),
+        data={
+            "service": service,
+            "event_type": original.get("type") if isinstance(original.get("type"), str) else None,
+            "event_id": str(_uuid(original.get("id")) or "") or None,
+            "error_type": headers.get("x-dlq-error-type"),
+            "reason": _VALUES.sub(r"\1=…", first_line[0])[:300] if first_line else None,
+            "attempts": int(attempts) if attempts.isdigit() else None,
+            "original_topic": headers.get("x-dlq-original-topic"),
+            "original_offset": headers.get("x-dlq-original-offset"),
+            "dlq_topic": topic,
+            "dlq_partition": partition,
+            "dlq_offset": offset,
+        },
+    )

@@ -7,24 +7,31 @@ caller's tenant's log.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+import structlog
+from aiokafka import AIOKafkaConsumer
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from audit.domain.checkpoint import Signer
-from audit.domain.log import ACTIONS
+from audit.domain.log import ACTIONS, dead_letter
+from audit.handlers import log as handlers
 from audit.views import log as views
-from backbone.app import RuntimeDep, UowDep
+from backbone.app import Runtime, RuntimeDep, UowDep
 from backbone.auth import Principal, requires
+from backbone.db import is_transient
 from backbone.problems import NotFound, Unprocessable
 from contracts.permissions import Permission
+from contracts.topics import SERVICES, dlq_topic
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 JSONL = "application/jsonl"
@@ -219,3 +226,55 @@ async def timeline(caller: Auditor, uow: UowDep, incident_id: UUID) -> list[dict
     if not entries:
         raise NotFound(f"no audit entries for incident {incident_id}")
     return entries
+
+
+# --------------------------------------------------------------------------- dead letters
+
+_log = structlog.get_logger(__name__)
+
+
+async def watch_dead_letters(runtime: Runtime, *, pause_s: float = 1.0) -> None:
+    """Every service's DLQ, read in a consumer group of audit's own: each message dead-lettered
+    anywhere becomes an entry (what, which service, why; never the message), committed before
+    its offset is. A fault of the database or broker rewinds and retries after a pause."""
+    settings = runtime.settings
+    consumer = AIOKafkaConsumer(
+        *[settings.topic(dlq_topic(s)) for s in SERVICES],
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=f"{settings.group_id}.dead-letters",
+        client_id=f"{settings.service_name}-dead-letters",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=settings.consumer_max_records)
+            records = [r for batch in batches.values() for r in batch]
+            if not records:
+                continue
+            letters = [
+                dead_letter(
+                    topic=r.topic.removeprefix(settings.kafka_topic_prefix),
+                    partition=r.partition,
+                    offset=r.offset,
+                    headers={k: bytes(v).decode(errors="replace") for k, v in r.headers or ()},
+                    value=r.value,
+                    at=runtime.clock.now(),
+                )
+                for r in records
+            ]
+            try:
+                async with runtime.uow() as uow:
+                    await handlers.record_dead_letters(uow, letters)
+                    await uow.commit()
+                await consumer.commit()
+            except Exception as exc:  # nothing committed past what was recorded: read again
+                _log.warning("dead letters not recorded; reading them again", error_type=type(exc).__name__,
+                             transient=is_transient(exc))  # fmt: skip
+                for tp, batch in batches.items():
+                    consumer.seek(tp, batch[0].offset)
+                await asyncio.sleep(pause_s)
+    finally:
+        with contextlib.suppress(Exception):
+            await consumer.stop()

@@ -78,6 +78,12 @@ async def record(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
         await log_repo.append(uow.session, tenant_id, rows, stored, tree.size, uow.now)
 
 
+async def record_dead_letters(uow: UnitOfWork, letters: list[Envelope]) -> None:
+    """Messages some service dead-lettered, appended like events (domain/log.py
+    ``dead_letter``): a DLQ message read twice adds nothing, its id being its place in the DLQ."""
+    await record(uow, [(letter, letter.data) for letter in letters])
+
+
 async def sign_checkpoints(uow: UnitOfWork, now: datetime, signer: Signer, limit: int = 100) -> int:
     """A new checkpoint for each log that grew since its latest one (or whose latest one an
     older key signed); how many were signed."""
