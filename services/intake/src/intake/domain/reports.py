@@ -20,7 +20,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
-from contracts.events import ImpactFacts
+from contracts.enums import IncidentSource
+from contracts.events import ImpactFacts, IncidentReported, Reporter
 
 # Data minimization: a whole request body (limits.MAX_BODY_BYTES), and each field, has
 # a ceiling.
@@ -81,6 +82,27 @@ class _Report(BaseModel):
     @classmethod
     def _no_empty_category(cls, value: str | None) -> str | None:
         return value or None
+
+    def reported(
+        self,
+        incident_id: UUID,
+        source: IncidentSource,
+        reporter: Reporter,
+        detected_at: datetime,
+        **links: Any,
+    ) -> IncidentReported:
+        """The report as the event triage opens the incident from (``links``: client, component,
+        impact, as the kind of report knows them)."""
+        return IncidentReported(
+            incident_id=incident_id,
+            source=source,
+            title=self.title,
+            description=self.description,
+            category=self.category,
+            detected_at=detected_at,
+            reporter=reporter,
+            **links,
+        )
 
 
 class ManualReport(_Report):

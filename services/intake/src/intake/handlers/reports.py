@@ -14,7 +14,6 @@ from contracts.enums import IncidentSource, UserStatus
 from contracts.envelope import new_id
 from contracts.events import (
     ImpactFacts,
-    IncidentReported,
     Reporter,
 )
 from intake.adapters import reports as reports_repo
@@ -63,22 +62,16 @@ async def report_incident(
     if not report_rules.not_in_future(detected_at, now):
         raise Unprocessable("detected_at: lies in the future", field="detected_at")
     incident_id = new_id()
-    uow.emit(
-        IncidentReported(
-            incident_id=incident_id,
-            source=IncidentSource.MANUAL,
-            title=report.title,
-            description=report.description,
-            category=report.category,
-            client_id=client_id,
-            component_id=report.component_id,
-            impact=ImpactFacts.model_validate(report.impact.model_dump()),
-            detected_at=detected_at,
-            reporter=Reporter(kind="user", id=caller.user_id),
-        ),
-        tenant_id=caller.tenant_id,
-        actor=caller.actor,
+    reported = report.reported(
+        incident_id,
+        IncidentSource.MANUAL,
+        Reporter(kind="user", id=caller.user_id),
+        detected_at,
+        client_id=client_id,
+        component_id=report.component_id,
+        impact=ImpactFacts.model_validate(report.impact.model_dump()),
     )
+    uow.emit(reported, tenant_id=caller.tenant_id, actor=caller.actor)
     return incident_id
 
 
@@ -123,16 +116,6 @@ async def submit_public_report(
         submission_id=new_id(),
         contact=contact,
     )
-    uow.emit(
-        IncidentReported(
-            incident_id=incident_id,
-            source=IncidentSource.PUBLIC,
-            title=report.title,
-            description=report.description,
-            category=report.category,
-            detected_at=now,
-            reporter=Reporter(kind="public", id=reporter_id, **contact),
-        ),
-        tenant_id=tenant_id,
-    )
+    reporter = Reporter(kind="public", id=reporter_id, **contact)
+    uow.emit(report.reported(incident_id, IncidentSource.PUBLIC, reporter, now), tenant_id=tenant_id)
     return incident_id
