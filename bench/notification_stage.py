@@ -20,87 +20,62 @@ import asyncio
 import contextlib
 import os
 import statistics
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaProducer
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from backbone.db import Database
 from backbone.testing import Stack, eventually, free_port, scratch_stack
 from contracts.envelope import Envelope
 from contracts.topics import Topic
 from notifications.adapters.orm import deliveries
-from notifications.testing import HttpReceiver, incident_created, webhook_rule
+from notifications.config import Settings
+from notifications.testing import (
+    HttpReceiver,
+    delivery_statuses,
+    incident_created,
+    ready,
+    service_process,
+    webhook_rule,
+)
 
-
-@contextlib.contextmanager
-def replicas(stack: Stack, ports: list[int], log: Path) -> Iterator[None]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": stack.database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
-        "KAFKA_TOPIC_PREFIX": stack.topic_prefix,
-        "AUTH_PUBLIC_KEY": stack.keypair[1],
-        "LOG_JSON": "true",
-        "LOG_LEVEL": "WARNING",
-        "NOTIFICATIONS_SECRET_KEY": Fernet.generate_key().decode(),
-        "NOTIFICATIONS_EGRESS_ALLOW": "127.0.0.1/32",
-    }
-    processes = []
-    with log.open("ab") as out:
-        for port in ports:
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "notifications.main:create",
-                        "--factory",
-                        "--port",
-                        str(port),
-                    ],
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-    try:
-        yield
-    finally:
-        for p in processes:
-            p.terminate()
-        for p in processes:
-            p.wait(timeout=30)
-
-
-async def ready(client: httpx.AsyncClient, base: str) -> bool:
-    try:
-        return (await client.get(f"{base}/readyz")).status_code == 200
-    except httpx.HTTPError:
-        return False
+# What service_process sets for tests, back to the defaults a deployment gets.
+SHIPPED = {
+    name: str(Settings.model_fields[name].default)
+    for name in (
+        "delivery_poll_s",
+        "delivery_lease_s",
+        "send_timeout_s",
+        "email_rate_per_minute",
+        "db_pool_size",
+    )
+}
 
 
 async def run(stack: Stack, n: int, count: int, channel_rate: int | None, log: Path) -> None:
     tenant = uuid.uuid4()
     auth = stack.auth(tenant_id=tenant, role="system_administrator")
     ports = [free_port() for _ in range(count)]
+    secret_key = Fernet.generate_key().decode()
     hook = HttpReceiver()
     db = Database.connect(stack.database_url, "notifications", pool_size=2)
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, linger_ms=5)
     await producer.start()
     try:
-        async with hook.running(), httpx.AsyncClient(timeout=10) as client:
-            with replicas(stack, ports, log):
+        async with hook.running():
+            with contextlib.ExitStack() as processes:
                 for port in ports:
-                    await eventually(lambda p=port: ready(client, f"http://127.0.0.1:{p}"), within=90)
+                    # The settings it ships with, but for the egress policy (the receiver is local).
+                    processes.enter_context(
+                        service_process(stack, port, secret_key, log, **SHIPPED, egress_allow="127.0.0.1/32")
+                    )
+                for port in ports:
+                    await eventually(lambda p=port: ready(f"http://127.0.0.1:{p}"), within=90)
                 api = httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}", timeout=10)
                 channel_id, _ = await webhook_rule(
                     api, auth, hook.url, "bench-secret", ["incident.created.v1"]
@@ -133,15 +108,7 @@ async def run(stack: Stack, n: int, count: int, channel_rate: int | None, log: P
                     )
                 )
             ).all()
-            statuses = dict(
-                (
-                    await s.execute(
-                        select(deliveries.c.status, func.count())
-                        .where(deliveries.c.tenant_id == tenant)
-                        .group_by(deliveries.c.status)
-                    )
-                ).all()
-            )
+            statuses = await delivery_statuses(s, tenant)
     finally:
         await producer.stop()
         await db.dispose()

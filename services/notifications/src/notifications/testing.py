@@ -10,8 +10,11 @@ import contextlib
 import email
 import email.policy
 import json
+import os
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -19,13 +22,17 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import httpx
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from backbone.testing import free_port, publish
+from backbone.testing import Stack, free_port, publish
 from contracts.enums import IncidentSource, Severity
 from contracts.envelope import Envelope
 from contracts.events import IncidentCreated
+from notifications.adapters.orm import deliveries
 from notifications.domain import signing
 
 
@@ -209,3 +216,58 @@ async def webhook_rule(
     )
     assert rule.status_code == 201, rule.text
     return str(channel.json()["id"]), str(rule.json()["id"])
+
+
+async def delivery_statuses(session: AsyncSession, tenant_id: UUID) -> dict[str, int]:
+    """How many of the tenant's deliveries are in each status."""
+    rows = await session.execute(
+        select(deliveries.c.status, func.count())
+        .where(deliveries.c.tenant_id == tenant_id)
+        .group_by(deliveries.c.status)
+    )
+    return {status: count for status, count in rows.tuples()}
+
+
+@contextlib.contextmanager
+def service_process(
+    stack: Stack, port: int, secret_key: str, log: Path, **settings: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """notifications as its own process (uvicorn), configured through the environment
+    (``settings``: more NOTIFICATIONS_ variables, or other values for these)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": stack.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": stack.topic_prefix,
+        "AUTH_PUBLIC_KEY": stack.keypair[1],
+        "LOG_JSON": "false",
+        "NOTIFICATIONS_SECRET_KEY": secret_key,
+        "NOTIFICATIONS_DELIVERY_POLL_S": "0.1",
+        "NOTIFICATIONS_DELIVERY_LEASE_S": "3",
+        "NOTIFICATIONS_SEND_TIMEOUT_S": "2",
+        "NOTIFICATIONS_EMAIL_RATE_PER_MINUTE": "100000",
+        "NOTIFICATIONS_DB_POOL_SIZE": "4",
+        "NOTIFICATIONS_EGRESS_ALLOW": "127.0.0.1/32",  # the test's receivers
+        **{f"NOTIFICATIONS_{name.upper()}": value for name, value in settings.items()},
+    }
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "notifications.main:create", "--factory", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
+async def ready(base: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+            return (await client.get(f"{base}/readyz")).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -17,77 +17,32 @@ What holds, and why (docs/notifications.md, "Delivery guarantees"):
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select
 
 from backbone.db import Database
 from backbone.testing import Stack, eventually, free_port
 from contracts.envelope import Envelope
 from contracts.topics import Topic
-from notifications.adapters.orm import deliveries
-from notifications.testing import HttpReceiver, SmtpSink, incident_created
+from notifications.testing import (
+    HttpReceiver,
+    SmtpSink,
+    delivery_statuses,
+    incident_created,
+    ready,
+    service_process,
+)
 
 pytestmark = pytest.mark.integration
 
 BURST = 30
 IN_FLIGHT = 3  # sends per channel at once: the most a crash may send twice
-
-
-@contextlib.contextmanager
-def service_process(
-    stack: Stack, port: int, secret_key: str, log: Path, **settings: str
-) -> Iterator[subprocess.Popen[bytes]]:
-    """notifications as its own process (uvicorn), configured through the environment
-    (``settings``: more NOTIFICATIONS_ variables, or other values for these)."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": stack.database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
-        "KAFKA_TOPIC_PREFIX": stack.topic_prefix,
-        "AUTH_PUBLIC_KEY": stack.keypair[1],
-        "LOG_JSON": "false",
-        "NOTIFICATIONS_SECRET_KEY": secret_key,
-        "NOTIFICATIONS_DELIVERY_POLL_S": "0.1",
-        "NOTIFICATIONS_DELIVERY_LEASE_S": "3",
-        "NOTIFICATIONS_SEND_TIMEOUT_S": "2",
-        "NOTIFICATIONS_EMAIL_RATE_PER_MINUTE": "100000",
-        "NOTIFICATIONS_DB_POOL_SIZE": "4",
-        "NOTIFICATIONS_EGRESS_ALLOW": "127.0.0.1/32",  # the test's receivers
-        **{f"NOTIFICATIONS_{name.upper()}": value for name, value in settings.items()},
-    }
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "notifications.main:create", "--factory", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
-
-
-async def ready(base: str) -> bool:
-    try:
-        async with httpx.AsyncClient(timeout=2) as client:
-            return (await client.get(f"{base}/readyz")).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 async def test_killed_mid_burst_every_notification_arrives_exactly_once(stack: Stack, tmp_path: Path) -> None:
@@ -174,15 +129,7 @@ async def test_killed_mid_burst_every_notification_arrives_exactly_once(stack: S
                     db = Database.connect(stack.database_url, "notifications", pool_size=1)
                     try:
                         async with db.sessions() as s:
-                            by_status = dict(
-                                (
-                                    await s.execute(
-                                        select(deliveries.c.status, func.count())
-                                        .where(deliveries.c.tenant_id == tenant)
-                                        .group_by(deliveries.c.status)
-                                    )
-                                ).all()
-                            )
+                            by_status = await delivery_statuses(s, tenant)
                     finally:
                         await db.dispose()
 

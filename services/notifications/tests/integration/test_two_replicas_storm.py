@@ -21,9 +21,7 @@ from backbone.testing import Stack, eventually, free_port
 from contracts.envelope import Envelope
 from contracts.topics import Topic
 from notifications.adapters.orm import deliveries
-from notifications.testing import HttpReceiver, incident_created, webhook_rule
-
-from .test_restart_exactly_once import ready, service_process
+from notifications.testing import HttpReceiver, incident_created, ready, service_process, webhook_rule
 
 pytestmark = pytest.mark.integration
 

@@ -96,31 +96,8 @@ async def due_channels(session: AsyncSession) -> list[UUID]:
 
 async def claim(session: AsyncSession, channel_id: UUID, lease_s: float) -> Row[Any] | None:
     """The channel's next due delivery, counted as an attempt and leased for ``lease_s``."""
-    next_due = (
-        select(deliveries.c.id)
-        .where(
-            deliveries.c.channel_id == channel_id,
-            deliveries.c.status.in_(_DUE),
-            deliveries.c.next_attempt_at <= func.now(),
-        )
-        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    return (
-        await session.execute(
-            update(deliveries)
-            .where(deliveries.c.id == next_due)
-            .values(
-                status=DeliveryState.SENDING.value,
-                attempts=deliveries.c.attempts + 1,
-                next_attempt_at=func.now() + timedelta(seconds=lease_s),
-                updated_at=func.now(),
-            )
-            .returning(deliveries)
-        )
-    ).first()
+    rows = await claim_many(session, channel_id, lease_s, 1)
+    return rows[0] if rows else None
 
 
 async def claim_many(session: AsyncSession, channel_id: UUID, lease_s: float, limit: int) -> list[Row[Any]]:

@@ -152,8 +152,8 @@ class DeliveryWorkers:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             if listener is not None:
-                with contextlib.suppress(Exception):
-                    await listener.aclose()
+                with contextlib.suppress(Exception):  # a stuck connection must not hold up shutdown
+                    await asyncio.wait_for(listener.aclose(), 5)
             await self.senders.close()
 
     async def _listen(
