@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
 from backbone.auth import Caller
-from changes.entrypoints.deps import After, ChangeRequester, Limit, Viewer, paged, write
+from changes.entrypoints.deps import ChangeRequester, Viewer, listing, write
 from changes.handlers import change_request as handlers
 from changes.views.change_request import ChangeRequest, reader
 from changes.views.records import list_of
@@ -103,31 +103,20 @@ async def get_change(change_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, 
     return await reader.get(uow.session, caller, change_id)
 
 
-@router.get("/change-requests", response_model=list_of(ChangeRequest))
-async def list_changes(
-    request: Request,
-    response: Response,
-    caller: Viewer,
-    uow: UowDep,
-    after: After = None,
-    limit: Limit = 50,
-    status: ChangeRequestStatus | None = None,
-    change_type: ChangeType | None = None,
-    risk_level: RiskLevel | None = None,
-    incident_id: UUID | None = None,
-    component_id: UUID | None = None,
-    requested_by_id: UUID | None = None,
-) -> list[dict[str, Any]]:
-    """Change requests the caller may see, oldest first, filtered by any of the fields given."""
-    filters = {
-        "status": status,
-        "change_type": change_type,
-        "risk_level": risk_level,
-        "incident_id": incident_id,
-        "component_id": component_id,
-        "requested_by_id": requested_by_id,
-    }
-    return paged(request, response, await reader.page(uow.session, caller, filters, after, limit), limit)
+listing(
+    router,
+    "/change-requests",
+    ChangeRequest,
+    reader,
+    "list_changes",
+    "Change requests the caller may see, oldest first, filtered by any of the fields given.",
+    status=ChangeRequestStatus,
+    change_type=ChangeType,
+    risk_level=RiskLevel,
+    incident_id=UUID,
+    component_id=UUID,
+    requested_by_id=UUID,
+)
 
 
 @router.get("/incidents/{incident_id}/related-changes", response_model=list_of(ChangeRequest))

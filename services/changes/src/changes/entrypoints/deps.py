@@ -4,15 +4,19 @@ Idempotency-Key, and keyset pages with a `Link: rel="next"`."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from inspect import Parameter, Signature
+from typing import Annotated, Any, Protocol, get_args, get_origin
 from uuid import UUID
 
-from fastapi import Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
+from backbone.app import UowDep
 from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once, user_scope
 from backbone.uow import UnitOfWork
+from changes.views.records import list_of
 from contracts.permissions import Permission
 
 # Every role reads; client and vendor contacts only records linked to their client or vendor.
@@ -50,3 +54,50 @@ def paged(
         following = request.url.include_query_params(after=str(rows[-1]["id"]))
         response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
     return rows
+
+
+def _optional(kind: Any) -> Any:
+    """``kind | None``, keeping an ``Annotated`` type's metadata (a Query's limits) outermost."""
+    if get_origin(kind) is Annotated:
+        base, *metadata = get_args(kind)
+        return Annotated[(base | None, *metadata)]
+    return kind | None
+
+
+class Pages(Protocol):
+    async def page(
+        self, session: Any, caller: Principal, filters: dict[str, Any], after: UUID | None, limit: int, /
+    ) -> list[dict[str, Any]]: ...
+
+
+def listing(
+    router: APIRouter, path: str, model: type[BaseModel], pages: Pages, name: str, doc: str, **filters: Any
+) -> None:
+    """Add ``GET path``: the records the caller may see, oldest first, a keyset page at a time,
+    narrowed by each query parameter of ``filters`` (name: type; absent, not filtered). Every
+    list route reads the same way, so one function serves them all; ``name`` and ``doc`` give
+    the route the operation id and description /docs has always shown."""
+
+    async def endpoint(
+        request: Request,
+        response: Response,
+        caller: Principal,
+        uow: UnitOfWork,
+        after: UUID | None,
+        limit: int,
+        **given: Any,
+    ) -> list[dict[str, Any]]:
+        return paged(request, response, await pages.page(uow.session, caller, given, after, limit), limit)
+
+    fixed = {"request": Request, "response": Response, "caller": Viewer, "uow": UowDep}
+    params = [Parameter(n, Parameter.POSITIONAL_OR_KEYWORD, annotation=a) for n, a in fixed.items()]
+    params += [Parameter("after", Parameter.KEYWORD_ONLY, default=None, annotation=After)]
+    params += [Parameter("limit", Parameter.KEYWORD_ONLY, default=50, annotation=Limit)]
+    params += [
+        Parameter(n, Parameter.KEYWORD_ONLY, default=None, annotation=_optional(a))
+        for n, a in filters.items()
+    ]
+    endpoint.__signature__ = Signature(params, return_annotation=list[dict[str, Any]])  # type: ignore[attr-defined]
+    endpoint.__name__ = endpoint.__qualname__ = name
+    endpoint.__doc__ = doc
+    router.get(path, response_model=list_of(model))(endpoint)

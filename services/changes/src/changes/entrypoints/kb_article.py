@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
-from changes.entrypoints.deps import After, KbAuthor, Limit, Viewer, paged, write
+from changes.entrypoints.deps import KbAuthor, Viewer, listing, write
 from changes.handlers import kb_article as handlers
 from changes.views import kb_article as views
-from changes.views.records import list_of
 from contracts.enums import KbArticleStatus, KbArticleType, KbCategory
 
 router = APIRouter(prefix="/v1", tags=["knowledge base"])
@@ -83,26 +82,16 @@ async def get_article(article_id: UUID, caller: Viewer, uow: UowDep) -> dict[str
     return await views.get(uow.session, caller, article_id)
 
 
-@router.get("/kb-articles", response_model=list_of(views.KbArticle))
-async def search_articles(
-    request: Request,
-    response: Response,
-    caller: Viewer,
-    uow: UowDep,
-    after: After = None,
-    limit: Limit = 50,
-    q: str | None = Query(default=None, max_length=200, description="Text the title or body contains."),
-    category: KbCategory | None = None,
-    article_type: KbArticleType | None = None,
-    status: KbArticleStatus | None = None,
-    incident_id: UUID | None = None,
-) -> list[dict[str, Any]]:
-    """Search articles by text and category (and type, status, incident), oldest first."""
-    filters = {
-        "q": q,
-        "category": category,
-        "article_type": article_type,
-        "status": status,
-        "incident_id": incident_id,
-    }
-    return paged(request, response, await views.page(uow.session, caller, filters, after, limit), limit)
+listing(
+    router,
+    "/kb-articles",
+    views.KbArticle,
+    views,
+    "search_articles",
+    "Search articles by text and category (and type, status, incident), oldest first.",
+    q=Annotated[str, Query(max_length=200, description="Text the title or body contains.")],
+    category=KbCategory,
+    article_type=KbArticleType,
+    status=KbArticleStatus,
+    incident_id=UUID,
+)

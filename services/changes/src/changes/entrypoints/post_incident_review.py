@@ -6,15 +6,14 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
-from changes.entrypoints.deps import After, Limit, ReviewManager, Viewer, paged, write
+from changes.entrypoints.deps import ReviewManager, Viewer, listing, write
 from changes.handlers import post_incident_review as handlers
 from changes.views import post_incident_review as views
-from changes.views.records import list_of
 from contracts.enums import PostIncidentReviewStatus
 
 router = APIRouter(prefix="/v1", tags=["post-incident reviews"])
@@ -85,17 +84,13 @@ async def get_review(review_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, 
     return await views.get(uow.session, caller, review_id)
 
 
-@router.get("/post-incident-reviews", response_model=list_of(views.PostIncidentReview))
-async def list_reviews(
-    request: Request,
-    response: Response,
-    caller: Viewer,
-    uow: UowDep,
-    after: After = None,
-    limit: Limit = 50,
-    status: PostIncidentReviewStatus | None = None,
-    incident_id: UUID | None = None,
-) -> list[dict[str, Any]]:
-    """Reviews the caller may see, oldest first."""
-    filters = {"status": status, "incident_id": incident_id}
-    return paged(request, response, await views.page(uow.session, caller, filters, after, limit), limit)
+listing(
+    router,
+    "/post-incident-reviews",
+    views.PostIncidentReview,
+    views,
+    "list_reviews",
+    "Reviews the caller may see, oldest first.",
+    status=PostIncidentReviewStatus,
+    incident_id=UUID,
+)

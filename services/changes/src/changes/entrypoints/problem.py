@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
 from backbone.problems import Unprocessable
-from changes.entrypoints.deps import After, Limit, ProblemManager, Viewer, paged, write
+from changes.entrypoints.deps import ProblemManager, Viewer, listing, write
 from changes.handlers import problem as handlers
 from changes.views import problem as views
-from changes.views.records import list_of
 from contracts.enums import ProblemTicketStatus
 
 router = APIRouter(prefix="/v1", tags=["problems"])
@@ -78,17 +77,13 @@ async def get_problem(problem_id: UUID, caller: Viewer, uow: UowDep) -> dict[str
     return await views.get(uow.session, caller, problem_id)
 
 
-@router.get("/problems", response_model=list_of(views.ProblemTicket))
-async def list_problems(
-    request: Request,
-    response: Response,
-    caller: Viewer,
-    uow: UowDep,
-    after: After = None,
-    limit: Limit = 50,
-    status: ProblemTicketStatus | None = None,
-    incident_id: UUID | None = None,
-) -> list[dict[str, Any]]:
-    """Problems the caller may see, oldest first; `incident_id` matches any linked incident."""
-    filters = {"status": status, "incident_id": incident_id}
-    return paged(request, response, await views.page(uow.session, caller, filters, after, limit), limit)
+listing(
+    router,
+    "/problems",
+    views.ProblemTicket,
+    views,
+    "list_problems",
+    "Problems the caller may see, oldest first; `incident_id` matches any linked incident.",
+    status=ProblemTicketStatus,
+    incident_id=UUID,
+)

@@ -6,15 +6,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
 from backbone.auth import Caller
-from changes.entrypoints.deps import After, Limit, RollbackRequester, Viewer, paged, write
+from changes.entrypoints.deps import RollbackRequester, Viewer, listing, write
 from changes.handlers import rollback_request as handlers
-from changes.views.records import list_of
 from changes.views.rollback_request import RollbackRequest, reader
 from contracts.enums import RollbackRequestStatus
 
@@ -81,18 +80,14 @@ async def get_rollback(rollback_id: UUID, caller: Viewer, uow: UowDep) -> dict[s
     return await reader.get(uow.session, caller, rollback_id)
 
 
-@router.get("/rollback-requests", response_model=list_of(RollbackRequest))
-async def list_rollbacks(
-    request: Request,
-    response: Response,
-    caller: Viewer,
-    uow: UowDep,
-    after: After = None,
-    limit: Limit = 50,
-    status: RollbackRequestStatus | None = None,
-    change_id: UUID | None = None,
-    incident_id: UUID | None = None,
-) -> list[dict[str, Any]]:
-    """Rollback requests the caller may see, oldest first."""
-    filters = {"status": status, "change_id": change_id, "incident_id": incident_id}
-    return paged(request, response, await reader.page(uow.session, caller, filters, after, limit), limit)
+listing(
+    router,
+    "/rollback-requests",
+    RollbackRequest,
+    reader,
+    "list_rollbacks",
+    "Rollback requests the caller may see, oldest first.",
+    status=RollbackRequestStatus,
+    change_id=UUID,
+    incident_id=UUID,
+)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
 from backbone.auth import Caller
-from changes.entrypoints.deps import After, Limit, RcaConductor, Viewer, paged, write
+from changes.entrypoints.deps import RcaConductor, Viewer, listing, write
 from changes.handlers import root_cause_analysis as handlers
-from changes.views.records import list_of
 from changes.views.root_cause_analysis import RootCauseAnalysis, reader
 from contracts.enums import AnalysisMethod, RcaStatus
 
@@ -69,18 +68,14 @@ async def get_rca(rca_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     return await reader.get(uow.session, caller, rca_id)
 
 
-@router.get("/root-cause-analyses", response_model=list_of(RootCauseAnalysis))
-async def list_rcas(
-    request: Request,
-    response: Response,
-    caller: Viewer,
-    uow: UowDep,
-    after: After = None,
-    limit: Limit = 50,
-    status: RcaStatus | None = None,
-    incident_id: UUID | None = None,
-    analysis_method: AnalysisMethod | None = None,
-) -> list[dict[str, Any]]:
-    """Root cause analyses the caller may see, oldest first."""
-    filters = {"status": status, "incident_id": incident_id, "analysis_method": analysis_method}
-    return paged(request, response, await reader.page(uow.session, caller, filters, after, limit), limit)
+listing(
+    router,
+    "/root-cause-analyses",
+    RootCauseAnalysis,
+    reader,
+    "list_rcas",
+    "Root cause analyses the caller may see, oldest first.",
+    status=RcaStatus,
+    incident_id=UUID,
+    analysis_method=AnalysisMethod,
+)

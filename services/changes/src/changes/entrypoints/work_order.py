@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
 from backbone.problems import Unprocessable
-from changes.entrypoints.deps import After, Limit, Viewer, WorkOrderManager, paged, write
+from changes.entrypoints.deps import Viewer, WorkOrderManager, listing, write
 from changes.handlers import work_order as handlers
-from changes.views.records import list_of
 from changes.views.work_order import WorkOrder, reader
 from contracts.enums import WorkOrderStatus, WorkType
 
@@ -65,28 +64,17 @@ async def get_order(order_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, An
     return await reader.get(uow.session, caller, order_id)
 
 
-@router.get("/work-orders", response_model=list_of(WorkOrder))
-async def list_orders(
-    request: Request,
-    response: Response,
-    caller: Viewer,
-    uow: UowDep,
-    after: After = None,
-    limit: Limit = 50,
-    status: WorkOrderStatus | None = None,
-    work_type: WorkType | None = None,
-    incident_id: UUID | None = None,
-    change_id: UUID | None = None,
-    problem_id: UUID | None = None,
-    assigned_to_id: UUID | None = None,
-) -> list[dict[str, Any]]:
-    """Work orders the caller may see, oldest first."""
-    filters = {
-        "status": status,
-        "work_type": work_type,
-        "incident_id": incident_id,
-        "change_id": change_id,
-        "problem_id": problem_id,
-        "assigned_to_id": assigned_to_id,
-    }
-    return paged(request, response, await reader.page(uow.session, caller, filters, after, limit), limit)
+listing(
+    router,
+    "/work-orders",
+    WorkOrder,
+    reader,
+    "list_orders",
+    "Work orders the caller may see, oldest first.",
+    status=WorkOrderStatus,
+    work_type=WorkType,
+    incident_id=UUID,
+    change_id=UUID,
+    problem_id=UUID,
+    assigned_to_id=UUID,
+)

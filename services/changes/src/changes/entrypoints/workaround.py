@@ -6,15 +6,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
 from backbone.problems import Unprocessable
-from changes.entrypoints.deps import After, Limit, Viewer, WorkaroundImplementer, paged, write
+from changes.entrypoints.deps import Viewer, WorkaroundImplementer, listing, write
 from changes.handlers import workaround as handlers
-from changes.views.records import list_of
 from changes.views.workaround import Workaround, reader
 from contracts.enums import EffectivenessLevel, WorkaroundStatus
 
@@ -66,18 +65,14 @@ async def get_workaround(workaround_id: UUID, caller: Viewer, uow: UowDep) -> di
     return await reader.get(uow.session, caller, workaround_id)
 
 
-@router.get("/workarounds", response_model=list_of(Workaround))
-async def list_workarounds(
-    request: Request,
-    response: Response,
-    caller: Viewer,
-    uow: UowDep,
-    after: After = None,
-    limit: Limit = 50,
-    status: WorkaroundStatus | None = None,
-    incident_id: UUID | None = None,
-    effectiveness_level: EffectivenessLevel | None = None,
-) -> list[dict[str, Any]]:
-    """Workarounds the caller may see, oldest first."""
-    filters = {"status": status, "incident_id": incident_id, "effectiveness_level": effectiveness_level}
-    return paged(request, response, await reader.page(uow.session, caller, filters, after, limit), limit)
+listing(
+    router,
+    "/workarounds",
+    Workaround,
+    reader,
+    "list_workarounds",
+    "Workarounds the caller may see, oldest first.",
+    status=WorkaroundStatus,
+    incident_id=UUID,
+    effectiveness_level=EffectivenessLevel,
+)
