@@ -65,17 +65,21 @@ async def test_repeats_are_announced_once_after_the_interval_with_the_final_coun
         found = [e.payload() for e in await alerting.events(AlertRepeated.event_type, tenant)]
         return [r.alert_count for r in found if isinstance(r, AlertRepeated)]
 
+    # Ticks are judged by this tenant's outbox and key: a tick also serves the repeats other
+    # modules' tenants left in the shared database, so its return value is not this test's.
     clock.current = reported_at + INTERVAL - timedelta(milliseconds=1)
     clock.advance(seconds=0)  # wakes intake's own loop too
-    assert await announcer.tick(announcing.runtime) == 0
+    await announcer.tick(announcing.runtime)
     assert await told() == []
+    (key,) = await alerting.keys(tenant)
+    assert key.announced_count == 1  # only the report
 
     clock.advance(milliseconds=1)  # exactly the interval after the report: due
     await announcer.tick(announcing.runtime)  # intake's loop may have claimed it first
     assert await eventually(told, what="the repeats to be announced") == [5]
     # Told once: a later tick finds nothing, and the key counts all five as announced.
     clock.advance(INTERVAL * 2)
-    assert await announcer.tick(announcing.runtime) == 0
+    await announcer.tick(announcing.runtime)
     assert await told() == [5]
     (key,) = await alerting.keys(tenant)
     assert key.announced_count == 5
