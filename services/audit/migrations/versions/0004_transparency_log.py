@@ -28,7 +28,9 @@ def upgrade() -> None:
         schema="audit",
     )
     op.create_index("ix_entries_subject", "entries", ["tenant_id", "subject", "leaf_index"], schema="audit")
-    op.create_index("ix_entries_event_type", "entries", ["tenant_id", "event_type", "leaf_index"], schema="audit")
+    op.create_index(
+        "ix_entries_event_type", "entries", ["tenant_id", "event_type", "leaf_index"], schema="audit"
+    )
     op.create_table(
         "hashes",
         sa.Column("tenant_id", sa.UUID(), nullable=False),

@@ -22,7 +22,9 @@ class Settings(ServiceSettings):
     report_max_records: int = Field(
         default=20_000,
         ge=1,
-        description="Most audit records an incident report is built from; an incident with more is refused (409).",
+        description=(
+            "Most audit records an incident report is built from; an incident with more is refused (409)."
+        ),
     )
 
     signing_key: SecretStr | None = Field(
