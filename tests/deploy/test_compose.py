@@ -254,8 +254,31 @@ def test_keys_one_shot_generates_the_signing_key_pair(compose: dict[str, Any]) -
     keys = compose["services"]["keys"]
     assert "incidentctl keys generate --out-dir /keys/signing" in _command(keys)
     assert keys["restart"] == "no"
-    assert {source for source, _ in _mounts(keys).values()} == {"signing-key", "public-key"}
-    assert {"signing-key", "public-key"} <= set(compose["volumes"])
+    assert {source for source, _ in _mounts(keys).values()} == {
+        "signing-key",
+        "public-key",
+        "audit-signing-key",
+    }
+    assert {"signing-key", "public-key", "audit-signing-key"} <= set(compose["volumes"])
+
+
+def test_audit_alone_gets_its_checkpoint_signing_key(compose: dict[str, Any]) -> None:
+    keys = compose["services"]["keys"]
+    assert (
+        "incidentctl audit rotate-key --out /keys/audit/audit-signing-key.pem --only-if-missing"
+        in _command(keys)
+    )
+    audit = compose["services"]["audit"]
+    path = _default(_env(audit)["AUDIT_SIGNING_KEY"], "AUDIT_SIGNING_KEY")
+    assert _mounted_file(audit, path) == ("audit-signing-key", True)
+    assert {t: s for t, (s, _) in _mounts(keys).items()}["/keys/audit"] == "audit-signing-key"
+    users = {
+        name
+        for name, svc in compose["services"].items()
+        if "audit-signing-key" in {source for source, _ in _mounts(svc).values()}
+        or "AUDIT_SIGNING_KEY" in _env(svc)
+    }
+    assert users == {"audit", "keys"}
 
 
 @services
@@ -415,7 +438,8 @@ def test_k8s_init_job_creates_topics_and_migrates() -> None:
 
 @services
 def test_k8s_service_gets_the_keys(service: str) -> None:
-    """AUTH_PUBLIC_KEY for all (shared Secret); DIRECTORY_SIGNING_KEY for directory alone."""
+    """AUTH_PUBLIC_KEY for all (shared Secret); DIRECTORY_SIGNING_KEY for directory alone,
+    AUDIT_SIGNING_KEY for audit alone, each from a Secret of its own."""
     (container,) = _k8s_object("Deployment", service)["spec"]["template"]["spec"]["containers"]
     shared = _k8s_object("Secret", "incident-platform-secrets")
     assert {"secretRef": {"name": shared["metadata"]["name"]}} in container["envFrom"]
@@ -426,10 +450,12 @@ def test_k8s_service_gets_the_keys(service: str) -> None:
         for e in container.get("env", [])
         if "secretKeyRef" in e.get("valueFrom", {}) and e["name"] != "DATABASE_PASSWORD"
     }
-    if service != "directory":
-        assert not signing, f"{service} must not read the signing key"
+    own = {"directory": "DIRECTORY_SIGNING_KEY", "audit": "AUDIT_SIGNING_KEY"}.get(service)
+    assert set(signing) == ({own} if own else set()), f"{service} reads only its own signing key"
+    if own is None:
         return
-    ref = signing["DIRECTORY_SIGNING_KEY"]
+    assert own not in shared["stringData"]
+    ref = signing[own]
     secret = _k8s_object("Secret", ref["name"])
     assert ref["name"] != "incident-platform-secrets", "the signing key needs a Secret of its own"
     assert "-----BEGIN PRIVATE KEY-----" in secret["stringData"][ref["key"]]
