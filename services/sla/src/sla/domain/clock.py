@@ -235,10 +235,23 @@ class Clock:
     def stop(self, at: datetime, calendar: Calendar) -> tuple[Clock, list[EventData]]:
         """Met (or stopped after a breach): response at the first acknowledgement or
         assignment, resolution at resolve. A stopped or cancelled clock ignores it."""
+        return self._end(at, calendar, cancel=False)
+
+    def cancel(self, at: datetime, calendar: Calendar) -> tuple[Clock, list[EventData]]:
+        """Close or delete before the clock stopped: it no longer counts and never fires."""
+        return self._end(at, calendar, cancel=True)
+
+    def _end(self, at: datetime, calendar: Calendar, *, cancel: bool) -> tuple[Clock, list[EventData]]:
+        """Stop or cancel an open clock: one sla.clock_stopped.v1 whose outcome is the state it
+        ends in (met, breached or cancelled)."""
         if not self.open:
             return self, []
         due = self.due_at(calendar) or self.started_at
-        clock = replace(self, segments=self._close_segment(at), pauses=self._end_pause(at), stopped_at=at)
+        segments, pauses = self._close_segment(at), self._end_pause(at)
+        if cancel:
+            clock = replace(self, segments=segments, pauses=pauses, cancelled_at=at)
+        else:
+            clock = replace(self, segments=segments, pauses=pauses, stopped_at=at)
         return clock, [
             clock._event(
                 SlaClockStopped,
@@ -246,23 +259,6 @@ class Clock:
                 due_fallback=due,
                 stopped_at=at,
                 outcome=clock.state,
-                elapsed_minutes=round(clock.elapsed(calendar, at), 2),
-            )
-        ]
-
-    def cancel(self, at: datetime, calendar: Calendar) -> tuple[Clock, list[EventData]]:
-        """Close or delete before the clock stopped: it no longer counts and never fires."""
-        if not self.open:
-            return self, []
-        due = self.due_at(calendar) or self.started_at
-        clock = replace(self, segments=self._close_segment(at), pauses=self._end_pause(at), cancelled_at=at)
-        return clock, [
-            clock._event(
-                SlaClockStopped,
-                calendar,
-                due_fallback=due,
-                stopped_at=at,
-                outcome=CANCELLED,
                 elapsed_minutes=round(clock.elapsed(calendar, at), 2),
             )
         ]
