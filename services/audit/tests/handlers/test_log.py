@@ -16,8 +16,9 @@ from audit.handlers.log import PLATFORM, record, sign_checkpoints
 from audit.views.log import consistency, inclusion, keys, latest_note, search, verify
 from backbone.clock import ManualClock
 from backbone.uow import UnitOfWork
+from contracts.enums import ChannelKind, ClientType
 from contracts.envelope import Envelope, EventData
-from contracts.events import TenantCreated, VendorRegistered
+from contracts.events import ChannelChanged, ClientOnboarded, TenantCreated, VendorRegistered
 
 SIGNER = Signer(Ed25519PrivateKey.generate())
 
@@ -157,3 +158,46 @@ async def test_an_edited_entry_is_named_by_verify(uow: UnitOfWork) -> None:
     )
     result = await verify(uow, tenant_id=tenant)
     assert (result["ok"], result["first_bad_index"]) == (False, 4)
+
+
+async def test_the_issues_examples_through_real_events_keep_names_and_urls_and_mask_contacts(
+    uow: UnitOfWork,
+) -> None:
+    """client.onboarded.v1 and channel.changed.v1 as the consumer gets them (JSON on the wire):
+    the client's name and the webhook's URL are recorded as they are, in the row and in the
+    signed leaf; the contact email, a phone field and the webhook's secret are not."""
+    tenant = uuid.uuid4()
+    client = ClientOnboarded(
+        client_id=uuid.uuid4(),
+        tenant_id=tenant,
+        client_name="AuditCov A 1795794877",
+        registration_number="REG-1795794877",
+        contact_email="cfo@auditcov.example",
+        client_type=ClientType.ENTERPRISE,
+    )
+    channel = ChannelChanged(
+        channel_id=uuid.uuid4(),
+        kind=ChannelKind.WEBHOOK,
+        name="Ops hook",
+        config={
+            "url": "http://127.0.0.1:9/",
+            "secret": {"secret_ref": "env:OPS_HOOK_SECRET"},
+            "oncall_phone": "+44 20 7946 0958",
+        },
+    )
+    wire = [
+        Envelope.model_validate_json(Envelope.wrap(e, source=s, tenant_id=tenant).model_dump_json())
+        for e, s in ((client, "directory"), (channel, "notifications"))
+    ]
+    await record(uow, [(e, e.data) for e in wire])
+    onboarded, changed = await _entries(uow, tenant)
+
+    assert onboarded.data["client_name"] == "AuditCov A 1795794877"
+    assert onboarded.data["registration_number"] == "REG-1795794877"
+    assert onboarded.data["contact_email"] == "c***@auditcov.example"
+    assert changed.data["config"]["url"] == "http://127.0.0.1:9/"
+    assert changed.data["config"]["secret"] == "***"
+    assert changed.data["config"]["oncall_phone"] == "***58"
+    leaves = bytes(onboarded.leaf) + bytes(changed.leaf)
+    assert b"AuditCov A 1795794877" in leaves and b"http://127.0.0.1:9/" in leaves
+    assert b"cfo@" not in leaves and b"OPS_HOOK_SECRET" not in leaves and b"7946" not in leaves
