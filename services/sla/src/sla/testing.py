@@ -4,6 +4,7 @@ the service announced is read from its outbox."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -11,7 +12,7 @@ from uuid import UUID, uuid4
 
 import httpx
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select
+from sqlalchemy import Table, func, select
 
 from backbone.clock import ManualClock
 from backbone.db import Database
@@ -95,6 +96,20 @@ class Tenant:
 
     def clock(self, body: dict[str, Any], kind: str) -> dict[str, Any]:
         return next(c for c in body["clocks"] if c["kind"] == kind)
+
+
+async def announced(db: Database, tenant_id: UUID, event_type: str) -> list[dict[str, Any]]:
+    """The data of every ``event_type`` the service announced for the tenant, oldest first."""
+    async with db.sessions() as s:
+        query = select(outbox.c.value).where(outbox.c.event_type == event_type)
+        values = (await s.scalars(query.order_by(outbox.c.id))).all()
+    return [e["data"] for e in map(json.loads, values) if e["tenantid"] == str(tenant_id)]
+
+
+async def stored(db: Database, table: Table, tenant_id: UUID) -> int:
+    """How many rows of ``table`` the tenant has."""
+    async with db.sessions() as s:
+        return int(await s.scalar(select(func.count()).where(table.c.tenant_id == tenant_id)) or 0)
 
 
 def headline(

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -35,6 +36,16 @@ async def sla(stack: Stack) -> AsyncIterator[Sla]:
     finally:
         await producer.stop()
         await db.dispose()
+
+
+@pytest.fixture
+def api(sla: Sla) -> httpx.AsyncClient:
+    return sla.client
+
+
+@pytest.fixture
+def db(sla: Sla) -> Database:
+    return sla.db
 
 
 @pytest.fixture

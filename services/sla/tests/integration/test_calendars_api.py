@@ -4,22 +4,23 @@ refusals as problem+json that write nothing, every change announced."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert
 
 from backbone.db import Database
 from backbone.testing import Stack, assert_problem
 from contracts.enums import Role
 from contracts.permissions import GRANTS, Permission
-from sla.adapters.orm import calendars, outbox, subscriptions
-from sla.testing import Sla
+from sla.adapters.orm import calendars, subscriptions
+from sla.testing import announced, stored
 
 pytestmark = pytest.mark.integration
+
+CHANGED = "sla.calendar_changed.v1"
 
 WEEK = {"mon": [["09:00", "17:00"]], "tue": [], "wed": [], "thu": [], "fri": [], "sat": [], "sun": []}
 BERLIN = {
@@ -32,16 +33,6 @@ BERLIN = {
 NEW_YORK = {"time_zone": "America/New_York", "hours": WEEK, "holidays": [], "holiday_country": "US"}
 
 
-@pytest.fixture
-def api(sla: Sla) -> httpx.AsyncClient:
-    return sla.client
-
-
-@pytest.fixture
-def db(sla: Sla) -> Database:
-    return sla.db
-
-
 async def client_of(db: Database, tenant: uuid.UUID) -> uuid.UUID:
     """A client of the tenant as directory's subscription.changed.v1 leaves it here."""
     client = uuid.uuid4()
@@ -49,18 +40,6 @@ async def client_of(db: Database, tenant: uuid.UUID) -> uuid.UUID:
         await s.execute(insert(subscriptions).values(client_id=client, tenant_id=tenant, tier="basic"))
         await s.commit()
     return client
-
-
-async def announced(db: Database, tenant: uuid.UUID) -> list[dict[str, Any]]:
-    async with db.sessions() as s:
-        query = select(outbox.c.value).where(outbox.c.event_type == "sla.calendar_changed.v1")
-        values = (await s.scalars(query.order_by(outbox.c.id))).all()
-    return [e["data"] for e in map(json.loads, values) if e["tenantid"] == str(tenant)]
-
-
-async def stored(db: Database, tenant: uuid.UUID) -> int:
-    async with db.sessions() as s:
-        return int(await s.scalar(select(func.count()).where(calendars.c.tenant_id == tenant)) or 0)
 
 
 async def test_default_calendar_until_set_then_the_tenants(
@@ -87,7 +66,7 @@ async def test_default_calendar_until_set_then_the_tenants(
     assert (await api.get("/v1/calendars/default", headers=auth)).json() == BERLIN | {"source": "tenant"}
     other = stack.auth(tenant_id=uuid.uuid4())
     assert (await api.get("/v1/calendars/default", headers=other)).json()["source"] == "built_in"
-    [event] = await announced(db, tenant)
+    [event] = await announced(db, tenant, CHANGED)
     assert event == {"scope": "default", "client_id": None, "definition": BERLIN}
 
 
@@ -113,7 +92,7 @@ async def test_a_clients_own_calendar_over_the_tenants(
     assert deleted.status_code == 204
     assert (await api.get(path, headers=auth)).json()["source"] == "tenant"
     assert (await api.delete(path, headers=auth)).status_code == 204  # none left: still fine
-    scopes = [(e["scope"], e["definition"] is None) for e in await announced(db, tenant)]
+    scopes = [(e["scope"], e["definition"] is None) for e in await announced(db, tenant, CHANGED)]
     assert scopes == [("default", False), (str(client), False), (str(client), True)]
 
 
@@ -131,8 +110,8 @@ async def test_another_tenants_client_answers_like_an_unknown_one(
             assert_problem(await api.delete(path, headers=auth), 404),
         ]
         assert {p["detail"] for p in unknown} == {f"no client {client}"}
-    assert await stored(db, mine) == 0 and await stored(db, theirs) == 0
-    assert await announced(db, mine) == []
+    assert await stored(db, calendars, mine) == 0 and await stored(db, calendars, theirs) == 0
+    assert await announced(db, mine, CHANGED) == []
 
 
 @pytest.mark.parametrize(
@@ -158,8 +137,8 @@ async def test_bad_calendars_are_422_problems_and_write_nothing(
     auth = stack.auth(tenant_id=tenant)
     for path in ("/v1/calendars/default", f"/v1/clients/{client}/calendar"):
         assert_problem(await api.put(path, json=BERLIN | change, headers=auth), 422, mentions)
-    assert await stored(db, tenant) == 0
-    assert await announced(db, tenant) == []
+    assert await stored(db, calendars, tenant) == 0
+    assert await announced(db, tenant, CHANGED) == []
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -181,4 +160,4 @@ async def test_who_may_edit(api: httpx.AsyncClient, stack: Stack, db: Database, 
         else:
             assert_problem(response, 403)
     if not may_edit:
-        assert await stored(db, tenant) == 0
+        assert await stored(db, calendars, tenant) == 0

@@ -4,22 +4,22 @@ nothing, and every edit announced."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from backbone.db import Database
 from backbone.testing import Stack, assert_problem
 from contracts.enums import Role
 from contracts.permissions import GRANTS, Permission
-from sla.adapters.orm import outbox, policies
-from sla.testing import Sla
+from sla.adapters.orm import policies
+from sla.testing import announced, stored
 
 pytestmark = pytest.mark.integration
+
+CHANGED = "sla.policy_changed.v1"
 
 EDIT = {
     "calendar": "business_hours",
@@ -28,28 +28,6 @@ EDIT = {
     "resolution_target_minutes": 300,
     "resolution_deadline_minutes": 600,
 }
-
-
-@pytest.fixture
-def api(sla: Sla) -> httpx.AsyncClient:
-    return sla.client
-
-
-@pytest.fixture
-def db(sla: Sla) -> Database:
-    return sla.db
-
-
-async def announced(db: Database, tenant: uuid.UUID) -> list[dict[str, Any]]:
-    async with db.sessions() as s:
-        query = select(outbox.c.value).where(outbox.c.event_type == "sla.policy_changed.v1")
-        values = (await s.scalars(query.order_by(outbox.c.id))).all()
-    return [e["data"] for e in map(json.loads, values) if e["tenantid"] == str(tenant)]
-
-
-async def stored(db: Database, tenant: uuid.UUID) -> int:
-    async with db.sessions() as s:
-        return int(await s.scalar(select(func.count()).where(policies.c.tenant_id == tenant)) or 0)
 
 
 async def test_a_new_tenant_reads_the_seeded_table(api: httpx.AsyncClient, stack: Stack) -> None:
@@ -91,7 +69,7 @@ async def test_an_incident_manager_edits_one_row_for_the_tenant_only(
     theirs = (await api.get("/v1/policies", headers=stack.auth(tenant_id=other))).json()
     assert theirs[5]["response_target_minutes"] == 240
 
-    [event] = await announced(db, tenant)
+    [event] = await announced(db, tenant, CHANGED)
     assert event == {"tier": "standard", "severity": "P2", **EDIT}
 
 
@@ -113,8 +91,8 @@ async def test_refusals_are_422_problems_and_write_nothing(
     tenant = uuid.uuid4()
     response = await api.put(path, json=body, headers=stack.auth(tenant_id=tenant))
     assert_problem(response, 422, mentions)
-    assert await stored(db, tenant) == 0
-    assert await announced(db, tenant) == []
+    assert await stored(db, policies, tenant) == 0
+    assert await announced(db, tenant, CHANGED) == []
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -128,7 +106,7 @@ async def test_who_may_edit(api: httpx.AsyncClient, stack: Stack, db: Database, 
         assert response.status_code == 200, response.text
     else:
         assert_problem(response, 403)
-        assert await stored(db, tenant) == 0
+        assert await stored(db, policies, tenant) == 0
 
 
 async def test_reading_needs_sla_view_and_a_token(api: httpx.AsyncClient, stack: Stack) -> None:
