@@ -11,7 +11,15 @@ from contracts.events import NotificationFailed, NotificationSent
 from notifications.adapters.orm import deliveries
 from notifications.domain.deliveries import RetryPolicy, SendFailed
 from notifications.handlers import channels as channel_handlers
-from notifications.handlers.deliveries import channel_for_sending, claim, due_channels, mark_failed, mark_sent
+from notifications.handlers.deliveries import (
+    channel_for_sending,
+    claim,
+    claim_batch,
+    due_channels,
+    mark_failed,
+    mark_sent,
+    record_outcomes,
+)
 
 from .support import BOX, CHECKS, LINK, WEBHOOK, caller, emitted, webhook_channel
 
@@ -63,3 +71,25 @@ async def test_a_send_is_recorded_and_announced_by_the_current_claim(uow: UnitOf
     (sent,) = emitted(uow, NotificationSent)
     assert (sent.delivery_id, sent.channel_id, sent.attempts) == (delivery_id, channel_id, 1)
     assert await _status(uow, delivery_id) == ("sent", 1)
+
+
+async def test_a_batch_claims_up_to_its_limit_and_records_each_outcome_once(uow: UnitOfWork) -> None:
+    who = caller()
+    channel_id = await webhook_channel(uow, who)
+    queued = [
+        (await channel_handlers.test_send(uow, who, channel_id, None, LINK))["delivery_id"] for _ in range(3)
+    ]
+    first = await claim_batch(uow, channel_id, lease_s=30, limit=2)
+    rest = await claim_batch(uow, channel_id, lease_s=30, limit=2)
+    assert len(first) == 2 and len(rest) == 1  # each claimed once, oldest first
+    assert {c.id for c in first + rest} == set(queued)
+    assert await claim_batch(uow, channel_id, lease_s=30, limit=10) == []  # all leased
+    sent, retried, stale = first[0], first[1], rest[0]
+    await mark_sent(uow, stale)  # another worker's record got there first: this claim is stale
+    outcomes = await record_outcomes(
+        uow, [(sent, None), (retried, SendFailed("HTTP 503", transient=True)), (stale, None)], POLICY
+    )
+    assert outcomes == ["sent", "pending", "stale"]
+    assert await _status(uow, sent.id) == ("sent", 1) and await _status(uow, retried.id) == ("pending", 1)
+    # One notification.sent.v1 per delivery sent: the stale record announced nothing more.
+    assert sorted(e.delivery_id for e in emitted(uow, NotificationSent)) == sorted([sent.id, stale.id])

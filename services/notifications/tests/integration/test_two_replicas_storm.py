@@ -1,7 +1,7 @@
 """A storm through two notifications processes: 1,000 incidents routed to one webhook channel
 give exactly 1,000 deliveries, each received once, though both replicas claim, send
-concurrently and record outcomes in batches from the same channel (docs/notifications.md,
-"Delivery")."""
+concurrently and record outcomes in batches from the same channel, and are woken only by the
+deliveries being queued (docs/notifications.md, "Delivery")."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ async def test_a_thousand_incidents_through_two_replicas_arrive_once_each(
         async with hook.running():
             for i, port in enumerate(ports):
                 # Small batches and few sends in flight: the two replicas take turns on the channel.
+                # No poll in the test's time: only the wake on queued deliveries starts workers.
                 processes.enter_context(
                     service_process(
                         stack,
@@ -52,6 +53,11 @@ async def test_a_thousand_incidents_through_two_replicas_arrive_once_each(
                         secret_key,
                         tmp_path / f"replica{i}.log",
                         delivery_batch="20",
+                        delivery_poll_s="3600",
+                        # Leases as shipped: the 4 s service_process gives restart tests could run
+                        # out on a loaded machine and hand a delivery to the other replica.
+                        delivery_lease_s="60",
+                        send_timeout_s="10",
                         delivery_in_flight="10",
                     )
                 )
