@@ -63,16 +63,7 @@ async def submit(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> 
         component = await links.component(uow, caller, component_id)
         if fields.get("incident_id") is None:
             scope = {"client_id": component.client_id, "vendor_id": component.vendor_id}
-    values = {
-        **fields,
-        **scope,
-        "id": new_id(),
-        "tenant_id": caller.tenant_id,
-        "status": ChangeRequestStatus.REQUESTED,
-        "requested_by_id": caller.user_id,
-        "created_at": uow.now,
-        "updated_at": uow.now,
-    }
+    values = links.new_values(uow, caller, ChangeRequestStatus.REQUESTED, "requested_by_id", fields, scope)
     values["conflicts"] = await _conflicts(uow, caller.tenant_id, values)
     row = await records.add(uow.session, store.table, values)
     links.emit(uow, caller, ChangeRequestCreated, row)

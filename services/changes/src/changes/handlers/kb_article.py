@@ -12,7 +12,6 @@ from changes.adapters import records
 from changes.domain import kb_article as rules
 from changes.handlers import links
 from contracts.enums import KbArticleStatus
-from contracts.envelope import new_id
 from contracts.events.change import (
     KbArticleArchived,
     KbArticleCreated,
@@ -33,16 +32,7 @@ async def create(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> 
     if (reviewer := fields.get("reviewer_id")) is not None:
         rules.check_reviewer(caller.user_id, reviewer)
         await links.active_user(uow, caller, reviewer, "reviewer_id")
-    values = {
-        **fields,
-        **scope,
-        "id": new_id(),
-        "tenant_id": caller.tenant_id,
-        "status": KbArticleStatus.DRAFT,
-        "created_by_id": caller.user_id,
-        "created_at": uow.now,
-        "updated_at": uow.now,
-    }
+    values = links.new_values(uow, caller, KbArticleStatus.DRAFT, "created_by_id", fields, scope)
     row = await records.add(uow.session, store.table, values)
     links.emit(uow, caller, KbArticleCreated, row)
     return row

@@ -4,6 +4,7 @@ what it is linked to, so contacts' reads can be scoped; and one event per write.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from backbone.problems import NotFound, Unprocessable
 from backbone.uow import UnitOfWork
 from changes.adapters import links
 from contracts.enums import UserStatus
+from contracts.envelope import new_id
 from contracts.events.change import ChangeServiceEvent
 
 NO_SCOPE: dict[str, Any] = {"client_id": None, "vendor_id": None}
@@ -66,3 +68,22 @@ def emit(
 ) -> None:
     """The event of one write: the record as it now is (fields the event does not name are left out)."""
     uow.emit(kind.model_validate({**row, **extra}), tenant_id=caller.tenant_id, actor=caller.actor)
+
+
+def new_values(
+    uow: UnitOfWork, caller: Principal, status: Any, by: str, *parts: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A new record's row: ``parts`` (the request's fields, the scope it takes from what it is
+    linked to) merged in order, then a new id in the caller's tenant, its first ``status``, the
+    caller in column ``by`` (who requested, created, conducted...), created and updated now."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        merged |= part
+    return merged | {
+        "id": new_id(),
+        "tenant_id": caller.tenant_id,
+        "status": status,
+        by: caller.user_id,
+        "created_at": uow.now,
+        "updated_at": uow.now,
+    }

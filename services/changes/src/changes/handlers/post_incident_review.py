@@ -29,17 +29,14 @@ async def schedule(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -
     incident = await links.incident(uow, caller, fields["incident_id"])
     await links.active_user(uow, caller, fields["facilitator_id"], "facilitator_id")
     rules.check_incident(incident.status)
-    values = {
-        **fields,
-        "client_id": incident.client_id,
-        "vendor_id": incident.vendor_id,
-        "id": new_id(),
-        "tenant_id": caller.tenant_id,
-        "status": PostIncidentReviewStatus.SCHEDULED,
-        "created_by_id": caller.user_id,
-        "created_at": uow.now,
-        "updated_at": uow.now,
-    }
+    values = links.new_values(
+        uow,
+        caller,
+        PostIncidentReviewStatus.SCHEDULED,
+        "created_by_id",
+        fields,
+        {"client_id": incident.client_id, "vendor_id": incident.vendor_id},
+    )
     row = await _with_items(uow, await records.add(uow.session, store.table, values))
     links.emit(uow, caller, PostIncidentReviewScheduled, row)
     return row

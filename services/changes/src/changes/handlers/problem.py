@@ -13,7 +13,6 @@ from changes.adapters import records, workaround
 from changes.domain import problem as rules
 from changes.handlers import links
 from contracts.enums import ProblemTicketStatus
-from contracts.envelope import new_id
 from contracts.events.change import ProblemIncidentLinked, ProblemOpened, ProblemUpdated
 
 
@@ -23,16 +22,7 @@ async def _with_incidents(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, Any
 
 async def open_problem(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     scope = await links.scope_of_incident(uow, caller, fields["incident_id"])
-    values = {
-        **fields,
-        **scope,
-        "id": new_id(),
-        "tenant_id": caller.tenant_id,
-        "status": ProblemTicketStatus.OPEN,
-        "issued_by_id": caller.user_id,
-        "created_at": uow.now,
-        "updated_at": uow.now,
-    }
+    values = links.new_values(uow, caller, ProblemTicketStatus.OPEN, "issued_by_id", fields, scope)
     row = await records.add(uow.session, store.table, values)
     await store.link(uow.session, caller.tenant_id, row["id"], fields["incident_id"], uow.now)
     row = await _with_incidents(uow, row)

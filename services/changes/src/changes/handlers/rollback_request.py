@@ -16,7 +16,6 @@ from changes.domain import change_request as change_rules
 from changes.domain import rollback_request as rules
 from changes.handlers import links
 from contracts.enums import RollbackRequestStatus
-from contracts.envelope import new_id
 from contracts.events.change import (
     ChangeRequestRolledBack,
     RollbackRequestApproved,
@@ -52,16 +51,7 @@ async def submit(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> 
     scope = {"client_id": change["client_id"], "vendor_id": change["vendor_id"]}
     if fields.get("incident_id") is not None:
         scope = await links.scope_of_incident(uow, caller, fields["incident_id"])
-    values = {
-        **fields,
-        **scope,
-        "id": new_id(),
-        "tenant_id": caller.tenant_id,
-        "status": RollbackRequestStatus.REQUESTED,
-        "requested_by_id": caller.user_id,
-        "created_at": uow.now,
-        "updated_at": uow.now,
-    }
+    values = links.new_values(uow, caller, RollbackRequestStatus.REQUESTED, "requested_by_id", fields, scope)
     row = await records.add(uow.session, store.table, values)
     links.emit(uow, caller, RollbackRequestCreated, row)
     return row

@@ -12,7 +12,6 @@ from changes.adapters import root_cause_analysis as store
 from changes.domain import root_cause_analysis as rules
 from changes.handlers import links
 from contracts.enums import RcaStatus
-from contracts.envelope import new_id
 from contracts.events.change import (
     RootCauseAnalysisApproved,
     RootCauseAnalysisCompleted,
@@ -22,16 +21,7 @@ from contracts.events.change import (
 
 async def conduct(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     scope = await links.scope_of_incident(uow, caller, fields["incident_id"])
-    values = {
-        **fields,
-        **scope,
-        "id": new_id(),
-        "tenant_id": caller.tenant_id,
-        "status": RcaStatus.IN_PROGRESS,
-        "conducted_by_id": caller.user_id,
-        "created_at": uow.now,
-        "updated_at": uow.now,
-    }
+    values = links.new_values(uow, caller, RcaStatus.IN_PROGRESS, "conducted_by_id", fields, scope)
     row = await records.add(uow.session, store.table, values)
     links.emit(uow, caller, RootCauseAnalysisStarted, row)
     return row

@@ -12,7 +12,6 @@ from changes.adapters import change_request, problem, records
 from changes.adapters import work_order as store
 from changes.domain import work_order as rules
 from changes.handlers import links
-from contracts.envelope import new_id
 from contracts.events.change import WorkOrderCreated, WorkOrderUpdated
 
 
@@ -38,16 +37,9 @@ async def _linked(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) ->
 
 async def create(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     scope = await _linked(uow, caller, fields)
-    values = {
-        **fields,
-        **scope,
-        "id": new_id(),
-        "tenant_id": caller.tenant_id,
-        "status": rules.initial_status(fields.get("assigned_to_id")),
-        "created_by_id": caller.user_id,
-        "created_at": uow.now,
-        "updated_at": uow.now,
-    }
+    values = links.new_values(
+        uow, caller, rules.initial_status(fields.get("assigned_to_id")), "created_by_id", fields, scope
+    )
     row = await records.add(uow.session, store.table, values)
     links.emit(uow, caller, WorkOrderCreated, row)
     return row

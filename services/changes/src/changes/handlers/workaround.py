@@ -13,22 +13,14 @@ from changes.adapters import workaround as store
 from changes.domain import workaround as rules
 from changes.handlers import links
 from contracts.enums import WorkaroundStatus
-from contracts.envelope import new_id
 from contracts.events.change import WorkaroundImplemented, WorkaroundUpdated
 
 
 async def implement(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     scope = await links.scope_of_incident(uow, caller, fields["incident_id"])
-    values = {
-        "status": WorkaroundStatus.ACTIVE,
-        **fields,
-        **scope,
-        "id": new_id(),
-        "tenant_id": caller.tenant_id,
-        "implemented_by_id": caller.user_id,
-        "created_at": uow.now,
-        "updated_at": uow.now,
-    }
+    values = links.new_values(
+        uow, caller, fields.get("status", WorkaroundStatus.ACTIVE), "implemented_by_id", fields, scope
+    )
     row = await records.add(uow.session, store.table, values)
     links.emit(uow, caller, WorkaroundImplemented, row)
     return row
