@@ -115,6 +115,36 @@ async def test_invalid_workarounds_are_422(env: Env, change: dict[str, Any], fie
     assert await env.count(workarounds) == before
 
 
+@pytest.mark.parametrize(
+    ("kind", "body", "field"),
+    [
+        ("workarounds", {"description": None}, "description"),
+        ("workarounds", {"superseded_by_id": None, "status": None}, "status"),
+        ("work-orders", {"title": None}, "title"),
+        ("problems", {"status": None}, "status"),
+    ],
+)
+async def test_a_patch_may_not_null_a_required_field(
+    env: Env, kind: str, body: dict[str, Any], field: str
+) -> None:
+    """A null for a field the record cannot lack is 422 naming it, before anything is read or written."""
+    response = await env.client.patch(f"/v1/{kind}/{uuid4()}", json=body, headers=env.as_("im"))
+    assert_problem(response, 422, field)
+
+
+async def test_a_workaround_patch_may_null_its_successor(env: Env) -> None:
+    body = {
+        "incident_id": str(env.incidents["open"]),
+        "description": "Restart the pool hourly",
+        "effectiveness_level": "medium",
+        "implemented_at": "2026-01-01T10:00:00Z",
+    }
+    first = await created(env, "/v1/workarounds", "ts", body)
+    path = f"/v1/workarounds/{first['id']}"
+    response = await env.client.patch(path, json={"superseded_by_id": None}, headers=env.as_("ts"))
+    assert response.status_code == 200 and response.json()["superseded_by_id"] is None, response.text
+
+
 # --------------------------------------------------------------------------- root cause analyses
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from backbone.app import UowDep
 from backbone.auth import Principal, requires
 from backbone.idempotency import respond_once, user_scope
+from backbone.problems import Unprocessable
 from backbone.uow import UnitOfWork
 from changes.views.records import list_of
 from contracts.permissions import Permission
@@ -44,6 +45,15 @@ async def write(
         return status, await work()
 
     return await respond_once(request, uow, user_scope(caller), run)
+
+
+def patched(body: BaseModel, *required: str) -> dict[str, Any]:
+    """The fields a PATCH sets (absent: left as they are); 422 for a ``required`` one set to null."""
+    fields = body.model_dump(exclude_unset=True)
+    for name, value in fields.items():
+        if value is None and name in required:
+            raise Unprocessable(f"{name}: may not be null", field=name)
+    return fields
 
 
 def paged(

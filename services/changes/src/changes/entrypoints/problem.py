@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
-from backbone.problems import Unprocessable
-from changes.entrypoints.deps import ProblemManager, Viewer, listing, write
+from changes.entrypoints.deps import ProblemManager, Viewer, listing, patched, write
 from changes.handlers import problem as handlers
 from changes.views import problem as views
 from contracts.enums import ProblemTicketStatus
@@ -54,10 +53,7 @@ async def update(
     """Update a problem: its status moves forward along open → investigating → known_error →
     resolved → closed (409 backwards or once closed); a known error needs its `workaround_id`
     (422)."""
-    fields = body.model_dump(exclude_unset=True)
-    for name in ("title", "status"):
-        if name in fields and fields[name] is None:
-            raise Unprocessable(f"{name}: may not be null", field=name)
+    fields = patched(body, "title", "status")
     return await write(request, uow, caller, 200, lambda: handlers.update(uow, caller, problem_id, fields))
 
 

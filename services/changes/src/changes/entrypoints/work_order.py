@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
-from backbone.problems import Unprocessable
-from changes.entrypoints.deps import Viewer, WorkOrderManager, listing, write
+from changes.entrypoints.deps import Viewer, WorkOrderManager, listing, patched, write
 from changes.handlers import work_order as handlers
 from changes.views.work_order import WorkOrder, reader
 from contracts.enums import WorkOrderStatus, WorkType
@@ -51,10 +50,7 @@ async def update(
 ) -> JSONResponse:
     """Update a work order: its title, description, assignee or status (created → assigned →
     in_progress → completed, or cancelled; 409 for a move its status forbids)."""
-    fields = body.model_dump(exclude_unset=True)
-    for name in ("title", "status"):
-        if name in fields and fields[name] is None:
-            raise Unprocessable(f"{name}: may not be null", field=name)
+    fields = patched(body, "title", "status")
     return await write(request, uow, caller, 200, lambda: handlers.update(uow, caller, order_id, fields))
 
 

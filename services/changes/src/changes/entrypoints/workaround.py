@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from backbone.app import Strict, UowDep
-from backbone.problems import Unprocessable
-from changes.entrypoints.deps import Viewer, WorkaroundImplementer, listing, write
+from changes.entrypoints.deps import Viewer, WorkaroundImplementer, listing, patched, write
 from changes.handlers import workaround as handlers
 from changes.views.workaround import Workaround, reader
 from contracts.enums import EffectivenessLevel, WorkaroundStatus
@@ -52,10 +51,7 @@ async def update(
 ) -> JSONResponse:
     """Supersede (optionally naming the better workaround), deactivate or reactivate a
     workaround, or correct its description or effectiveness; 409 once superseded."""
-    fields = body.model_dump(exclude_unset=True)
-    for name, value in fields.items():
-        if value is None and name != "superseded_by_id":
-            raise Unprocessable(f"{name}: may not be null", field=name)
+    fields = patched(body, "status", "effectiveness_level", "description")
     return await write(request, uow, caller, 200, lambda: handlers.update(uow, caller, workaround_id, fields))
 
 
