@@ -30,3 +30,8 @@ def touching(incident_id: UUID) -> ColumnElement[bool]:
     """Problems one of whose incidents is ``incident_id``."""
     linked = select(problem_incidents.c.problem_id).where(problem_incidents.c.incident_id == incident_id)
     return table.c.id.in_(linked)
+
+
+async def with_incidents(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:
+    """The problem's row with the ids of every incident linked to it."""
+    return {**row, "incident_ids": await incident_ids(session, row["id"])}

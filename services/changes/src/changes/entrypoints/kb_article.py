@@ -79,7 +79,7 @@ router.post(
 @router.get("/kb-articles/{article_id}", response_model=views.KbArticle)
 async def get_article(article_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One article (404 if unknown or out of the caller's scope)."""
-    return await views.get(uow.session, caller, article_id)
+    return await views.reader.get(uow.session, caller, article_id)
 
 
 listing(

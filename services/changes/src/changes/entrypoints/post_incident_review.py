@@ -81,14 +81,14 @@ async def cancel(review_id: UUID, request: Request, caller: ReviewManager, uow: 
 @router.get("/post-incident-reviews/{review_id}", response_model=views.PostIncidentReview)
 async def get_review(review_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One review with its action items (404 if unknown or out of the caller's scope)."""
-    return await views.get(uow.session, caller, review_id)
+    return await views.reader.get(uow.session, caller, review_id)
 
 
 listing(
     router,
     "/post-incident-reviews",
     views.PostIncidentReview,
-    views,
+    views.reader,
     "list_reviews",
     "Reviews the caller may see, oldest first.",
     status=PostIncidentReviewStatus,

@@ -70,7 +70,7 @@ async def link_incident(
 @router.get("/problems/{problem_id}", response_model=views.ProblemTicket)
 async def get_problem(problem_id: UUID, caller: Viewer, uow: UowDep) -> dict[str, Any]:
     """One problem with its `incident_ids` (404 if unknown or out of the caller's scope)."""
-    return await views.get(uow.session, caller, problem_id)
+    return await views.reader.get(uow.session, caller, problem_id)
 
 
 listing(

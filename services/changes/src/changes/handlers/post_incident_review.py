@@ -21,10 +21,6 @@ from contracts.events.change import (
 )
 
 
-async def _with_items(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "action_items": await store.action_items(uow.session, row["id"])}
-
-
 async def schedule(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     incident = await links.incident(uow, caller, fields["incident_id"])
     await links.active_user(uow, caller, fields["facilitator_id"], "facilitator_id")
@@ -37,7 +33,7 @@ async def schedule(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -
         fields,
         {"client_id": incident.client_id, "vendor_id": incident.vendor_id},
     )
-    row = await _with_items(uow, await records.add(uow.session, store.table, values))
+    row = await store.with_items(uow.session, await records.add(uow.session, store.table, values))
     links.emit(uow, caller, PostIncidentReviewScheduled, row)
     return row
 
@@ -80,7 +76,9 @@ async def take_step(
         uow.session, store.table, review_id, caller.tenant_id, what="review", for_update=True
     )
     changed = rules.take_step(review, action, uow.now, summary)
-    row = await _with_items(uow, await records.change(uow.session, store.table, review_id, changed, uow.now))
+    row = await store.with_items(
+        uow.session, await records.change(uow.session, store.table, review_id, changed, uow.now)
+    )
     kind = PostIncidentReviewCompleted if action == "complete" else PostIncidentReviewCancelled
     links.emit(uow, caller, kind, row)
     return row

@@ -16,16 +16,12 @@ from contracts.enums import ProblemTicketStatus
 from contracts.events.change import ProblemIncidentLinked, ProblemOpened, ProblemUpdated
 
 
-async def _with_incidents(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "incident_ids": await store.incident_ids(uow.session, row["id"])}
-
-
 async def open_problem(uow: UnitOfWork, caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     scope = await links.scope_of_incident(uow, caller, fields["incident_id"])
     values = links.new_values(uow, caller, ProblemTicketStatus.OPEN, "issued_by_id", fields, scope)
     row = await records.add(uow.session, store.table, values)
     await store.link(uow.session, caller.tenant_id, row["id"], fields["incident_id"], uow.now)
-    row = await _with_incidents(uow, row)
+    row = await store.with_incidents(uow.session, row)
     links.emit(uow, caller, ProblemOpened, row)
     return row
 
@@ -46,8 +42,8 @@ async def update(
                 f"workaround_id: no workaround {workaround_id}", field="workaround_id"
             ) from exc
     changed = rules.patch(problem, fields)
-    row = await _with_incidents(
-        uow, await records.change(uow.session, store.table, problem_id, changed, uow.now)
+    row = await store.with_incidents(
+        uow.session, await records.change(uow.session, store.table, problem_id, changed, uow.now)
     )
     links.emit(uow, caller, ProblemUpdated, row, changed=sorted(changed))
     return row
@@ -62,6 +58,8 @@ async def link_incident(
     await links.incident(uow, caller, incident_id)
     rules.check_link(problem, set(await store.incident_ids(uow.session, problem_id)), incident_id)
     await store.link(uow.session, caller.tenant_id, problem_id, incident_id, uow.now)
-    row = await _with_incidents(uow, await records.change(uow.session, store.table, problem_id, {}, uow.now))
+    row = await store.with_incidents(
+        uow.session, await records.change(uow.session, store.table, problem_id, {}, uow.now)
+    )
     links.emit(uow, caller, ProblemIncidentLinked, row, linked_incident_id=incident_id)
     return row

@@ -18,10 +18,6 @@ KbArticle = records.model_of(
 )
 
 
-async def get(session: AsyncSession, caller: Principal, id_: UUID) -> dict[str, Any]:
-    return await reader.get(session, caller, id_)
-
-
 async def page(
     session: AsyncSession, caller: Principal, filters: dict[str, Any], after: UUID | None, limit: int
 ) -> list[dict[str, Any]]:

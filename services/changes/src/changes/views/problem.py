@@ -12,18 +12,10 @@ from changes.adapters import problem as store
 from changes.views import records
 from contracts.enums import ProblemTicketStatus
 
-reader = records.Reader(store.table, "problem")
+reader = records.Reader(store.table, "problem", attach=store.with_incidents)
 ProblemTicket = records.model_of(
     store.table, "ProblemTicket", status=ProblemTicketStatus, incident_ids=list[UUID]
 )
-
-
-async def with_incidents(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "incident_ids": await store.incident_ids(session, row["id"])}
-
-
-async def get(session: AsyncSession, caller: Principal, id_: UUID) -> dict[str, Any]:
-    return await with_incidents(session, await reader.get(session, caller, id_))
 
 
 async def page(
@@ -31,5 +23,4 @@ async def page(
 ) -> list[dict[str, Any]]:
     incident_id = filters.pop("incident_id", None)
     where = [store.touching(incident_id)] if incident_id is not None else []
-    rows = await reader.page(session, caller, filters, after, limit, where)
-    return [await with_incidents(session, r) for r in rows]
+    return await reader.page(session, caller, filters, after, limit, where)

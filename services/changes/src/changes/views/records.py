@@ -4,7 +4,7 @@ reads as absent, 404)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -60,13 +60,20 @@ async def page(
 
 
 class Reader:
-    """``one`` and ``page`` bound to one record's table."""
+    """``one`` and ``page`` bound to one record's table; ``attach`` adds what each record
+    carries from other tables (its action items, its linked incidents)."""
 
-    def __init__(self, table: Table, what: str) -> None:
-        self.table, self.what = table, what
+    def __init__(
+        self,
+        table: Table,
+        what: str,
+        attach: Callable[[AsyncSession, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
+    ) -> None:
+        self.table, self.what, self.attach = table, what, attach
 
     async def get(self, session: AsyncSession, caller: Principal, id_: UUID) -> dict[str, Any]:
-        return await one(session, caller, self.table, id_, self.what)
+        row = await one(session, caller, self.table, id_, self.what)
+        return await self.attach(session, row) if self.attach else row
 
     async def page(
         self,
@@ -77,4 +84,5 @@ class Reader:
         limit: int,
         where: Sequence[ColumnElement[bool]] = (),
     ) -> list[dict[str, Any]]:
-        return await page(session, caller, self.table, filters, after, limit, where)
+        rows = await page(session, caller, self.table, filters, after, limit, where)
+        return [await self.attach(session, r) for r in rows] if self.attach else rows
