@@ -50,6 +50,14 @@ class Figures:
     target_minutes: int
     deadline_minutes: int
 
+    def as_json(self) -> dict[str, Any]:
+        """The calendar and both figures, named as the events and the clock's history name them."""
+        return {
+            "calendar": self.calendar,
+            "target_minutes": self.target_minutes,
+            "deadline_minutes": self.deadline_minutes,
+        }
+
     @classmethod
     def of(cls, policy: Policy, kind: SlaClockKind) -> Figures:
         return cls(
@@ -220,9 +228,7 @@ class Clock:
             clock._event(
                 SlaClockStarted,
                 calendar,
-                calendar=figures.calendar,
-                target_minutes=figures.target_minutes,
-                deadline_minutes=figures.deadline_minutes,
+                **figures.as_json(),
                 warn_at=clock.warn_at(calendar),
             )
         ]
@@ -328,9 +334,7 @@ class Clock:
             "at": at.isoformat(),
             "tier": self.tier.value,
             "severity": self.severity.value,
-            "calendar": self.figures.calendar,
-            "target_minutes": self.figures.target_minutes,
-            "deadline_minutes": self.figures.deadline_minutes,
+            **self.figures.as_json(),
         }
         clock = replace(self, tier=tier, severity=severity, figures=figures, history=(*self.history, entry))
         return clock, [
@@ -340,9 +344,7 @@ class Clock:
                 due_fallback=self.started_at,
                 previous_severity=self.severity,
                 previous_tier=self.tier,
-                calendar=figures.calendar,
-                target_minutes=figures.target_minutes,
-                deadline_minutes=figures.deadline_minutes,
+                **figures.as_json(),
                 retargeted_at=at,
             )
         ]
