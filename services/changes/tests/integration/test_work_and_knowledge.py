@@ -73,13 +73,17 @@ async def test_work_order_without_assignee_is_created_and_links_are_checked(env:
 # --------------------------------------------------------------------------- workarounds
 
 
-async def test_workaround_is_active_then_superseded(env: Env) -> None:
-    body = {
+def workaround(env: Env) -> dict[str, Any]:
+    return {
         "incident_id": str(env.incidents["open"]),
         "description": "Restart the pool hourly",
         "effectiveness_level": "medium",
         "implemented_at": "2026-01-01T10:00:00Z",
     }
+
+
+async def test_workaround_is_active_then_superseded(env: Env) -> None:
+    body = workaround(env)
     first = await created(env, "/v1/workarounds", "ts", body)
     assert first["status"] == "active" and first["implemented_by_id"] == str(env.users["ts"])
     better = await created(env, "/v1/workarounds", "im", {**body, "effectiveness_level": "high"})
@@ -133,12 +137,7 @@ async def test_a_patch_may_not_null_a_required_field(
 
 
 async def test_a_workaround_patch_may_null_its_successor(env: Env) -> None:
-    body = {
-        "incident_id": str(env.incidents["open"]),
-        "description": "Restart the pool hourly",
-        "effectiveness_level": "medium",
-        "implemented_at": "2026-01-01T10:00:00Z",
-    }
+    body = workaround(env)
     first = await created(env, "/v1/workarounds", "ts", body)
     path = f"/v1/workarounds/{first['id']}"
     response = await env.client.patch(path, json={"superseded_by_id": None}, headers=env.as_("ts"))
