@@ -1,6 +1,8 @@
 """Tables of the sla service, in its own schema: the delivery tables every service has, policies
 and calendars (docs/sla.md "Policies", "Calendars"), clocks, their timers and metrics."""
 
+from typing import Any
+
 from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import Boolean, DateTime, Float, Integer, String, Uuid
@@ -8,6 +10,12 @@ from sqlalchemy.types import Boolean, DateTime, Float, Integer, String, Uuid
 from backbone.tables import service_schema
 
 metadata, outbox, inbox, idempotency_keys, principals = service_schema("sla")
+
+
+def _at(name: str, nullable: bool = True, **kw: Any) -> Column[Any]:
+    """A moment, always stored with its time zone."""
+    return Column(name, DateTime(timezone=True), nullable=nullable, **kw)
+
 
 # -- policies and calendars (docs/sla.md "Policies", "Calendars") ----------------------------
 
@@ -23,7 +31,7 @@ policies = Table(
     Column("response_deadline_minutes", Integer, nullable=False),
     Column("resolution_target_minutes", Integer, nullable=False),
     Column("resolution_deadline_minutes", Integer, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=True),
+    _at("updated_at"),
     Column("updated_by", Uuid, nullable=True),
     CheckConstraint("calendar IN ('24x7', 'business_hours')", name="calendar"),
     CheckConstraint(
@@ -42,7 +50,7 @@ calendars = Table(
     Column("tenant_id", Uuid, nullable=False),
     Column("client_id", Uuid, nullable=True),
     Column("definition", JSONB, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    _at("updated_at", nullable=False),
     Column("updated_by", Uuid, nullable=True),
     Index("uq_calendars_default", "tenant_id", unique=True, postgresql_where=text("client_id IS NULL")),
     Index(
@@ -63,7 +71,7 @@ subscriptions = Table(
     Column("client_id", Uuid, primary_key=True),
     Column("tenant_id", Uuid, nullable=False),
     Column("tier", String(20), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    _at("updated_at", nullable=False, server_default=func.now()),
 )
 
 # Triage's incidents, as far as clocks and metrics need them (incident.*.v1).
@@ -78,14 +86,14 @@ incidents = Table(
     Column("severity", String(2), nullable=False),
     Column("status", String(40), nullable=False),
     Column("tier", String(20), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=True),
-    Column("detected_at", DateTime(timezone=True), nullable=True),
-    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
-    Column("first_response_at", DateTime(timezone=True), nullable=True),
-    Column("resolved_at", DateTime(timezone=True), nullable=True),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
-    Column("deleted_at", DateTime(timezone=True), nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    _at("created_at"),
+    _at("detected_at"),
+    _at("acknowledged_at"),
+    _at("first_response_at"),
+    _at("resolved_at"),
+    _at("closed_at"),
+    _at("deleted_at"),
+    _at("updated_at", nullable=False, server_default=func.now()),
     Index("ix_incidents_tenant_closed", "tenant_id", "closed_at"),
 )
 
@@ -97,7 +105,7 @@ clock_settings = Table(
     Column("pause_enabled", Boolean, nullable=False, server_default=text("false")),
     Column("pause_statuses", JSONB, nullable=False, server_default=text("'[]'")),
     Column("default_tier", String(20), nullable=False, server_default=text("'basic'")),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    _at("updated_at", nullable=False, server_default=func.now()),
 )
 
 clocks = Table(
@@ -114,7 +122,7 @@ clocks = Table(
     Column("calendar", String(20), nullable=False),
     Column("target_minutes", Integer, nullable=False),
     Column("deadline_minutes", Integer, nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
+    _at("started_at", nullable=False),
     Column("segments", JSONB, nullable=False),
     Column("pauses", JSONB, nullable=False),
     Column("extensions", JSONB, nullable=False),
@@ -122,13 +130,13 @@ clocks = Table(
     # Derived from the above at each save, for filters and dashboards.
     Column("state", String(20), nullable=False),
     Column("at_risk", Boolean, nullable=False, server_default=text("false")),
-    Column("warn_at", DateTime(timezone=True), nullable=True),
-    Column("due_at", DateTime(timezone=True), nullable=True),
-    Column("warned_at", DateTime(timezone=True), nullable=True),
-    Column("breached_at", DateTime(timezone=True), nullable=True),
-    Column("stopped_at", DateTime(timezone=True), nullable=True),
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    _at("warn_at"),
+    _at("due_at"),
+    _at("warned_at"),
+    _at("breached_at"),
+    _at("stopped_at"),
+    _at("cancelled_at"),
+    _at("updated_at", nullable=False, server_default=func.now()),
     UniqueConstraint("incident_id", "kind", name="uq_clocks_incident_kind"),
     Index("ix_clocks_tenant_state", "tenant_id", "state", "id"),
     Index("ix_clocks_tenant_client", "tenant_id", "client_id", "id"),
@@ -142,8 +150,8 @@ clock_timers = Table(
     Column("clock_id", Uuid, primary_key=True),
     Column("what", String(10), primary_key=True),
     Column("tenant_id", Uuid, nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=False),
-    Column("fired_at", DateTime(timezone=True), nullable=True),
+    _at("due_at", nullable=False),
+    _at("fired_at"),
     Index("ix_clock_timers_due", "due_at", postgresql_where=text("fired_at IS NULL")),
 )
 
@@ -159,6 +167,6 @@ metrics = Table(
     Column("target_minutes", Integer, nullable=True),
     Column("met_target", Boolean, nullable=True),
     Column("recorded_by", Uuid, nullable=True),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    _at("recorded_at", nullable=False),
     Index("ix_metrics_tenant_incident", "tenant_id", "incident_id"),
 )
