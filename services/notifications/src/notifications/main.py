@@ -8,19 +8,7 @@ from fastapi import FastAPI
 from backbone.app import Service, create_app
 from backbone.clock import SYSTEM_CLOCK, Clock
 from backbone.retention import Rule
-from contracts.events import (
-    ChannelChanged,
-    CommunicationRecorded,
-    CommunicationStatusChanged,
-    NotificationFailed,
-    NotificationPreferencesChanged,
-    NotificationSent,
-    ReminderCancelled,
-    ReminderDispatched,
-    ReminderScheduled,
-    RoutingRuleChanged,
-    TemplateOverrideChanged,
-)
+from contracts.events import notification as events
 from contracts.topics import Topic
 from notifications.adapters.retention import FINISHED_DELIVERIES
 from notifications.adapters.senders import Senders
@@ -78,17 +66,17 @@ def create(
                 Topic.DIRECTORY_EVENTS,
             ],
             publishes=[
-                NotificationSent,
-                NotificationFailed,
-                ChannelChanged,
-                RoutingRuleChanged,
-                TemplateOverrideChanged,
-                NotificationPreferencesChanged,
-                CommunicationRecorded,
-                CommunicationStatusChanged,
-                ReminderScheduled,
-                ReminderDispatched,
-                ReminderCancelled,
+                events.NotificationSent,
+                events.NotificationFailed,
+                events.ChannelChanged,
+                events.RoutingRuleChanged,
+                events.TemplateOverrideChanged,
+                events.NotificationPreferencesChanged,
+                events.CommunicationRecorded,
+                events.CommunicationStatusChanged,
+                events.ReminderScheduled,
+                events.ReminderDispatched,
+                events.ReminderCancelled,
             ],
             background=[reminders_api.reminder_loop(settings, clock), workers, runner],
             retention=[

@@ -25,14 +25,17 @@ from uuid import UUID, uuid4
 import httpx
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backbone.testing import Stack, free_port, publish
+from backbone.db import Database
+from backbone.testing import Stack, eventually, free_port, publish
 from contracts.enums import IncidentSource, Severity
 from contracts.envelope import Envelope
-from contracts.events import IncidentCreated
-from notifications.adapters.orm import deliveries
+from contracts.events import IncidentCreated, UserRegistered
+from notifications.adapters.orm import deliveries, outbox, principals
+from notifications.config import Settings
 from notifications.domain import signing
 
 
@@ -216,6 +219,42 @@ async def webhook_rule(
     )
     assert rule.status_code == 201, rule.text
     return str(channel.json()["id"]), str(rule.json()["id"])
+
+
+def local_settings(stack: Stack, **overrides: Any) -> Settings:
+    """The service's settings for a test: a fresh secret key, quick delivery polls, and egress
+    opened to the test's own receivers on 127.0.0.1 as an operator would."""
+    values: dict[str, Any] = {
+        "secret_key": Fernet.generate_key().decode(),
+        "delivery_poll_s": 0.1,
+        "egress_allow": "127.0.0.1/32",
+    }
+    return stack.settings(Settings, **(values | overrides))
+
+
+async def register_users(
+    producer: AIOKafkaProducer, stack: Stack, db: Database, users: list[UserRegistered]
+) -> None:
+    """Publishes users as directory would and waits until the service's replica holds them all."""
+    for user in users:
+        await publish(producer, stack.topic_prefix, user, tenant_id=user.tenant_id, source="directory")
+    ids = [u.user_id for u in users]
+
+    async def replicated() -> bool:
+        async with db.sessions() as s:
+            n = await s.scalar(
+                select(func.count()).select_from(principals).where(principals.c.user_id.in_(ids))
+            )
+        return n == len(ids)
+
+    await eventually(replicated, what="the users replica")
+
+
+async def outbox_envelopes(db: Database, event_type: str) -> list[Envelope]:
+    """Every event of one type the service has written to its outbox."""
+    async with db.sessions() as s:
+        values = (await s.scalars(select(outbox.c.value).where(outbox.c.event_type == event_type))).all()
+    return [Envelope.model_validate_json(v) for v in values]
 
 
 async def delivery_statuses(session: AsyncSession, tenant_id: UUID) -> dict[str, int]:

@@ -18,22 +18,19 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from cryptography.fernet import Fernet
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from backbone.db import Database
 from backbone.testing import Stack, assert_problem, eventually, publish, serving
 from backbone.timers import ManualClock
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource, Role, Severity, UserStatus
-from contracts.envelope import Envelope, EventData, new_id
+from contracts.envelope import EventData, new_id
 from contracts.events import IncidentCreated, IncidentReported, IncidentStatusChanged, UserRegistered
 from notifications.adapters.incidents import incidents
-from notifications.adapters.orm import outbox, principals
-from notifications.config import Settings
 from notifications.entrypoints.reminders import reminder_loop
 from notifications.main import create
-from notifications.testing import SmtpSink, manual_incident
+from notifications.testing import SmtpSink, local_settings, manual_incident, outbox_envelopes, register_users
 from triage.config import Settings as TriageSettings
 from triage.main import create as create_triage
 
@@ -100,9 +97,7 @@ class Env:
         return {r["id"]: r for r in response.json()}
 
     async def events(self, event_type: str) -> list[dict[str, Any]]:
-        async with self.db.sessions() as s:
-            values = (await s.scalars(select(outbox.c.value).where(outbox.c.event_type == event_type))).all()
-        return [Envelope.model_validate_json(v).data for v in values]
+        return [e.data for e in await outbox_envelopes(self.db, event_type)]
 
 
 # name -> (role, tenant, linked to client_1)
@@ -127,13 +122,7 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
     clock = ManualClock(datetime.now(UTC))
     # An hour between polls: only moving the clock makes the loops look, so nothing fires by
     # the passing of real time during the test.
-    settings = stack.settings(
-        Settings,
-        reminder_poll_s=3600,
-        secret_key=Fernet.generate_key().decode(),
-        delivery_poll_s=0.1,
-        egress_allow="127.0.0.1/32",  # the test's receivers, opened as an operator would
-    )
+    settings = local_settings(stack, reminder_poll_s=3600)
     smtp = SmtpSink()
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True)
     await producer.start()
@@ -147,33 +136,24 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
     try:
         async with serving(create(settings, clock=clock)) as client:
             e = Env(stack, client, producer, db, clock, smtp)
-            for name, (role, tenant, linked) in USERS.items():
-                e.users[name] = uuid4()
-                tenant_id = e.other_tenant if tenant == "b" else e.tenant
-                await e.publish(
+            e.users = {name: uuid4() for name in USERS}
+            await register_users(
+                producer,
+                stack,
+                db,
+                [
                     UserRegistered(
                         user_id=e.users[name],
-                        tenant_id=tenant_id,
+                        tenant_id=e.other_tenant if tenant == "b" else e.tenant,
                         role=role,
                         status=UserStatus.INACTIVE if name == "gone" else UserStatus.ACTIVE,
                         client_id=e.client_1 if linked else None,
                         name=name,
                         email=f"{name}@example.com",
-                    ),
-                    tenant_id,
-                    "directory",
-                )
-
-            async def users_replicated() -> bool:
-                async with db.sessions() as s:
-                    n = await s.scalar(
-                        select(func.count())
-                        .select_from(principals)
-                        .where(principals.c.user_id.in_(list(e.users.values())))
                     )
-                return n == len(e.users)
-
-            await eventually(users_replicated, what="the users replica")
+                    for name, (role, tenant, linked) in USERS.items()
+                ],
+            )
             # Tenant A's email channel, through a real SMTP server.
             config = {"host": "127.0.0.1", "port": 0, "security": "none", "from_address": "ops@example.com"}
             with smtp.running():
