@@ -5,6 +5,7 @@ changes, and resume on reopen (docs/sla.md "Clocks")."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -112,23 +113,21 @@ async def test_pause_while_waiting_on_the_client_shifts_the_deadline(sla: Sla, t
     due = at(tenant.clock(await tenant.sla(incident_id), "resolution")["due_at"])
     assert due == start + timedelta(hours=24)
 
-    waiting = IncidentStatusChanged(
-        **headline(incident_id, Severity.P2, client_id, "waiting_on_client"),
-        from_status="in_progress",
-        to_status="waiting_on_client",
-    )
-    await sla.publish(waiting, tenant.id, at=start + timedelta(minutes=10))
-    await eventually(lambda: _has(sla, incident_id, "sla.clock_paused.v1", 2), what="both clocks paused")
-    paused = tenant.clock(await tenant.sla(incident_id), "resolution")
+    async def move(to_status: str, from_status: str, minutes: int, then: str) -> dict[str, Any]:
+        """Triage moves the incident ``minutes`` after the start; once both clocks announced
+        ``then``, the resolution clock."""
+        moved = IncidentStatusChanged(
+            **headline(incident_id, Severity.P2, client_id, to_status),
+            from_status=from_status,
+            to_status=to_status,
+        )
+        await sla.publish(moved, tenant.id, at=start + timedelta(minutes=minutes))
+        await eventually(lambda: _has(sla, incident_id, then, 2), what=f"both clocks: {then}")
+        return tenant.clock(await tenant.sla(incident_id), "resolution")
+
+    paused = await move("waiting_on_client", "in_progress", 10, "sla.clock_paused.v1")
     assert paused["state"] == "paused" and paused["due_at"] is None
-    back = IncidentStatusChanged(
-        **headline(incident_id, Severity.P2, client_id, "in_progress"),
-        from_status="waiting_on_client",
-        to_status="in_progress",
-    )
-    await sla.publish(back, tenant.id, at=start + timedelta(minutes=40))
-    await eventually(lambda: _has(sla, incident_id, "sla.clock_resumed.v1", 2), what="both clocks resumed")
-    resumed = tenant.clock(await tenant.sla(incident_id), "resolution")
+    resumed = await move("in_progress", "waiting_on_client", 40, "sla.clock_resumed.v1")
     assert resumed["state"] == "running" and resumed["paused_minutes"] == 30
     assert at(resumed["due_at"]) == due + timedelta(minutes=30)
 
