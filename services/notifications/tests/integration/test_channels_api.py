@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from cryptography.fernet import Fernet
 from sqlalchemy import insert, select
 
 from backbone.db import Database
@@ -21,21 +20,17 @@ from backbone.testing import Stack, eventually, publish, serving
 from contracts.enums import Role
 from contracts.events import UserRegistered
 from notifications.adapters.orm import channels, clients, outbox
-from notifications.config import Settings
 from notifications.main import create
-from notifications.testing import HttpReceiver
+from notifications.testing import HttpReceiver, local_settings
 
 pytestmark = pytest.mark.integration
 
 SECRET = "whsec-" + uuid.uuid4().hex
-LOCAL = "127.0.0.1/32"  # the test receivers' range, opened as an operator would (NOTIFICATIONS_EGRESS_ALLOW)
 
 
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    settings = stack.settings(
-        Settings, secret_key=Fernet.generate_key().decode(), delivery_poll_s=0.1, egress_allow=LOCAL
-    )
+    settings = local_settings(stack)
     async with serving(create(settings)) as client:
         yield client
 
@@ -237,15 +232,13 @@ async def test_access_rules_and_templates(api: httpx.AsyncClient, stack: Stack, 
 async def test_test_send_to_an_unreachable_webhook_is_retried_then_fails(
     stack: Stack,
 ) -> None:
-    settings = stack.settings(
-        Settings,
-        secret_key=Fernet.generate_key().decode(),
+    settings = local_settings(
+        stack,
         delivery_poll_s=0.05,
         max_attempts=2,
         retry_initial_s=0.05,
         retry_jitter_s=0.01,
         send_timeout_s=2,
-        egress_allow=LOCAL,
     )
     tenant = uuid.uuid4()
     auth = admin(stack, tenant)

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from backbone.db import Database
@@ -21,9 +20,8 @@ from contracts.enums import Severity
 from contracts.envelope import Envelope
 from notifications import testing as notifications_testing
 from notifications.adapters.orm import deliveries, inbox, outbox
-from notifications.config import Settings
 from notifications.main import create
-from notifications.testing import HttpReceiver, Received
+from notifications.testing import HttpReceiver, Received, local_settings
 
 pytestmark = pytest.mark.integration
 
@@ -63,15 +61,13 @@ class Flaky:
 async def test_transient_failures_retry_permanent_ones_fail_and_channels_stay_independent(
     stack: Stack, producer: AIOKafkaProducer
 ) -> None:
-    settings = stack.settings(
-        Settings,
-        secret_key=Fernet.generate_key().decode(),
+    settings = local_settings(
+        stack,
         delivery_poll_s=0.05,
         max_attempts=3,
         retry_initial_s=0.3,
         retry_jitter_s=0.05,
         send_timeout_s=10,
-        egress_allow="127.0.0.1/32",  # the test's receivers, opened as an operator would
     )
     tenant = uuid.uuid4()
     auth = stack.auth(tenant_id=tenant, role="system_administrator")
@@ -168,9 +164,7 @@ async def test_transient_failures_retry_permanent_ones_fail_and_channels_stay_in
 
 
 async def test_rules_filter_by_severity_and_client(stack: Stack, producer: AIOKafkaProducer) -> None:
-    settings = stack.settings(
-        Settings, secret_key=Fernet.generate_key().decode(), delivery_poll_s=0.05, egress_allow="127.0.0.1/32"
-    )
+    settings = local_settings(stack, delivery_poll_s=0.05)
     tenant = uuid.uuid4()
     auth = stack.auth(tenant_id=tenant, role="system_administrator")
     async with serving(create(settings)) as api, HttpReceiver().running() as rx:
