@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backbone.db import Database
 from backbone.testing import Stack, eventually, free_port, publish
-from contracts.enums import IncidentSource, Severity
+from contracts.enums import IncidentSource, Role, Severity, UserStatus
 from contracts.envelope import Envelope
 from contracts.events import IncidentCreated, UserRegistered
 from notifications.adapters.orm import deliveries, outbox, principals
@@ -232,6 +232,29 @@ def local_settings(stack: Stack, **overrides: Any) -> Settings:
     return stack.settings(Settings, **(values | overrides))
 
 
+def registered_user(
+    name: str,
+    user_id: UUID,
+    tenant_id: UUID,
+    role: Role,
+    *,
+    active: bool = True,
+    client_id: UUID | None = None,
+    vendor_id: UUID | None = None,
+) -> UserRegistered:
+    """Directory's user.registered for a test user called ``name`` (mailed at example.com)."""
+    return UserRegistered(
+        user_id=user_id,
+        tenant_id=tenant_id,
+        role=role,
+        status=UserStatus.ACTIVE if active else UserStatus.INACTIVE,
+        client_id=client_id,
+        vendor_id=vendor_id,
+        name=name,
+        email=f"{name}@example.com",
+    )
+
+
 async def register_users(
     producer: AIOKafkaProducer, stack: Stack, db: Database, users: list[UserRegistered]
 ) -> None:
@@ -250,11 +273,16 @@ async def register_users(
     await eventually(replicated, what="the users replica")
 
 
+async def outbox_json(db: Database, *event_types: str) -> list[dict[str, Any]]:
+    """Every event of these types the service has written to its outbox, as its JSON."""
+    async with db.sessions() as s:
+        values = (await s.scalars(select(outbox.c.value).where(outbox.c.event_type.in_(event_types)))).all()
+    return [json.loads(v) for v in values]
+
+
 async def outbox_envelopes(db: Database, event_type: str) -> list[Envelope]:
     """Every event of one type the service has written to its outbox."""
-    async with db.sessions() as s:
-        values = (await s.scalars(select(outbox.c.value).where(outbox.c.event_type == event_type))).all()
-    return [Envelope.model_validate_json(v) for v in values]
+    return [Envelope.model_validate(e) for e in await outbox_json(db, event_type)]
 
 
 async def delivery_statuses(session: AsyncSession, tenant_id: UUID) -> dict[str, int]:

@@ -20,14 +20,13 @@ from sqlalchemy import func, select
 
 from backbone.db import Database
 from backbone.testing import Stack, assert_problem, eventually, publish, serving
-from contracts.enums import ChannelKind, Role, Severity, UserStatus
+from contracts.enums import ChannelKind, Role, Severity
 from contracts.envelope import Envelope, EventData, new_id
 from contracts.events import (
     IncidentCreated,
     IncidentStatusChanged,
     NotificationFailed,
     NotificationSent,
-    UserRegistered,
 )
 from notifications.adapters.communications import communications
 from notifications.adapters.incidents import incidents
@@ -39,6 +38,7 @@ from notifications.testing import (
     manual_incident,
     outbox_envelopes,
     register_users,
+    registered_user,
 )
 
 pytestmark = pytest.mark.integration
@@ -146,15 +146,14 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
                 stack,
                 db,
                 [
-                    UserRegistered(
-                        user_id=w.users[name],
-                        tenant_id=w.tenant_b if tenant == "b" else w.tenant_a,
-                        role=role,
-                        status=UserStatus.INACTIVE if name == "inactive_im" else UserStatus.ACTIVE,
+                    registered_user(
+                        name,
+                        w.users[name],
+                        w.tenant_b if tenant == "b" else w.tenant_a,
+                        role,
+                        active=name != "inactive_im",
                         client_id=getattr(w, client_attr) if client_attr else None,
                         vendor_id=getattr(w, vendor_attr) if vendor_attr else None,
-                        name=name,
-                        email=f"{name}@example.com",
                     )
                     for name, (role, tenant, client_attr, vendor_attr) in USERS.items()
                 ],

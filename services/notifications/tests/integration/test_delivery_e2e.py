@@ -6,7 +6,6 @@ test verifies. Each exactly once; the outcomes are announced as notification.sen
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -30,11 +29,11 @@ from directory.config import Settings as DirectorySettings
 from directory.main import create as create_directory
 from intake.config import Settings as IntakeSettings
 from intake.main import create as create_intake
-from notifications.adapters.orm import outbox, recipients
+from notifications.adapters.orm import recipients
 from notifications.config import Settings as NotificationsSettings
 from notifications.domain import signing
 from notifications.main import create as create_notifications
-from notifications.testing import HttpReceiver, SmtpSink, documented_receiver
+from notifications.testing import HttpReceiver, SmtpSink, documented_receiver, outbox_json
 from triage.config import Settings as TriageSettings
 from triage.main import create as create_triage
 
@@ -122,6 +121,24 @@ def check_block_kit(blocks: list[dict[str, Any]], *, reference: str, client: str
     assert buttons[0]["type"] == "button" and buttons[0]["url"] == link
 
 
+async def new_client(
+    directory: httpx.AsyncClient, admin: dict[str, str], name: str, prefix: str, domain: str
+) -> str:
+    """An enterprise client registered in directory; its id."""
+    client = await directory.post(
+        "/v1/clients",
+        json={
+            "client_name": name,
+            "registration_number": f"{prefix}-" + uuid.uuid4().hex[:6],
+            "contact_email": f"noc-{uuid.uuid4().hex[:6]}@{domain}",
+            "client_type": "enterprise",
+        },
+        headers=admin,
+    )
+    assert client.status_code == 201, client.text
+    return str(client.json()["id"])
+
+
 async def test_p1_incident_reaches_email_slack_and_signed_webhook(
     platform: dict[str, httpx.AsyncClient], operator_key: str, stack: Stack, slack_port: int
 ) -> None:
@@ -131,18 +148,7 @@ async def test_p1_incident_reaches_email_slack_and_signed_webhook(
     )
     tenant = await new_tenant(directory, operator_key)
     admin = await sign_in(directory, tenant.api_key)
-    client = await directory.post(
-        "/v1/clients",
-        json={
-            "client_name": "Acme Payments",
-            "registration_number": "ACME-" + uuid.uuid4().hex[:6],
-            "contact_email": f"noc-{uuid.uuid4().hex[:6]}@acme.example",
-            "client_type": "enterprise",
-        },
-        headers=admin,
-    )
-    assert client.status_code == 201, client.text
-    client_id = client.json()["id"]
+    client_id = await new_client(directory, admin, "Acme Payments", "ACME", "acme.example")
     manager_email = f"im-{uuid.uuid4().hex[:6]}@ops.example"
     manager = await directory.post(
         "/v1/users",
@@ -151,23 +157,14 @@ async def test_p1_incident_reaches_email_slack_and_signed_webhook(
     )
     assert manager.status_code == 201, manager.text
     # Another client's contact must never hear about Acme's incident.
-    other = await directory.post(
-        "/v1/clients",
-        json={
-            "client_name": "Other Co",
-            "registration_number": "OTH-" + uuid.uuid4().hex[:6],
-            "contact_email": f"noc-{uuid.uuid4().hex[:6]}@other.example",
-            "client_type": "enterprise",
-        },
-        headers=admin,
-    )
+    other_id = await new_client(directory, admin, "Other Co", "OTH", "other.example")
     outsider = await directory.post(
         "/v1/users",
         json={
             "name": "Otto Outsider",
             "email": f"oo-{uuid.uuid4().hex[:6]}@other.example",
             "role": "client_contact",
-            "client_id": other.json()["id"],
+            "client_id": other_id,
         },
         headers=admin,
     )
@@ -316,13 +313,7 @@ async def test_p1_incident_reaches_email_slack_and_signed_webhook(
             assert {d["channel_id"] for d in deliveries} == set(channels.values())
             db = Database.connect(stack.database_url, "notifications", pool_size=1)
             try:
-                async with db.sessions() as s:
-                    sent_events = [
-                        json.loads(v)
-                        for v in await s.scalars(
-                            select(outbox.c.value).where(outbox.c.event_type == "notification.sent.v1")
-                        )
-                    ]
+                sent_events = await outbox_json(db, "notification.sent.v1")
             finally:
                 await db.dispose()
             mine = [e for e in sent_events if e["data"]["incident_id"] == incident_id]
@@ -453,23 +444,11 @@ async def test_communications_and_reminders_are_delivered_directly(stack: Stack)
                     )
 
                 async def outcomes() -> dict[str, dict[str, Any]] | None:
-                    async with db.sessions() as s:
-                        values = await s.scalars(
-                            select(outbox.c.value).where(
-                                outbox.c.event_type.in_(("notification.sent.v1", "notification.failed.v1"))
-                            )
-                        )
-                        found = {}
-                        for v in values:
-                            e = json.loads(v)
-                            key = e["data"]["communication_id"] or e["data"]["reminder_id"]
-                            if key in {
-                                str(comm_id),
-                                str(sms_comm_id),
-                                str(reminder_id),
-                                str(sms_reminder_id),
-                            }:
-                                found[key] = e
+                    found = {}
+                    for e in await outbox_json(db, "notification.sent.v1", "notification.failed.v1"):
+                        key = e["data"]["communication_id"] or e["data"]["reminder_id"]
+                        if key in {str(comm_id), str(sms_comm_id), str(reminder_id), str(sms_reminder_id)}:
+                            found[key] = e
                     return found if len(found) == 4 else None
 
                 found = await eventually(outcomes, what="the four outcomes")

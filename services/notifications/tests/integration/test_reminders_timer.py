@@ -24,13 +24,20 @@ from backbone.db import Database
 from backbone.testing import Stack, assert_problem, eventually, publish, serving
 from backbone.timers import ManualClock
 from backbone.uow import UnitOfWork
-from contracts.enums import IncidentSource, Role, Severity, UserStatus
+from contracts.enums import IncidentSource, Role, Severity
 from contracts.envelope import EventData, new_id
-from contracts.events import IncidentCreated, IncidentReported, IncidentStatusChanged, UserRegistered
+from contracts.events import IncidentCreated, IncidentReported, IncidentStatusChanged
 from notifications.adapters.incidents import incidents
 from notifications.entrypoints.reminders import reminder_loop
 from notifications.main import create
-from notifications.testing import SmtpSink, local_settings, manual_incident, outbox_envelopes, register_users
+from notifications.testing import (
+    SmtpSink,
+    local_settings,
+    manual_incident,
+    outbox_envelopes,
+    register_users,
+    registered_user,
+)
 from triage.config import Settings as TriageSettings
 from triage.main import create as create_triage
 
@@ -142,14 +149,13 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
                 stack,
                 db,
                 [
-                    UserRegistered(
-                        user_id=e.users[name],
-                        tenant_id=e.other_tenant if tenant == "b" else e.tenant,
-                        role=role,
-                        status=UserStatus.INACTIVE if name == "gone" else UserStatus.ACTIVE,
+                    registered_user(
+                        name,
+                        e.users[name],
+                        e.other_tenant if tenant == "b" else e.tenant,
+                        role,
+                        active=name != "gone",
                         client_id=e.client_1 if linked else None,
-                        name=name,
-                        email=f"{name}@example.com",
                     )
                     for name, (role, tenant, linked) in USERS.items()
                 ],

@@ -5,7 +5,6 @@ channel (asserted by the order in which things happen, not by how fast)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,9 +18,9 @@ from backbone.testing import Stack, eventually, serving
 from contracts.enums import Severity
 from contracts.envelope import Envelope
 from notifications import testing as notifications_testing
-from notifications.adapters.orm import deliveries, inbox, outbox
+from notifications.adapters.orm import deliveries, inbox
 from notifications.main import create
-from notifications.testing import HttpReceiver, Received, local_settings
+from notifications.testing import HttpReceiver, Received, local_settings, outbox_json
 
 pytestmark = pytest.mark.integration
 
@@ -141,15 +140,8 @@ async def test_transient_failures_retry_permanent_ones_fail_and_channels_stay_in
         # notification.failed.v1 for each dead delivery (and only those), sent.v1 for the others.
         db = Database.connect(stack.database_url, "notifications", pool_size=1)
         try:
+            announced = await outbox_json(db, "notification.failed.v1", "notification.sent.v1")
             async with db.sessions() as s:
-                announced = [
-                    json.loads(v)
-                    for v in await s.scalars(
-                        select(outbox.c.value).where(
-                            outbox.c.event_type.in_(("notification.failed.v1", "notification.sent.v1"))
-                        )
-                    )
-                ]
                 count = len(
                     (await s.scalars(select(deliveries.c.id).where(deliveries.c.tenant_id == tenant))).all()
                 )
