@@ -234,7 +234,6 @@ def local_settings(stack: Stack, **overrides: Any) -> Settings:
 
 def registered_user(
     name: str,
-    user_id: UUID,
     tenant_id: UUID,
     role: Role,
     *,
@@ -242,9 +241,9 @@ def registered_user(
     client_id: UUID | None = None,
     vendor_id: UUID | None = None,
 ) -> UserRegistered:
-    """Directory's user.registered for a test user called ``name`` (mailed at example.com)."""
+    """Directory's user.registered for a new test user called ``name`` (mailed at example.com)."""
     return UserRegistered(
-        user_id=user_id,
+        user_id=uuid4(),
         tenant_id=tenant_id,
         role=role,
         status=UserStatus.ACTIVE if active else UserStatus.INACTIVE,
@@ -257,8 +256,9 @@ def registered_user(
 
 async def register_users(
     producer: AIOKafkaProducer, stack: Stack, db: Database, users: list[UserRegistered]
-) -> None:
-    """Publishes users as directory would and waits until the service's replica holds them all."""
+) -> dict[str, UUID]:
+    """Publishes users as directory would and waits until the service's replica holds them all;
+    their ids by name."""
     for user in users:
         await publish(producer, stack.topic_prefix, user, tenant_id=user.tenant_id, source="directory")
     ids = [u.user_id for u in users]
@@ -271,6 +271,7 @@ async def register_users(
         return n == len(ids)
 
     await eventually(replicated, what="the users replica")
+    return {u.name: u.user_id for u in users}
 
 
 async def outbox_json(db: Database, *event_types: str) -> list[dict[str, Any]]:

@@ -140,15 +140,13 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
             serving(create(settings)) as client,
         ):
             e = Env(stack, client, producer, db, w, webhook, smtp)
-            w.users = {name: uuid4() for name in USERS}
-            await register_users(
+            w.users = await register_users(
                 producer,
                 stack,
                 db,
                 [
                     registered_user(
                         name,
-                        w.users[name],
                         w.tenant_b if tenant == "b" else w.tenant_a,
                         role,
                         active=name != "inactive_im",

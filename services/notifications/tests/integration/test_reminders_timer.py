@@ -143,15 +143,13 @@ async def env(stack: Stack) -> AsyncIterator[Env]:
     try:
         async with serving(create(settings, clock=clock)) as client:
             e = Env(stack, client, producer, db, clock, smtp)
-            e.users = {name: uuid4() for name in USERS}
-            await register_users(
+            e.users = await register_users(
                 producer,
                 stack,
                 db,
                 [
                     registered_user(
                         name,
-                        e.users[name],
                         e.other_tenant if tenant == "b" else e.tenant,
                         role,
                         active=name != "gone",
