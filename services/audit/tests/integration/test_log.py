@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,27 +34,6 @@ from contracts.events import VendorRegistered
 from incidentctl.audit import CHECKPOINTS, ENTRIES, KEYS, verify_dir
 
 pytestmark = pytest.mark.integration
-
-SOURCE = Path(__file__).parents[1] / "tlogcheck"
-
-
-@pytest.fixture(scope="module")
-def go_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Go verifier of tests/tlogcheck (golang.org/x/mod/sumdb/note and sumdb/tlog)."""
-    go = shutil.which("go")
-    assert go, "Go is needed (deploy/local/tools.sh installs it)"
-    out = tmp_path_factory.mktemp("tlogcheck") / "tlogcheck"
-    env = {**os.environ, "GOFLAGS": "-mod=mod", "CGO_ENABLED": "0"}
-    subprocess.run([go, "build", "-o", str(out), "."], cwd=SOURCE, env=env, check=True, timeout=600)
-    return out
-
-
-def run_go(binary: Path, request: dict[str, Any]) -> dict[str, Any]:
-    done = subprocess.run(
-        [binary], input=json.dumps(request), capture_output=True, text=True, timeout=60, check=True
-    )
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
 
 
 @dataclass
@@ -138,7 +114,7 @@ def b64d(text: str) -> bytes:
 
 
 async def test_go_verifies_what_the_running_service_serves_and_the_offline_verifier_agrees(
-    env: Env, go_verifier: Path, tmp_path: Path
+    env: Env, go_verifier: Any, tmp_path: Path
 ) -> None:
     tenant = uuid4()
     sent = await env.vendors(tenant, 5)
@@ -175,8 +151,7 @@ async def test_go_verifies_what_the_running_service_serves_and_the_offline_verif
             )
             inclusion.append({"note": note, "index": index, "proof": proof["proof"]})
     step = (await env.get(tenant, "/v1/audit/proofs/consistency", **{"from": 6, "to": 10})).json()
-    result = run_go(
-        go_verifier,
+    result = go_verifier(
         {
             "verifier": verifier,
             "notes": [first, second],
@@ -225,7 +200,7 @@ async def test_deleting_the_last_entries_is_detected(env: Env, tmp_path: Path) -
 
 
 async def test_after_a_rewrite_no_consistency_proof_joins_the_signed_checkpoints(
-    env: Env, go_verifier: Path
+    env: Env, go_verifier: Any
 ) -> None:
     """A superuser rewrites entry 2 and re-hashes everything (leaf and every stored hash): the
     tree is self-consistent again, but the proof it serves no longer joins the checkpoints
@@ -263,8 +238,7 @@ async def test_after_a_rewrite_no_consistency_proof_joins_the_signed_checkpoints
     newer = await env.signed(tenant, 9)
     step = (await env.get(tenant, "/v1/audit/proofs/consistency", **{"from": 4, "to": 9})).json()
     verifier = (await env.get(tenant, "/v1/audit/checkpoint/key")).text
-    result = run_go(
-        go_verifier,
+    result = go_verifier(
         {
             "verifier": verifier,
             "notes": [old, new, newer],

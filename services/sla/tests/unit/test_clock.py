@@ -7,16 +7,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from contracts.enums import Severity, SlaClockKind, SubscriptionTier
-from contracts.events.sla import (
-    SlaAtRisk,
-    SlaBreached,
-    SlaClockExtended,
-    SlaClockPaused,
-    SlaClockResumed,
-    SlaClockRetargeted,
-    SlaClockStarted,
-    SlaClockStopped,
-)
+from contracts.events import sla as ev
 from sla.domain.clock import BREACH, WARN, Clock, Figures
 from sla.domain.policy import warn_after
 
@@ -74,7 +65,7 @@ def started(
         at=T0,
         calendar=cal,  # type: ignore[arg-type]
     )
-    assert [type(e) for e in events] == [SlaClockStarted]
+    assert [type(e) for e in events] == [ev.SlaClockStarted]
     return clock
 
 
@@ -98,12 +89,12 @@ def test_fires_warning_then_breach_once_each_and_not_early() -> None:
     same, events = clock.fire(WARN, T0 + timedelta(minutes=59), ALWAYS)
     assert events == [] and same is clock
     warned, events = clock.fire(WARN, T0 + timedelta(minutes=60), ALWAYS)
-    assert [type(e) for e in events] == [SlaAtRisk]
+    assert [type(e) for e in events] == [ev.SlaAtRisk]
     assert warned.timers(ALWAYS)[WARN] is None
     assert warned.fire(WARN, T0 + timedelta(minutes=61), ALWAYS)[1] == []
     breached, events = warned.fire(BREACH, T0 + timedelta(minutes=100), ALWAYS)
-    assert [type(e) for e in events] == [SlaBreached]
-    assert isinstance(events[0], SlaBreached) and events[0].due_at == T0 + timedelta(minutes=100)
+    assert [type(e) for e in events] == [ev.SlaBreached]
+    assert isinstance(events[0], ev.SlaBreached) and events[0].due_at == T0 + timedelta(minutes=100)
     assert breached.state == "breached"
     assert breached.timers(ALWAYS) == {WARN: None, BREACH: None}
     assert breached.fire(BREACH, T0 + timedelta(minutes=200), ALWAYS)[1] == []
@@ -112,7 +103,7 @@ def test_fires_warning_then_breach_once_each_and_not_early() -> None:
 def test_stop_meets_the_clock_and_ends_its_timers() -> None:
     clock, events = started(SlaClockKind.RESPONSE).stop(T0 + timedelta(minutes=30), ALWAYS)
     assert clock.state == "met"
-    assert isinstance(events[0], SlaClockStopped) and events[0].outcome == "met"
+    assert isinstance(events[0], ev.SlaClockStopped) and events[0].outcome == "met"
     assert events[0].elapsed_minutes == 30
     assert clock.timers(ALWAYS) == {WARN: None, BREACH: None}
     assert clock.stop(T0 + timedelta(minutes=40), ALWAYS)[1] == []  # stops once
@@ -122,13 +113,13 @@ def test_stop_meets_the_clock_and_ends_its_timers() -> None:
 def test_a_breached_clock_stopped_later_stays_breached() -> None:
     clock = started().fire(BREACH, T0 + timedelta(minutes=100), ALWAYS)[0]
     stopped, events = clock.stop(T0 + timedelta(minutes=150), ALWAYS)
-    assert stopped.state == "breached" and isinstance(events[0], SlaClockStopped)
+    assert stopped.state == "breached" and isinstance(events[0], ev.SlaClockStopped)
     assert events[0].outcome == "breached"
 
 
 def test_cancel_on_close_or_delete() -> None:
     clock, events = started().cancel(T0 + timedelta(minutes=10), ALWAYS)
-    assert clock.state == "cancelled" and isinstance(events[0], SlaClockStopped)
+    assert clock.state == "cancelled" and isinstance(events[0], ev.SlaClockStopped)
     assert events[0].outcome == "cancelled"
     assert clock.timers(ALWAYS) == {WARN: None, BREACH: None}
     met = started().stop(T0, ALWAYS)[0]
@@ -139,7 +130,7 @@ def test_cancel_on_close_or_delete() -> None:
 def test_reopen_resumes_resolution_with_elapsed_kept() -> None:
     clock = started().stop(T0 + timedelta(minutes=40), ALWAYS)[0]
     reopened, events = clock.reopen(T0 + timedelta(minutes=100), ALWAYS)
-    assert [type(e) for e in events] == [SlaClockResumed]
+    assert [type(e) for e in events] == [ev.SlaClockResumed]
     assert reopened.state == "running"
     assert reopened.elapsed(ALWAYS, T0 + timedelta(minutes=110)) == 50
     # 40 minutes counted before: 60 more until the deadline of 100.
@@ -151,12 +142,12 @@ def test_reopen_resumes_resolution_with_elapsed_kept() -> None:
 
 def test_pause_shifts_warning_and_deadline_by_the_paused_time() -> None:
     clock, events = started().pause(T0 + timedelta(minutes=10), "waiting_on_client", ALWAYS)
-    assert isinstance(events[0], SlaClockPaused) and clock.state == "paused"
+    assert isinstance(events[0], ev.SlaClockPaused) and clock.state == "paused"
     assert clock.timers(ALWAYS) == {WARN: None, BREACH: None}
     assert clock.pause(T0 + timedelta(minutes=11), "x", ALWAYS)[1] == []
     assert clock.fire(BREACH, T0 + timedelta(minutes=500), ALWAYS)[1] == []
     resumed, events = clock.resume(T0 + timedelta(minutes=40), "in_progress", ALWAYS)
-    assert isinstance(events[0], SlaClockResumed)
+    assert isinstance(events[0], ev.SlaClockResumed)
     assert resumed.paused_minutes(ALWAYS, T0 + timedelta(minutes=60)) == 30
     assert resumed.due_at(ALWAYS) == T0 + timedelta(minutes=130)
     assert resumed.warn_at(ALWAYS) == T0 + timedelta(minutes=90)
@@ -166,7 +157,7 @@ def test_pause_shifts_warning_and_deadline_by_the_paused_time() -> None:
 def test_extension_moves_warning_and_deadline() -> None:
     by = uuid4()
     clock, events = started().extend(30, "client asked", T0 + timedelta(minutes=5), ALWAYS, by=by)
-    assert isinstance(events[0], SlaClockExtended)
+    assert isinstance(events[0], ev.SlaClockExtended)
     assert events[0].total_extension_minutes == 30 and events[0].extended_by == by
     assert events[0].due_at == T0 + timedelta(minutes=130)
     assert clock.timers(ALWAYS) == {WARN: T0 + timedelta(minutes=90), BREACH: T0 + timedelta(minutes=130)}
@@ -184,11 +175,11 @@ def test_severity_change_keeps_elapsed_and_applies_new_figures_from_start() -> N
         at=T0 + timedelta(minutes=20),
         calendar=ALWAYS,
     )
-    assert isinstance(events[0], SlaClockRetargeted) and events[0].previous_severity == Severity.P2
+    assert isinstance(events[0], ev.SlaClockRetargeted) and events[0].previous_severity == Severity.P2
     assert moved.due_at(ALWAYS) == T0 + timedelta(minutes=60)
     # The new warning (15) is already behind: its timer is due, and fires at the next tick.
     assert moved.warn_at(ALWAYS) == T0 + timedelta(minutes=15)
-    assert [type(e) for e in moved.fire(WARN, T0 + timedelta(minutes=20), ALWAYS)[1]] == [SlaAtRisk]
+    assert [type(e) for e in moved.fire(WARN, T0 + timedelta(minutes=20), ALWAYS)[1]] == [ev.SlaAtRisk]
     assert moved.history[0]["severity"] == "P2" and moved.history[0]["deadline_minutes"] == 240
     same = moved.retarget(
         tier=SubscriptionTier.PREMIUM,

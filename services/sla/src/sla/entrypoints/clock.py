@@ -29,16 +29,9 @@ from contracts.events import (
     IncidentStatusChanged,
     IncidentTriaged,
     IncidentUpdated,
-    SlaAtRisk,
-    SlaBreached,
-    SlaClockExtended,
-    SlaClockPaused,
-    SlaClockResumed,
-    SlaClockRetargeted,
-    SlaClockStarted,
-    SlaClockStopped,
     SubscriptionChanged,
 )
+from contracts.events import sla as sla_events
 from contracts.permissions import Permission
 from sla.adapters import clock as store
 from sla.adapters.orm import incidents
@@ -58,14 +51,14 @@ Manager = Annotated[Principal, requires(Permission.SLA_MANAGE)]
 Extender = Annotated[Principal, requires(Permission.SLA_EXTEND)]
 
 PUBLISHES = (
-    SlaClockStarted,
-    SlaClockStopped,
-    SlaClockPaused,
-    SlaClockResumed,
-    SlaClockExtended,
-    SlaClockRetargeted,
-    SlaAtRisk,
-    SlaBreached,
+    sla_events.SlaClockStarted,
+    sla_events.SlaClockStopped,
+    sla_events.SlaClockPaused,
+    sla_events.SlaClockResumed,
+    sla_events.SlaClockExtended,
+    sla_events.SlaClockRetargeted,
+    sla_events.SlaAtRisk,
+    sla_events.SlaBreached,
 )
 
 # Incident events after creation that move clocks (the replica takes each first).
