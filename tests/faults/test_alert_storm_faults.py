@@ -425,13 +425,13 @@ async def counts(p: Platform) -> dict[str, Any]:
     c: dict[str, Any] = {
         "incidents": await su.fetchval("SELECT count(*) FROM triage.incidents WHERE tenant_id = $1", tenant),
         "events": await su.fetchval(f"SELECT count(*) FROM ({events}) e"),
-        "audit_records": await su.fetchval("SELECT count(*) FROM audit.audit_log"),
+        "audit_records": await su.fetchval("SELECT count(*) FROM audit.entries"),
         "events_not_audited": await su.fetchval(
             f"SELECT count(*) FROM ({events}) e WHERE NOT EXISTS "
-            "(SELECT 1 FROM audit.audit_log a WHERE a.event_id = e.event_id)"
+            "(SELECT 1 FROM audit.entries a WHERE a.event_id = e.event_id)"
         ),
         "audit_records_without_event": await su.fetchval(
-            f"SELECT count(*) FROM audit.audit_log a WHERE a.event_id NOT IN ({events})"
+            f"SELECT count(*) FROM audit.entries a WHERE a.event_id NOT IN ({events})"
         ),
         "outbox_unpublished": {
             s: await su.fetchval(f"SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL")
