@@ -266,6 +266,8 @@ def resolve_from_source(
 
 
 EDITABLE = ("title", "description", "category", "priority", "metadata")
+# Fields every incident has: sent as null they are refused (422), never stored as nothing.
+REQUIRED = ("title", "description", "metadata")
 
 
 def patch(
@@ -284,6 +286,9 @@ def patch(
     through the catalog's transition rules (``catalog`` is needed when it is sent and differs);
     a category or priority must be one of the tenant's active ones (``categories``,
     ``priorities``). Nothing sent that differs: nothing to save."""
+    for name in REQUIRED:
+        if name in values and values[name] is None:
+            raise Unprocessable(f"{name}: may not be null", field=name)
     category, priority = values.get("category"), values.get("priority")
     if category is not None and category not in categories:
         raise Unprocessable(f"category: {category!r} is not an active category", field="category")
