@@ -3,11 +3,11 @@ and calendars (docs/sla.md "Policies", "Calendars"), clocks, their timers and me
 
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint, func, text
+from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import Boolean, DateTime, Float, Integer, String, Uuid
 
-from backbone.tables import service_schema
+from backbone.tables import service_schema, stamp
 
 metadata, outbox, inbox, idempotency_keys, principals = service_schema("sla")
 
@@ -71,7 +71,7 @@ subscriptions = Table(
     Column("client_id", Uuid, primary_key=True),
     Column("tenant_id", Uuid, nullable=False),
     Column("tier", String(20), nullable=False),
-    _at("updated_at", nullable=False, server_default=func.now()),
+    stamp("updated_at"),
 )
 
 # Triage's incidents, as far as clocks and metrics need them (incident.*.v1).
@@ -93,7 +93,7 @@ incidents = Table(
     _at("resolved_at"),
     _at("closed_at"),
     _at("deleted_at"),
-    _at("updated_at", nullable=False, server_default=func.now()),
+    stamp("updated_at"),
     Index("ix_incidents_tenant_closed", "tenant_id", "closed_at"),
 )
 
@@ -105,7 +105,7 @@ clock_settings = Table(
     Column("pause_enabled", Boolean, nullable=False, server_default=text("false")),
     Column("pause_statuses", JSONB, nullable=False, server_default=text("'[]'")),
     Column("default_tier", String(20), nullable=False, server_default=text("'basic'")),
-    _at("updated_at", nullable=False, server_default=func.now()),
+    stamp("updated_at"),
 )
 
 clocks = Table(
@@ -136,7 +136,7 @@ clocks = Table(
     _at("breached_at"),
     _at("stopped_at"),
     _at("cancelled_at"),
-    _at("updated_at", nullable=False, server_default=func.now()),
+    stamp("updated_at"),
     UniqueConstraint("incident_id", "kind", name="uq_clocks_incident_kind"),
     Index("ix_clocks_tenant_state", "tenant_id", "state", "id"),
     Index("ix_clocks_tenant_client", "tenant_id", "client_id", "id"),
