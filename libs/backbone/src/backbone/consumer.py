@@ -399,20 +399,24 @@ def subscribe(
     topics: Sequence[str],
     *,
     description: str,
+    group_id: str | None = None,
+    max_records: int | None = None,
+    title: str | None = None,
 ) -> None:
-    """One batch subscriber per service over all the topics it reads, in the service's group."""
+    """One batch subscriber per service over all the topics it reads, in the service's group
+    (a service's own stream, e.g. intake's accepted alerts, may use its own group and poll size)."""
     settings = consumer.settings
 
     @broker.subscriber(
         *[settings.topic(t) for t in topics],
-        group_id=settings.group_id,
+        group_id=group_id or settings.group_id,
         batch=True,
-        max_records=settings.consumer_max_records,
+        max_records=max_records or settings.consumer_max_records,
         batch_timeout_ms=settings.consumer_batch_timeout_ms,
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         decoder=_raw,
-        title=f"{settings.service_name}:events",
+        title=title or f"{settings.service_name}:events",
         description=description,
     )
     async def consume_events(body: list[bytes], msg: KafkaMessage) -> None:

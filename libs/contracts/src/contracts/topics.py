@@ -13,6 +13,9 @@ class Topic(StrEnum):
     DIRECTORY_EVENTS = "directory.events"
     DIRECTORY_STATE = "directory.state"
     INTAKE_EVENTS = "intake.events"
+    # Intake's own: accepted alert batches, appended before the answer and deduplicated by
+    # intake's consumer (docs/adr/0013-durable-fast-ingest.md). No other service reads it.
+    INTAKE_ALERTS = "intake.alerts"
     INCIDENT_EVENTS = "incident.events"
     SLA_EVENTS = "sla.events"
     CHANGE_EVENTS = "change.events"
