@@ -86,17 +86,31 @@ class DirectoryClient:
         return self._token
 
     def request(self, method: str, path: str, json: Any = None) -> Any:
-        return self._send(method, path, json=json, headers={"Authorization": f"Bearer {self.token()}"})
+        return self.call(self.base_url, method, path, json=json)
+
+    def call(self, base_url: str, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+        """One call to any service's API (``base_url``) with the token directory issued."""
+        headers = {"Authorization": f"Bearer {self.token()}"}
+        return self._send(method, path, json=json, headers=headers, base_url=base_url, params=params)
 
     def _send(
-        self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        base_url: str | None = None,
+        params: Any = None,
     ) -> Any:
+        base = (base_url or self.base_url).rstrip("/")
         try:
             response = httpx.request(
-                method, f"{self.base_url}{path}", json=json, headers=headers, timeout=self.timeout
+                method, f"{base}{path}", json=json, params=params, headers=headers, timeout=self.timeout
             )
         except httpx.HTTPError as exc:
-            raise ApiError(None, f"cannot reach directory at {self.base_url}: {exc}") from exc
+            what = "directory" if base == self.base_url else "the service"
+            raise ApiError(None, f"cannot reach {what} at {base}: {exc}") from exc
         if response.is_error:
             raise ApiError(response.status_code, _detail(response))
         if not response.content:

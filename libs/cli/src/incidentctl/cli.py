@@ -18,7 +18,7 @@ from rich.console import Console
 
 from backbone.settings import ServiceSettings
 from contracts.topics import SERVICES
-from incidentctl import admin, api_keys, audit, db, dlq, integrations
+from incidentctl import admin, api_keys, audit, db, dlq, incidents, integrations
 from incidentctl.services import service_settings
 
 app = typer.Typer(help="Operate the incident-management platform.", no_args_is_help=True)
@@ -179,6 +179,7 @@ app.add_typer(audit.commands, name="audit")
 admin.register(app)
 api_keys.register(app)
 integrations.register(app)
+incidents.register(app)
 
 
 def main() -> None:
