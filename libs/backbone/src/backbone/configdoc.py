@@ -19,6 +19,9 @@ from pydantic_core import PydanticUndefined
 from backbone.settings import ServiceSettings
 from contracts.topics import SERVICES
 
+# The services and the console (settings, but no schema or topic: docs/adr/0014-web-console.md).
+DOCUMENTED = (*SERVICES, "console")
+
 BEGIN = "<!-- begin generated: service settings (uv run python -m backbone.configdoc) -->"
 END = "<!-- end generated: service settings -->"
 
@@ -54,7 +57,7 @@ def service_settings(service: str) -> list[tuple[str, str, str]]:
 
 def render() -> str:
     out = [BEGIN, ""]
-    for service in SERVICES:
+    for service in DOCUMENTED:
         rows = service_settings(service)
         if not rows:
             continue
