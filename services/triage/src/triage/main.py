@@ -17,6 +17,7 @@ from contracts.events import (
     CatalogItemChanged,
     ComponentRegistered,
     EscalationPolicyChanged,
+    IncidentActionRequested,
     IncidentReported,
     SubscriptionChanged,
     incident_event_types,
@@ -37,6 +38,7 @@ from triage.entrypoints import (
 )
 from triage.entrypoints.scheduler import escalation_loop
 from triage.handlers import incident as incident_handlers
+from triage.handlers import lifecycle as lifecycle_handlers
 from triage.handlers import replica
 from triage.handlers.escalation import Escalations
 
@@ -72,13 +74,20 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
                     )
                 ),
                 AlertAcknowledged.event_type: batched(incident_handlers.acknowledge_from_alerts),
+                IncidentActionRequested.event_type: batched(lifecycle_handlers.act_on_requests),
                 AlertsResolved.event_type: batched(incident_handlers.resolve_from_alerts),
                 SubscriptionChanged.event_type: batched(replica.replicate_subscriptions),
                 AlertRepeated.event_type: batched(incident_handlers.count_alerts),
                 ComponentRegistered.event_type: batched(replica.replicate_components),
                 **escalation.consumers(escalations),
             },
-            subscribes=[Topic.INTAKE_EVENTS, Topic.DIRECTORY_EVENTS, Topic.INCIDENT_EVENTS, Topic.SLA_EVENTS],
+            subscribes=[
+                Topic.INTAKE_EVENTS,
+                Topic.DIRECTORY_EVENTS,
+                Topic.INCIDENT_EVENTS,
+                Topic.SLA_EVENTS,
+                Topic.NOTIFICATION_EVENTS,  # incident_action.requested.v1 (Slack's buttons)
+            ],
             publishes=[*incident_event_types(), CatalogItemChanged, EscalationPolicyChanged],
             background=[escalation_loop(settings, escalations)],
             retention=[

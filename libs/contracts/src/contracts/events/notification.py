@@ -207,3 +207,19 @@ class NotificationPreferencesChanged(NotificationEvent):
     muted_event_types: list[str] = []
     min_severity: Severity | None = None
     slack_handle: str | None = None
+
+
+@event
+class IncidentActionRequested(NotificationEvent):
+    """A person asked, from a Slack message's button, to acknowledge or resolve an incident.
+    A command for triage, which applies it with that person's own permissions (the envelope's
+    actor is the person) or refuses it; its incident events name this one as their cause."""
+
+    event_type: ClassVar[str] = "incident_action.requested.v1"
+    subject_field: ClassVar[str] = "incident_id"
+
+    incident_id: UUID
+    action: Literal["acknowledge", "resolve"]
+    user_id: UUID
+    requested_at: datetime
+    via: Literal["slack"] = "slack"

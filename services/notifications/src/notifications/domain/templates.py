@@ -21,6 +21,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from contracts.enums import ChannelKind
+from notifications.domain import slack
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -321,20 +322,25 @@ def blocks(ctx: Mapping[str, Any], text: str) -> list[dict[str, Any]]:
             ],
         },
     ]
+    elements: list[dict[str, Any]] = []
+    if (
+        ctx.get("actions")
+        and ctx.get("incident_id")
+        and slack.wants_buttons(str(ctx.get("event_type")), ctx.get("status"))
+    ):
+        # Acknowledge / Resolve: only on a bot's messages, whose clicks can be traced back.
+        elements += slack.buttons(ctx["incident_id"], ctx.get("status"), ctx.get("reference_code"))
     if ctx.get("link"):
-        result.append(
+        elements.append(
             {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": "Open incident"},
-                        "url": str(ctx["link"])[:3000],
-                        "action_id": "open_incident",
-                    }
-                ],
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Open incident"},
+                "url": str(ctx["link"])[:3000],
+                "action_id": "open_incident",
             }
         )
+    if elements:
+        result.append({"type": "actions", "block_id": slack.ACTIONS_BLOCK, "elements": elements})
     result.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Event `{ctx.get('event_type')}`"}]}
     )

@@ -131,6 +131,7 @@ async def _message(
         link_template=link_template,
         headline=headline,
         mentions=target.mentions,
+        extra={"actions": target.channel.bot},  # Acknowledge / Resolve buttons (domain/slack.py)
     )
     override = _override(data, envelope.type, kind)
     if override is None:
