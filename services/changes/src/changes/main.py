@@ -47,7 +47,7 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
                 )
             ],
             handlers=consumers.HANDLERS,
-            subscribes=[Topic.INCIDENT_EVENTS, Topic.DIRECTORY_EVENTS],
+            subscribes=[Topic.INCIDENT_EVENTS, Topic.DIRECTORY_EVENTS, Topic.INTAKE_EVENTS],
             publishes=_published(),
         )
     )

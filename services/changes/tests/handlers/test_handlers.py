@@ -106,3 +106,50 @@ async def test_a_completed_rollback_rolls_the_change_back_and_a_refusal_changes_
 
     row = await records.load(uow.session, table, change["id"], TENANT, what="change")
     assert row["status"] == "rolled_back"
+
+
+async def test_a_reported_change_is_recorded_once_and_found_among_related_changes(uow: UnitOfWork) -> None:
+    """A tool's change event (intake.change_received.v1): a completed change on the component,
+    its client and vendor taken from the component, once per event however often delivered; it
+    shows among an incident's related changes and may be rolled back like any change."""
+    from changes.adapters.change_request import table
+    from changes.adapters.records import load
+    from contracts.events.intake import ChangeLink, ChangeReceived
+
+    client, vendor = uuid4(), uuid4()
+    await links.upsert_components(
+        uow.session,
+        [{"id": COMPONENT, "tenant_id": TENANT, "client_id": client, "vendor_id": vendor, "name": "db"}],
+    )
+    reported = ChangeReceived(
+        change_id=uuid4(),
+        integration_id=uuid4(),
+        component_id=COMPONENT,
+        summary="Deploy checkout v42",
+        source="ci-pipeline",
+        occurred_at=uow.now - timedelta(hours=1),
+        links=[ChangeLink(href="https://ci.example/42", text="build 42")],
+    )
+    delivered = Envelope.wrap(reported, source="intake", tenant_id=TENANT)
+    await change_request.record_reported(uow, [(delivered, reported), (delivered, reported)])
+    await change_request.record_reported(uow, [(delivered, reported)])  # redelivered
+
+    incident_id = uuid4()
+    await replicate_incidents(uow, [envelope(created(incident_id, uow.now))])  # type: ignore[list-item]
+    related = await change_request.related(uow, who(Role.INCIDENT_MANAGER), incident_id)
+    assert [c["id"] for c in related] == [reported.change_id]
+    change = related[0]
+    assert change["status"] == "completed" and change["requested_by_id"] is None
+    assert (change["client_id"], change["vendor_id"]) == (client, vendor)
+    assert change["started_at"] == reported.occurred_at and change["title"] == "Deploy checkout v42"
+    assert (
+        "ci-pipeline" in change["description"] and "build 42: https://ci.example/42" in change["description"]
+    )
+
+    ts, ex = who(Role.TECHNICAL_SUPPORT), who(Role.EXECUTIVE)
+    rollback = await rollback_request.submit(uow, ts, {"change_id": change["id"], "justification": "broke"})
+    for action, actor in (("approve", ex), ("start", ts), ("complete", ts)):
+        await rollback_request.take_step(uow, actor, rollback["id"], action)
+    assert uow.emitted[-1].type == "change_request.rolled_back.v1"
+    assert uow.emitted[-1].data["requested_by_id"] is None
+    assert (await load(uow.session, table, change["id"], TENANT, what="change"))["status"] == "rolled_back"

@@ -50,7 +50,8 @@ class ChangeRequestEvent(ChangeServiceEvent):
     change_type: ChangeType
     risk_level: RiskLevel
     component_id: UUID | None = None
-    requested_by_id: UUID
+    # None: a change a tool reported through an integration (PagerDuty change events).
+    requested_by_id: UUID | None = None
     approved_by_id: UUID | None = None
     planned_start: datetime | None = None
     planned_end: datetime | None = None

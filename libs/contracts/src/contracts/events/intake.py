@@ -131,3 +131,29 @@ class SilenceChanged(IntakeEvent):
     created_by: UUID | None = None
     client_id: UUID | None = None
     expired: bool = False
+
+
+class ChangeLink(BaseModel):
+    href: str
+    text: str | None = None
+
+
+@event
+class ChangeReceived(IntakeEvent):
+    """A monitoring or delivery tool reported a change (a deploy, a config push) in the PagerDuty
+    Change Events format (``POST /v2/change/enqueue``): not a problem, so it opens nothing; the
+    changes service records it as a completed change on the integration's component, where an
+    incident's related changes find it."""
+
+    event_type: ClassVar[str] = "intake.change_received.v1"
+    subject_field: ClassVar[str] = "change_id"
+
+    change_id: UUID
+    integration_id: UUID
+    client_id: UUID | None = None
+    component_id: UUID | None = None
+    summary: str
+    source: str | None = None
+    occurred_at: datetime
+    custom_details: dict[str, Any] = {}
+    links: list[ChangeLink] = []

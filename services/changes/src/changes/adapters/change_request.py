@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from changes.adapters.orm import blackout_windows, change_requests
@@ -69,3 +70,9 @@ async def implemented_on(
         .order_by(table.c.started_at.desc())
     )
     return [dict(r._mapping) for r in await session.execute(query)]
+
+
+async def add_reported(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Reported changes, once each: a redelivered event finds its row there (same id)."""
+    if rows:
+        await session.execute(pg_insert(table).on_conflict_do_nothing(index_elements=["id"]), rows)

@@ -85,7 +85,7 @@ change_requests = _record(
     Column("implementation_plan", Text),
     Column("backout_plan", Text),
     Column("test_plan", Text),
-    _uuid("requested_by_id", nullable=False),
+    _uuid("requested_by_id"),  # null: reported by a tool (intake.change_received.v1)
     _uuid("approved_by_id"),
     _when("approved_at"),
     Column("decision_comment", Text),

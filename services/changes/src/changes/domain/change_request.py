@@ -12,7 +12,7 @@ from typing import Any
 from backbone.problems import Forbidden, Unprocessable
 from changes.domain.workflow import APPROVERS, advance, check_approver, step
 from contracts.enums import ChangeRequestStatus as S
-from contracts.enums import RiskLevel, Role
+from contracts.enums import ChangeType, RiskLevel, Role
 
 STEPS = {
     "approve": step(S.APPROVED, S.REQUESTED),
@@ -82,3 +82,26 @@ def check_blackouts(role: Role | str, windows: Iterable[dict[str, Any]]) -> None
             raise Unprocessable(
                 f"windows[{i}].ends_at: must be after starts_at", field=f"windows.{i}.ends_at"
             )
+
+
+def reported(
+    change_id: Any, summary: str, source: str | None, links: Iterable[tuple[str, str | None]], at: datetime
+) -> dict[str, Any]:
+    """A change a tool reports once it is done (a deploy, a config push; PagerDuty change
+    events): recorded completed, standard and low risk, started and finished at its time, with
+    no requester; the source and links go into the description."""
+    lines = [f"Reported by {source}." if source else "Reported by a tool."]
+    lines += [f"{text or href}: {href}" if text else href for href, text in links]
+    return {
+        "id": change_id,
+        "status": S.COMPLETED,
+        "title": summary[:300],
+        "description": "\n".join(lines),
+        "change_type": ChangeType.STANDARD,
+        "risk_level": RiskLevel.LOW,
+        "planned_start": at,
+        "planned_end": at,
+        "started_at": at,
+        "finished_at": at,
+        "requested_by_id": None,
+    }

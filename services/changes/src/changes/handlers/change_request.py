@@ -9,12 +9,13 @@ from uuid import UUID
 from backbone.auth import Principal
 from backbone.uow import UnitOfWork
 from changes.adapters import change_request as store
+from changes.adapters import links as link_rows
 from changes.adapters import records
 from changes.domain import change_request as rules
 from changes.domain.change_request import Window
 from changes.handlers import links
 from contracts.enums import ChangeRequestStatus
-from contracts.envelope import new_id
+from contracts.envelope import Envelope, new_id
 from contracts.events.change import (
     BlackoutWindowsChanged,
     ChangeRequestApproved,
@@ -27,6 +28,7 @@ from contracts.events.change import (
     ChangeRequestScheduled,
     ChangeRequestStarted,
 )
+from contracts.events.intake import ChangeReceived
 
 EVENTS: dict[str, type[ChangeRequestEvent]] = {
     "approve": ChangeRequestApproved,
@@ -120,3 +122,30 @@ async def set_blackouts(uow: UnitOfWork, caller: Principal, windows: list[dict[s
         actor=caller.actor,
     )
     return {"windows": windows}
+
+
+async def record_reported(uow: UnitOfWork, batch: list[tuple[Envelope, ChangeReceived]]) -> None:
+    """Changes tools reported (intake.change_received.v1): a completed change each, on the
+    integration's component and scoped to its client and vendor, where the related changes of
+    an incident on that component find it."""
+    rows = []
+    for envelope, e in batch:
+        if envelope.tenantid is None:
+            continue
+        scope: dict[str, Any] = {"client_id": e.client_id, "vendor_id": None}
+        if e.component_id is not None:
+            component = await link_rows.component(uow.session, envelope.tenantid, e.component_id)
+            if component is not None:
+                scope = {"client_id": component.client_id, "vendor_id": component.vendor_id}
+        links_given = [(link.href, link.text) for link in e.links]
+        rows.append(
+            rules.reported(e.change_id, e.summary, e.source, links_given, e.occurred_at)
+            | scope
+            | {
+                "tenant_id": envelope.tenantid,
+                "component_id": e.component_id,
+                "created_at": uow.now,
+                "updated_at": uow.now,
+            }
+        )
+    await store.add_reported(uow.session, rows)

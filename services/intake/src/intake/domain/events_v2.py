@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -64,6 +64,14 @@ class Invalid(Exception):
 
 
 def parse(body: bytes) -> Event:
+    return validate(Event, body)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], body: bytes) -> M:
+    """The body as ``model`` (an alert or a change event), or Invalid with PagerDuty's errors."""
     try:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -71,7 +79,7 @@ def parse(body: bytes) -> Event:
     if not isinstance(raw, dict):
         raise Invalid(["the body must be a JSON object"])
     try:
-        return Event.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         errors = []
         for e in exc.errors():
