@@ -150,10 +150,19 @@ class ServiceProcess:
 
 def platform_env(infra: PrivateInfra, keys_dir: Path) -> dict[str, str]:
     """What deploy/local/platform.sh gives every service, pointed at the private infrastructure."""
+    return service_env(infra.database_url, infra.bootstrap_servers, keys_dir)
+
+
+def service_env(
+    database_url: str, bootstrap_servers: str, keys_dir: Path, topic_prefix: str = ""
+) -> dict[str, str]:
+    """What deploy/local/platform.sh gives every service, pointed at this database and broker
+    (``keys_dir``: directory's signing key pair, as `incidentctl keys generate` writes it)."""
     env = {k: v for k, v in os.environ.items() if k not in SHARED_ADDRESSES}
     env.update(
-        DATABASE_URL=infra.database_url,
-        KAFKA_BOOTSTRAP_SERVERS=infra.bootstrap_servers,
+        DATABASE_URL=database_url,
+        KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers,
+        KAFKA_TOPIC_PREFIX=topic_prefix,
         DIRECTORY_SIGNING_KEY=str(keys_dir / "signing-key.pem"),
         AUTH_PUBLIC_KEY=str(keys_dir / "public-key.pem"),
         NOTIFICATIONS_SECRET_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
