@@ -132,40 +132,32 @@ async def bench_alertmanager(args: argparse.Namespace, bodies: list[list[storm.A
     am_bodies = [[{k: v for k, v in a.items() if k != "status"} for a in b] for b in bodies]
     app = web.Application()
     app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", receiver_port).start()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / "am.yml").write_text(json.dumps(config))
-            cmd = [
-                binary,
-                f"--config.file={tmp}/am.yml",
-                f"--storage.path={tmp}/data",
-                f"--web.listen-address=127.0.0.1:{am_port}",
-                "--cluster.listen-address=",
-                "--log.level=warn",
-            ]
-            async with httpx.AsyncClient(timeout=60) as http:
-                with process(cmd):
-                    base = f"http://127.0.0.1:{am_port}"
-                    ready = f"{base}/-/ready"
-                    await eventually(
-                        lambda: storm.answers(http.get(ready), 503), within=90, what="Alertmanager"
-                    )
-                    gate = asyncio.Semaphore(args.in_flight)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "am.yml").write_text(json.dumps(config))
+        cmd = [
+            binary,
+            f"--config.file={tmp}/am.yml",
+            f"--storage.path={tmp}/data",
+            f"--web.listen-address=127.0.0.1:{am_port}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ]
+        async with storm.listening(app, receiver_port), httpx.AsyncClient(timeout=60) as http:
+            with process(cmd):
+                base = f"http://127.0.0.1:{am_port}"
+                ready = f"{base}/-/ready"
+                await eventually(lambda: storm.answers(http.get(ready), 503), within=90, what="Alertmanager")
+                gate = asyncio.Semaphore(args.in_flight)
 
-                    async def one(body: list[storm.Alert]) -> None:
-                        async with gate:
-                            r = await http.post(f"{base}/api/v2/alerts", json=body)
-                        assert r.status_code < 300, r.text
+                async def one(body: list[storm.Alert]) -> None:
+                    async with gate:
+                        r = await http.post(f"{base}/api/v2/alerts", json=body)
+                    assert r.status_code < 300, r.text
 
-                    started = time.time()
-                    await asyncio.gather(*(one(b) for b in am_bodies))
-                    accepted_s = time.time() - started
-                    await _wait(lambda: len(first) >= args.fingerprints, args.timeout)
-    finally:
-        await runner.cleanup()
+                started = time.time()
+                await asyncio.gather(*(one(b) for b in am_bodies))
+                accepted_s = time.time() - started
+                await _wait(lambda: len(first) >= args.fingerprints, args.timeout)
     notified = [t - started for t in first.values()]
     return Result("Alertmanager 0.25", accepted_s, args.alerts, args.fingerprints, notified)
 

@@ -37,7 +37,7 @@ import pytest
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from backbone import faults
+from backbone import faults, storm
 from backbone.auth import generate_keypair
 from backbone.kafka import create_topics
 from backbone.testing import REPO_ROOT, free_port, migrate_all
@@ -92,13 +92,8 @@ class Receiver:
     async def running(self) -> AsyncIterator[Receiver]:
         app = web.Application()
         app.router.add_post("/{channel}", self.handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", self.port).start()
-        try:
+        async with storm.listening(app, self.port):
             yield self
-        finally:
-            await runner.cleanup()
 
 
 # --------------------------------------------------------------------------- the storm

@@ -159,13 +159,20 @@ class WebhookReceiver:
     async def running(self) -> AsyncIterator[WebhookReceiver]:
         app = web.Application()
         app.router.add_post("/hook", self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", self.port).start()
-        try:
+        async with listening(app, self.port):
             yield self
-        finally:
-            await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def listening(app: web.Application, port: int) -> AsyncIterator[None]:
+    """An aiohttp app served on 127.0.0.1:``port`` while the block runs."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield
+    finally:
+        await runner.cleanup()
 
 
 @dataclass
