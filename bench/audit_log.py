@@ -33,10 +33,10 @@ from audit.main import create as create_audit
 from audit.views.log import inclusion, verify
 from backbone.db import Database
 from backbone.outbox import make_producer
-from backbone.testing import Stack, bench_stack, publish, serving
+from backbone.testing import Stack, bench_stack, serving
 from backbone.uow import UnitOfWork
 from contracts.enums import VendorType
-from contracts.envelope import new_id
+from contracts.envelope import Envelope, new_id
 from contracts.events import VendorRegistered
 
 
@@ -46,6 +46,7 @@ async def bench_appends(stack: Stack, n: int) -> None:
     tenants = [new_id() for _ in range(4)]
     producer = make_producer(settings)
     await producer.start()
+    sent = []
     for i in range(n):
         event = VendorRegistered(
             vendor_id=new_id(),
@@ -55,7 +56,12 @@ async def bench_appends(stack: Stack, n: int) -> None:
             vendor_phone="+1 555 010 9988",
             vendor_type=VendorType.CLOUD_PROVIDER,
         )
-        await publish(producer, stack.topic_prefix, event, tenant_id=tenants[i % 4])
+        envelope = Envelope.wrap(event, source="directory", tenant_id=tenants[i % 4])
+        topic = stack.topic_prefix + envelope.topic.value
+        sent.append(
+            await producer.send(topic, envelope.model_dump_json().encode(), key=envelope.subject.encode())
+        )
+    await asyncio.gather(*sent)
     await producer.stop()
 
     async def count() -> int:
@@ -63,12 +69,21 @@ async def bench_appends(stack: Stack, n: int) -> None:
             return sum((await s.scalars(select(heads.c.size).where(heads.c.tenant_id.in_(tenants)))).all())
 
     started = time.perf_counter()
+    first: tuple[float, int] | None = None
     async with serving(create_audit(settings)):
-        while (done := await count()) < n:  # noqa: ASYNC110 - polling another component's table
-            await asyncio.sleep(0.2)
-    elapsed = time.perf_counter() - started
+        while (done := await count()) < n:
+            if done and first is None:
+                first = (time.perf_counter(), done)
+            await asyncio.sleep(0.05)
+    ended = time.perf_counter()
     await db.dispose()
-    print(f"appends        : {done} events in {elapsed:.2f}s = {done / elapsed:,.0f} appends/s (4 tenants)")
+    print(
+        f"appends        : {done} events in {ended - started:.2f}s = "
+        f"{done / (ended - started):,.0f} appends/s (4 tenants, from the consumer's start)"
+    )
+    if first is not None and first[1] < n:
+        steady = (n - first[1]) / (ended - first[0])
+        print(f"appends steady : {n - first[1]} events after the first commit at {steady:,.0f} appends/s")
 
 
 async def bench_verify_and_proofs(stack: Stack, m: int) -> None:
@@ -127,8 +142,10 @@ async def main() -> None:
     args = parser.parse_args()
     async with bench_stack("audit") as stack:
         print(f"== audit log benchmark: {args.events} events, {args.entries} entries, {os.cpu_count()} cores")
-        await bench_appends(stack, args.events)
-        await bench_verify_and_proofs(stack, args.entries)
+        if args.events:
+            await bench_appends(stack, args.events)
+        if args.entries:
+            await bench_verify_and_proofs(stack, args.entries)
 
 
 if __name__ == "__main__":

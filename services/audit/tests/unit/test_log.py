@@ -20,12 +20,13 @@ from audit.domain.log import (
     LogCheck,
     action_of,
     entry,
+    event_leaves,
     leaf,
     mask,
     minimize,
     verb,
 )
-from contracts.envelope import known_event_types
+from contracts.envelope import Actor, Envelope, known_event_types
 
 
 def test_every_known_event_type_has_a_002_action_of_its_own() -> None:
@@ -251,3 +252,47 @@ def test_a_deleted_entry_in_the_middle_is_named() -> None:
         if not check.add(i, contents[i], leaves[i], stored):
             break
     assert check.finish().first_bad_index == 3
+
+
+def test_a_batchs_leaves_are_the_leaves_of_its_entries() -> None:
+    """event_leaves (the append path, written inline) gives leaf(entry(...)) of each event: its
+    002 action, its actor as JSON, both times in UTC, its data minimized; plain and non-plain
+    data (a float, a non-ASCII key) alike."""
+    at = datetime(2026, 1, 1, 12, 0, 0, 250_000, tzinfo=timezone(timedelta(hours=2)))
+    vendor = {
+        "vendor_name": "AuditCov A 1795794877",
+        "vendor_email": "jane@example.com",
+        "vendor_phone": "+1 555 010 9958",
+        "extra": "dropped",
+    }
+    unknown = {"ratio": 0.5, "clé": [1, None, True], "api_token": "t"}
+    cases = [
+        ("vendor.registered.v1", Actor(user_id=uuid.uuid4(), role="admin"), vendor),
+        ("something.unknown.v3", Actor(), unknown),
+    ]
+    envelopes = [
+        Envelope(
+            id=uuid.uuid4(), type=kind, source="directory", time=at, subject="s-1", actor=actor, data=data
+        )
+        for kind, actor, data in cases
+    ]
+    recorded = datetime(2026, 1, 1, 10, 0, 1, tzinfo=UTC)
+    expected = [
+        leaf(
+            entry(
+                event_id=e.id,
+                event_type=e.type,
+                action=action_of(e.type),
+                source=e.source,
+                subject=e.subject,
+                actor=e.actor.model_dump(mode="json"),
+                occurred_at=e.time,
+                recorded_at=recorded,
+                data=minimize(e.type, e.data),
+            )
+        )
+        for e in envelopes
+    ]
+    assert event_leaves(envelopes, recorded) == expected
+    assert json.loads(expected[0])["occurred_at"] == "2026-01-01T10:00:00.250000+00:00"
+    assert json.loads(expected[1])["actor"] == {"user_id": None, "role": None}

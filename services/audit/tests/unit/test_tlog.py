@@ -134,3 +134,19 @@ def test_out_of_range_requests_are_refused() -> None:
         tlog.consistency_indexes(0, 5)
     with pytest.raises(ValueError):
         tlog.consistency_indexes(6, 5)
+
+
+@pytest.mark.parametrize("start", [0, 1, 5, 7, 8, 13])
+def test_extend_stores_what_append_stores_contiguously_from_the_first_leafs_index(start: int) -> None:
+    """A batch's appends (one tight loop, indexes implied) store exactly the hashes leaf-by-leaf
+    appends store, and the frontier ends the same."""
+    leaves = [bytes([i]) * (i % 5 + 1) for i in range(start + 21)]
+    one, batch = tlog.Frontier(), tlog.Frontier()
+    for raw in leaves[:start]:
+        one.append(raw)
+        batch.append(raw)
+    expected = [pair for raw in leaves[start:] for pair in one.append(raw)]
+    got = batch.extend(leaves[start:])
+    first = tlog.stored_hash_index(0, start)
+    assert list(enumerate(got, first)) == expected
+    assert batch.size == one.size and batch.root() == one.root() == mth(leaves)

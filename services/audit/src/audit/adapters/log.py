@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
-    DateTime,
-    LargeBinary,
-    Text,
     and_,
     any_,
     bindparam,
     insert,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -80,61 +74,49 @@ async def frontier(session: AsyncSession, tenant_id: UUID, size: int) -> tlog.Fr
     return tlog.Frontier.resume(size, await hashes_at(session, tenant_id, tlog.root_indexes(size)))
 
 
-# Set-based appends: each column one array parameter, one statement for a whole batch
-# (executemany would send and plan a row at a time; a VALUES list is compiled anew per size).
-_COLUMNS = (
-    ("leaf_index", BigInteger()),
-    ("event_id", PG_UUID(as_uuid=True)),
-    ("event_type", Text()),
-    ("action", Text()),
-    ("source", Text()),
-    ("subject", Text()),
-    ("actor", Text()),
-    ("occurred_at", DateTime(timezone=True)),
-    ("recorded_at", DateTime(timezone=True)),
-    ("data", Text()),
-    ("leaf", LargeBinary()),
-)
-_JSON_COLUMNS = ("actor", "data")
-_INSERT_ENTRIES = text(
-    f"INSERT INTO {entries.fullname} (tenant_id, {', '.join(name for name, _ in _COLUMNS)}) "
-    f"SELECT :tenant_id, {', '.join(f'{n}::jsonb' if n in _JSON_COLUMNS else n for n, _ in _COLUMNS)} "
-    f"FROM unnest({', '.join(f':{name}' for name, _ in _COLUMNS)}) "
-    f"AS t({', '.join(name for name, _ in _COLUMNS)})"
-).bindparams(
-    bindparam("tenant_id", type_=PG_UUID(as_uuid=True)),
-    *(bindparam(name, type_=ARRAY(kind)) for name, kind in _COLUMNS),
-)
-_INSERT_HASHES = text(
-    f"INSERT INTO {hashes.fullname} (tenant_id, hash_index, hash) "
-    "SELECT :tenant_id, i, h FROM unnest(:indexes, :hashes) AS t(i, h)"
-).bindparams(
-    bindparam("tenant_id", type_=PG_UUID(as_uuid=True)),
-    bindparam("indexes", type_=ARRAY(BigInteger())),
-    bindparam("hashes", type_=ARRAY(LargeBinary())),
-)
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# Set-based appends: one statement for a batch's entries, one for its stored hashes, each taking
+# one array of bytes. The entry's columns are read out of its leaf by PostgreSQL (the leaf is
+# the JSON of exactly those fields), so Python encodes nothing twice and the columns cannot
+# disagree with the leaf. Sent on the session's own connection (same transaction) through the
+# driver: asyncpg prepares each once and sends the arrays in binary.
+_INSERT_ENTRIES = f"""
+INSERT INTO {entries.fullname} (tenant_id, leaf_index, event_id, event_type, action, source, subject,
+                                actor, occurred_at, recorded_at, data, leaf)
+SELECT $1, $2 + t.n - 1, (c ->> 'event_id')::uuid, c ->> 'event_type', c ->> 'action',
+       c ->> 'source', c ->> 'subject', c -> 'actor', (c ->> 'occurred_at')::timestamptz,
+       (c ->> 'recorded_at')::timestamptz, c -> 'data', t.leaf
+FROM unnest($3::bytea[]) WITH ORDINALITY AS t(leaf, n)
+CROSS JOIN LATERAL (SELECT convert_from(t.leaf, 'UTF8')::jsonb AS c) AS j
+"""
+_INSERT_HASHES = f"""
+INSERT INTO {hashes.fullname} (tenant_id, hash_index, hash)
+SELECT $1, $2 + t.n - 1, t.hash FROM unnest($3::bytea[]) WITH ORDINALITY AS t(hash, n)
+"""
+
+
+async def driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session's (its transaction begun)."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
 
 
 async def append(
     session: AsyncSession,
     tenant_id: UUID,
-    rows: Sequence[dict[str, Any]],
-    stored: Sequence[tuple[int, bytes]],
     size: int,
+    leaves: Sequence[bytes],
+    stored: Sequence[bytes],
     now: datetime,
 ) -> None:
-    """The entries, their stored hashes, and the head moved to ``size``."""
-    params: dict[str, Any] = {"tenant_id": tenant_id}
-    for name, _ in _COLUMNS:
-        values = [row[name] for row in rows]
-        params[name] = [_dumps(v) for v in values] if name in _JSON_COLUMNS else values
-    await session.execute(_INSERT_ENTRIES, params)
+    """Entries ``size``, ``size + 1``, … of the tenant's log from their leaves, the hashes their
+    appends store (``tlog.Frontier.extend``: contiguous from leaf ``size``'s), and the head
+    moved past them."""
+    raw = await driver(session)
+    await raw.execute(_INSERT_ENTRIES, tenant_id, size, leaves)
+    await raw.execute(_INSERT_HASHES, tenant_id, tlog.stored_hash_index(0, size), stored)
     await session.execute(
-        _INSERT_HASHES,
-        {"tenant_id": tenant_id, "indexes": [i for i, _ in stored], "hashes": [h for _, h in stored]},
+        update(heads).where(heads.c.tenant_id == tenant_id).values(size=size + len(leaves), grew_at=now)
     )
-    await session.execute(update(heads).where(heads.c.tenant_id == tenant_id).values(size=size, grew_at=now))
 
 
 # --------------------------------------------------------------------------- reading entries

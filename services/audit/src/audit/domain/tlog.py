@@ -15,7 +15,7 @@ indexes to read (``*_indexes``), one combining the hashes read (in the same orde
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 Hash = bytes
 
@@ -303,6 +303,25 @@ class Frontier:
         self._stack.append(stored[-1][1])
         self.size += 1
         return stored
+
+    def extend(self, leaves: Iterable[bytes]) -> list[Hash]:
+        """Add ``leaves`` in order (``append`` of each, in one tight loop); the hashes to store,
+        in storage order: appends fill the stored hash indexes without gaps, so the first is
+        at ``stored_hash_index(0, size before)`` and each next one at the next index."""
+        sha256, stack, n = hashlib.sha256, self._stack, self.size
+        out: list[Hash] = []
+        for leaf in leaves:
+            h = sha256(b"\x00" + leaf).digest()
+            out.append(h)
+            completed = n
+            while completed & 1:  # each subtree this leaf completes: its left sibling is on top
+                h = sha256(b"\x01" + stack.pop() + h).digest()
+                out.append(h)
+                completed >>= 1
+            stack.append(h)
+            n += 1
+        self.size = n
+        return out
 
     def root(self) -> Hash:
         if not self._stack:

@@ -19,37 +19,6 @@ from contracts.envelope import Envelope
 PLATFORM = UUID(int=0)  # the log of events that belong to no tenant
 
 
-def _row(tenant_id: UUID, index: int, envelope: Envelope, now: datetime) -> dict[str, Any]:
-    actor = envelope.actor.model_dump(mode="json")
-    data = log.minimize(envelope.type, envelope.data)
-    action = log.action_of(envelope.type)
-    content = log.entry(
-        event_id=envelope.id,
-        event_type=envelope.type,
-        action=action,
-        source=envelope.source,
-        subject=envelope.subject,
-        actor=actor,
-        occurred_at=envelope.time,
-        recorded_at=now,
-        data=data,
-    )
-    return {
-        "tenant_id": tenant_id,
-        "leaf_index": index,
-        "event_id": envelope.id,
-        "event_type": envelope.type,
-        "action": action,
-        "source": envelope.source,
-        "subject": envelope.subject,
-        "actor": actor,
-        "occurred_at": envelope.time,
-        "recorded_at": now,
-        "data": data,
-        "leaf": log.leaf(content),
-    }
-
-
 async def record(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
     """Append events to their tenants' logs in the order received: per tenant per batch one
     head lock, one read of the tree's frontier, one insert of entries and one of hashes. An
@@ -70,12 +39,9 @@ async def record(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
             continue
         size = sizes[tenant_id]
         tree = await log_repo.frontier(uow.session, tenant_id, size)
-        rows, stored = [], []
-        for i, envelope in enumerate(fresh):
-            row = _row(tenant_id, size + i, envelope, uow.now)
-            stored.extend(tree.append(row["leaf"]))
-            rows.append(row)
-        await log_repo.append(uow.session, tenant_id, rows, stored, tree.size, uow.now)
+        leaves = log.event_leaves(fresh, uow.now)
+        stored = tree.extend(leaves)
+        await log_repo.append(uow.session, tenant_id, size, leaves, stored, uow.now)
 
 
 async def record_dead_letters(uow: UnitOfWork, letters: list[Envelope]) -> None:
