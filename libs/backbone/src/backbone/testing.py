@@ -177,10 +177,12 @@ class Stack:
     async def delete_topics(self, prefix: str | None = None) -> None:
         await delete_topics(self.kafka_bootstrap_servers, prefix=prefix or self.topic_prefix)
 
-    async def caught_up(self, settings: ServiceSettings, topic: Topic) -> bool:
-        """Whether the service's consumer group has committed every offset of ``topic``: it has
-        handled (or dropped as seen) every message there now, so a test may assert on what did
-        not happen."""
+    async def caught_up(
+        self, settings: ServiceSettings, topic: Topic, *, group_id: str | None = None
+    ) -> bool:
+        """Whether the service's consumer group (or ``group_id``) has committed every offset of
+        ``topic``: it has handled (or dropped as seen) every message there now, so a test may
+        assert on what did not happen."""
         from aiokafka import AIOKafkaConsumer, TopicPartition
         from aiokafka.admin import AIOKafkaAdminClient
 
@@ -193,7 +195,9 @@ class Stack:
             (described,) = await admin.describe_topics([name])
             partitions = [TopicPartition(name, p["partition"]) for p in described["partitions"]]
             ends = await consumer.end_offsets(partitions)
-            done = await admin.list_consumer_group_offsets(settings.group_id, partitions=partitions)
+            done = await admin.list_consumer_group_offsets(
+                group_id or settings.group_id, partitions=partitions
+            )
             return bool(partitions) and all(
                 ends[tp] == 0 or (tp in done and done[tp].offset >= ends[tp]) for tp in partitions
             )
@@ -409,6 +413,22 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://test") as client,
     ):
         yield client
+
+
+async def incident_for(
+    triage: httpx.AsyncClient, headers: dict[str, str], dedup_key: str, *, alert_count: int = 1
+) -> dict[str, Any] | None:
+    """The incident triage opened for an alert's dedup key once it counts ``alert_count``
+    alerts, else None (an alert's answer names its dedup key, not its incident:
+    docs/adr/0013-durable-fast-ingest.md). For ``eventually``."""
+    response = await triage.get("/v1/incidents", headers=headers, params={"limit": 200})
+    if response.status_code != 200:
+        return None
+    for incident in response.json():
+        if incident["dedup_key"] == dedup_key and incident["alert_count"] >= alert_count:
+            found: dict[str, Any] = incident
+            return found
+    return None
 
 
 async def eventually(

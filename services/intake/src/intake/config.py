@@ -75,6 +75,23 @@ class Settings(ServiceSettings):
         "announcement; 0 announces every repeat.",
     )
 
+    # The fast ingest path (docs/adr/0013-durable-fast-ingest.md).
+    alert_append_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long an alert request waits for Kafka to acknowledge (acks=all) the append of "
+        "its alerts to intake.alerts; past it the answer is 503 and the sender retries. Longer rides "
+        "out a broker failover; shorter frees senders sooner.",
+    )
+    alert_poll_max_records: int = Field(
+        default=500,
+        ge=1,
+        description="Most accepted batches (messages of intake.alerts, each the alerts of one request in "
+        "one partition) intake's consumer deduplicates in one transaction. Larger: fewer, bigger "
+        "transactions in a storm (more alerts/s); smaller: shorter transactions and less redone "
+        "when one fails.",
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:
@@ -91,6 +108,12 @@ class Settings(ServiceSettings):
                 "replica has to sign and check the public form's tokens with the same secret"
             )
         return self
+
+    @property
+    def alerts_group_id(self) -> str:
+        """The consumer group of intake.alerts: its own, so its rebalances and poll size are
+        not the event consumer's."""
+        return f"{self.group_id}.alerts"
 
     @property
     def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

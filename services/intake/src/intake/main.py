@@ -30,7 +30,7 @@ from contracts.topics import Topic
 from intake.adapters import retention
 from intake.config import Settings
 from intake.entrypoints import public, reports
-from intake.entrypoints.alerts import router
+from intake.entrypoints.alerts import consume_batches, router
 from intake.entrypoints.silences import router as silences_router
 from intake.handlers import alerts, integrations, replicas
 
@@ -42,7 +42,7 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
     # Tests pass a ManualClock to move the repeat announcer instead of sleeping.
     repeats = alerts.repeat_announcer(timedelta(seconds=settings.alert_repeat_event_interval_s), clock)
     clients = batched(replicas.replicate_clients)
-    return create_app(
+    app = create_app(
         Service(
             clock=clock,
             settings=settings,
@@ -75,3 +75,6 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
             ],
         )
     )
+    # Alerts accepted by requests are deduplicated by this consumer (docs/adr/0013-durable-fast-ingest.md).
+    consume_batches(app.state.runtime)
+    return app

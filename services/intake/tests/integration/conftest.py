@@ -1,5 +1,7 @@
 """Fixtures of intake's alert tests: an intake served in-process, a producer to play directory
-(integration.created.v1) and triage (incident.resolved.v1), and reads of intake's own tables."""
+(integration.created.v1) and triage (incident.resolved.v1), and reads of intake's own tables.
+An alert request is answered once its alerts are appended to Kafka; ``sent`` also waits until
+intake's consumer has deduplicated them (docs/adr/0013-durable-fast-ingest.md)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from backbone.testing import Stack, eventually, outbox_events, producer_and_db, 
 from contracts.enums import IntegrationKind
 from contracts.envelope import Envelope, EventData
 from contracts.events import IntegrationCreated, token_sha256
+from contracts.topics import Topic
 from intake.adapters.orm import dedup_keys, integrations
 from intake.config import Settings
 from intake.main import create
@@ -39,12 +42,23 @@ def new_integration(
     return token, event
 
 
+async def settled(stack: Stack, settings: Settings, *, within: float = 30) -> None:
+    """Once intake's consumer has handled every batch accepted so far (the answer to a request
+    does not wait for that)."""
+    await eventually(
+        lambda: stack.caught_up(settings, Topic.INTAKE_ALERTS, group_id=settings.alerts_group_id),
+        within=within,
+        what="intake's consumer to handle the accepted alerts",
+    )
+
+
 @dataclass
 class Alerting:
     stack: Stack
     client: httpx.AsyncClient
     producer: AIOKafkaProducer
     db: Database
+    settings: Settings
 
     async def publish(self, event: EventData, tenant_id: UUID) -> Envelope:
         """As its owner would: the envelope's JSON on the event's topic, keyed by the subject."""
@@ -58,6 +72,40 @@ class Alerting:
         await self.publish(event, event.tenant_id)
         await eventually(lambda: self.replicated(token), what="the integration in intake's replica")
         return token, event
+
+    async def settled(self) -> None:
+        await settled(self.stack, self.settings)
+
+    async def posted(self, url: str, **request: Any) -> httpx.Response:
+        """``client.post``, then wait until whatever it had accepted is handled."""
+        r = await self.client.post(url, **request)
+        await self.settled()
+        return r
+
+    async def sent(self, url: str, body: Any, headers: dict[str, str]) -> httpx.Response:
+        """Post alerts, expect 202, and wait until they are handled."""
+        r = await self.posted(url, json=body, headers=headers)
+        assert r.status_code == 202, r.text
+        return r
+
+    async def key(self, tenant_id: UUID, dedup_key: str) -> Any:
+        """The newest row of a dedup key (open, resolved or closed), None when it never opened."""
+        async with self.db.sessions() as s:
+            return (
+                await s.execute(
+                    select(dedup_keys)
+                    .where(dedup_keys.c.tenant_id == tenant_id, dedup_keys.c.dedup_key == dedup_key)
+                    .order_by(dedup_keys.c.first_seen_at.desc(), dedup_keys.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+
+    async def tenant_of(self, token: str) -> UUID:
+        async with self.db.sessions() as s:
+            tenant: UUID = await s.scalar(
+                select(integrations.c.tenant_id).where(integrations.c.token_sha256 == token_sha256(token))
+            )
+            return tenant
 
     async def replicated(self, token: str) -> UUID | None:
         async with self.db.sessions() as s:
@@ -95,4 +143,4 @@ async def alerting(stack: Stack) -> AsyncIterator[Alerting]:
     # Every repeat announced, so tests can see each (the default announces one a minute).
     settings = stack.settings(Settings, log_level="WARNING", alert_repeat_event_interval_s=0)
     async with producer_and_db(stack, "intake") as (producer, db), serving(create(settings)) as client:
-        yield Alerting(stack, client, producer, db)
+        yield Alerting(stack, client, producer, db, settings)

@@ -57,7 +57,7 @@ async def test_trigger_opens_an_incident_with_the_alert_facts(alerting: Alerting
             LabelRule(label="severity", values=["critical"], fact="degradation", to="complete_outage")
         ],
     )
-    r = await alerting.client.post(
+    r = await alerting.posted(
         URL,
         json=trigger(
             token,
@@ -93,14 +93,14 @@ async def test_trigger_opens_an_incident_with_the_alert_facts(alerting: Alerting
 
 async def test_trigger_without_dedup_key_gets_one_and_repeats_attach(alerting: Alerting) -> None:
     token, integration = await alerting.integration(IntegrationKind.EVENTS_V2)
-    first = await alerting.client.post(URL, json=trigger(token))
+    first = await alerting.posted(URL, json=trigger(token))
     assert first.status_code == 202, first.text
     key = first.json()["dedup_key"]
     assert key
     for _ in range(3):
-        again = await alerting.client.post(URL, json=trigger(token, key))
+        again = await alerting.posted(URL, json=trigger(token, key))
         assert again.status_code == 202 and again.json()["dedup_key"] == key
-    other = await alerting.client.post(URL, json=trigger(token))
+    other = await alerting.posted(URL, json=trigger(token))
     assert other.json()["dedup_key"] != key
 
     reported = await alerting.events(IncidentReported.event_type, integration.tenant_id)
@@ -114,42 +114,42 @@ async def test_trigger_without_dedup_key_gets_one_and_repeats_attach(alerting: A
 async def test_acknowledge_then_resolve_then_a_new_trigger_opens_a_new_incident(alerting: Alerting) -> None:
     token, integration = await alerting.integration(IntegrationKind.EVENTS_V2)
     tenant = integration.tenant_id
-    assert (await alerting.client.post(URL, json=trigger(token, "k1"))).status_code == 202
+    assert (await alerting.posted(URL, json=trigger(token, "k1"))).status_code == 202
     (opened,) = await alerting.events(IncidentReported.event_type, tenant)
 
     for _ in range(2):  # a second acknowledge changes nothing
-        r = await alerting.client.post(URL, json=action(token, "acknowledge", "k1"))
+        r = await alerting.posted(URL, json=action(token, "acknowledge", "k1"))
         assert r.status_code == 202 and r.json()["dedup_key"] == "k1", r.text
     (acked,) = await alerting.events(AlertAcknowledged.event_type, tenant)
     assert acked.subject == opened.subject
     # Still attached while acknowledged.
-    assert (await alerting.client.post(URL, json=trigger(token, "k1"))).status_code == 202
+    assert (await alerting.posted(URL, json=trigger(token, "k1"))).status_code == 202
     assert len(await alerting.events(IncidentReported.event_type, tenant)) == 1
 
-    r = await alerting.client.post(URL, json=action(token, "resolve", "k1"))
+    r = await alerting.posted(URL, json=action(token, "resolve", "k1"))
     assert r.status_code == 202, r.text
     (resolved,) = await alerting.events(AlertsResolved.event_type, tenant)
     assert resolved.subject == opened.subject
     assert await alerting.count_keys(tenant, "resolved") == 1
     # A second resolve, and an acknowledge of what is resolved: accepted, nothing happens.
-    assert (await alerting.client.post(URL, json=action(token, "resolve", "k1"))).status_code == 202
-    assert (await alerting.client.post(URL, json=action(token, "acknowledge", "k1"))).status_code == 202
+    assert (await alerting.posted(URL, json=action(token, "resolve", "k1"))).status_code == 202
+    assert (await alerting.posted(URL, json=action(token, "acknowledge", "k1"))).status_code == 202
     assert len(await alerting.events(AlertsResolved.event_type, tenant)) == 1
     assert len(await alerting.events(AlertAcknowledged.event_type, tenant)) == 1
 
     # The same key after the resolve: a new incident.
-    assert (await alerting.client.post(URL, json=trigger(token, "k1"))).status_code == 202
+    assert (await alerting.posted(URL, json=trigger(token, "k1"))).status_code == 202
     first, second = await alerting.events(IncidentReported.event_type, tenant)
     assert first.subject == opened.subject != second.subject
     # Acknowledge and resolve of a key never triggered: accepted, nothing written.
-    assert (await alerting.client.post(URL, json=action(token, "resolve", "never"))).status_code == 202
+    assert (await alerting.posted(URL, json=action(token, "resolve", "never"))).status_code == 202
     assert await alerting.count_keys(tenant) == 2
 
 
 async def test_an_incident_resolved_in_triage_closes_its_key(alerting: Alerting) -> None:
     token, integration = await alerting.integration(IntegrationKind.EVENTS_V2)
     tenant = integration.tenant_id
-    assert (await alerting.client.post(URL, json=trigger(token, "k"))).status_code == 202
+    assert (await alerting.posted(URL, json=trigger(token, "k"))).status_code == 202
     (opened,) = await alerting.events(IncidentReported.event_type, tenant)
     reported = opened.payload()
     assert isinstance(reported, IncidentReported)
@@ -166,7 +166,7 @@ async def test_an_incident_resolved_in_triage_closes_its_key(alerting: Alerting)
         tenant,
     )
     await eventually(lambda: alerting.count_keys(tenant, "closed"), what="the key to close")
-    assert (await alerting.client.post(URL, json=trigger(token, "k"))).status_code == 202
+    assert (await alerting.posted(URL, json=trigger(token, "k"))).status_code == 202
     assert len(await alerting.events(IncidentReported.event_type, tenant)) == 2
     # Triage's resolve was not the alert's: intake announces no AlertsResolved for it.
     assert await alerting.events(AlertsResolved.event_type, tenant) == []
@@ -206,9 +206,9 @@ async def test_an_invalid_event_is_a_400_like_pagerduty_and_writes_nothing(
     if isinstance(body, dict) and error != "routing_key":
         body = {"routing_key": token, **body}
     if isinstance(body, bytes):
-        r = await alerting.client.post(URL, content=body, headers={"content-type": "application/json"})
+        r = await alerting.posted(URL, content=body, headers={"content-type": "application/json"})
     else:
-        r = await alerting.client.post(URL, json=body)
+        r = await alerting.posted(URL, json=body)
     assert r.status_code == 400, r.text
     answer = r.json()
     assert answer["status"] == "invalid event" and answer["message"] == "Event object is invalid"
@@ -219,7 +219,7 @@ async def test_an_invalid_event_is_a_400_like_pagerduty_and_writes_nothing(
 async def test_a_routing_key_that_is_not_an_events_v2_integration_is_refused(alerting: Alerting) -> None:
     am_token, _ = await alerting.integration(IntegrationKind.ALERTMANAGER)
     for key in (am_token, unique("nobody-")):
-        r = await alerting.client.post(URL, json=trigger(key))
+        r = await alerting.posted(URL, json=trigger(key))
         assert r.status_code == 400 and "routing_key" in r.json()["errors"][0], r.text
 
 
@@ -234,10 +234,11 @@ async def test_over_the_rate_limit_is_a_429_with_retry_after(alerting: Alerting,
     assert r.status_code == 429, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert 50 <= int(r.headers["retry-after"]) <= 60
+    await alerting.settled()
     assert await alerting.count_keys(integration.tenant_id) == 3
     # Another integration has its own bucket.
     other, _ = await alerting.integration(IntegrationKind.EVENTS_V2)
-    assert (await alerting.client.post(URL, json=trigger(other))).status_code == 202
+    assert (await alerting.posted(URL, json=trigger(other))).status_code == 202
 
 
 async def test_an_integration_s_own_rate_limit_wins_over_the_default(alerting: Alerting) -> None:
@@ -246,7 +247,7 @@ async def test_an_integration_s_own_rate_limit_wins_over_the_default(alerting: A
     token, integration = await alerting.integration(
         IntegrationKind.EVENTS_V2, rate_limit_per_s=1 / 60, rate_limit_burst=2
     )
-    codes = [(await alerting.client.post(URL, json=trigger(token, f"k{i}"))).status_code for i in range(3)]
+    codes = [(await alerting.posted(URL, json=trigger(token, f"k{i}"))).status_code for i in range(3)]
     assert codes == [202, 202, 429]
     assert await alerting.count_keys(integration.tenant_id) == 2
 
@@ -254,9 +255,10 @@ async def test_an_integration_s_own_rate_limit_wins_over_the_default(alerting: A
 async def test_a_replayed_idempotency_key_gives_the_same_answer(alerting: Alerting) -> None:
     token, integration = await alerting.integration(IntegrationKind.EVENTS_V2)
     headers = {"Idempotency-Key": unique("idem-")}
-    first = await alerting.client.post(URL, json=trigger(token), headers=headers)
-    again = await alerting.client.post(URL, json=trigger(token), headers=headers)
+    first = await alerting.posted(URL, json=trigger(token), headers=headers)
+    again = await alerting.posted(URL, json=trigger(token), headers=headers)
     assert first.status_code == again.status_code == 202
     assert first.json() == again.json() and again.headers.get("idempotent-replayed") == "true"
+    await alerting.settled()
     assert len(await alerting.events(IncidentReported.event_type, integration.tenant_id)) == 1
     assert isinstance(first.json()["dedup_key"], str) and UUID(first.json()["dedup_key"])

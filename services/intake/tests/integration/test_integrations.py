@@ -33,6 +33,7 @@ from intake.config import Settings
 from intake.main import create
 
 from .conftest import new_integration as integration
+from .conftest import settled
 
 pytestmark = pytest.mark.integration
 
@@ -45,6 +46,7 @@ class Bed:
     client: httpx.AsyncClient
     producer: AIOKafkaProducer
     db: Database
+    settings: Settings
 
     async def publish(self, event: EventData, key: str | None = None) -> Envelope:
         """As directory would: the envelope's JSON on directory.events, keyed by the subject."""
@@ -88,8 +90,23 @@ class Bed:
         return rows[0]
 
     async def post(self, token: str | None, *alerts: dict[str, Any]) -> httpx.Response:
+        """Post a webhook and wait until what it had accepted is handled."""
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        return await self.client.post(URL, json=webhook(*alerts), headers=headers)
+        r = await self.client.post(URL, json=webhook(*alerts), headers=headers)
+        await settled(self.stack, self.settings)
+        return r
+
+    async def incident_of(self, tenant_id: UUID, dedup_key: str) -> UUID:
+        """The incident of the key's open row."""
+        async with self.db.sessions() as s:
+            found: UUID = await s.scalar(
+                select(dedup_keys.c.incident_id).where(
+                    dedup_keys.c.tenant_id == tenant_id,
+                    dedup_keys.c.dedup_key == dedup_key,
+                    dedup_keys.c.status == "open",
+                )
+            )
+            return found
 
     async def accepted(self, token: str, *alerts: dict[str, Any]) -> httpx.Response:
         """Posts until intake knows the integration (replication takes a moment)."""
@@ -120,11 +137,9 @@ def alert(fingerprint: str, **labels: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def bed(stack: Stack) -> AsyncIterator[Bed]:
-    async with (
-        producer_and_db(stack, "intake") as (producer, db),
-        serving(create(stack.settings(Settings))) as client,
-    ):
-        yield Bed(stack, client, producer, db)
+    settings = stack.settings(Settings)
+    async with producer_and_db(stack, "intake") as (producer, db), serving(create(settings)) as client:
+        yield Bed(stack, client, producer, db, settings)
 
 
 async def test_a_wrong_or_absent_token_is_refused_and_writes_nothing(bed: Bed) -> None:
@@ -156,8 +171,7 @@ async def test_a_wrong_or_absent_token_is_refused_and_writes_nothing(bed: Bed) -
 
     assert await bed.written(event.tenant_id) == before
     # The right token of the same tenant is let in, so the refusals above were about the token.
-    r = await bed.accepted(token, alert(unique("fp"), cluster="eu"))
-    assert r.json()["alerts"][0]["opened"] is True
+    await bed.accepted(token, alert(unique("fp"), cluster="eu"))
     n_alerts, n_keys, _ = await bed.written(event.tenant_id)
     assert (n_alerts, n_keys) == (before[0] + 1, before[1] + 1)
 
@@ -172,9 +186,11 @@ async def test_grouping_labels_put_alerts_of_one_group_on_one_incident(bed: Bed)
     )
     assert second.status_code == 202, second.text
     (a,), (b, c) = first.json()["alerts"], second.json()["alerts"]
-    assert a["opened"] is True and b["opened"] is False and c["opened"] is True
-    assert a["incident_id"] == b["incident_id"] != c["incident_id"]
-    assert a["dedup_key"] == b["dedup_key"] and str(event.integration_id) in a["dedup_key"]
+    tenant = event.tenant_id
+    assert a["dedup_key"] == b["dedup_key"] != c["dedup_key"] and str(event.integration_id) in a["dedup_key"]
+    incident_a = await bed.incident_of(tenant, a["dedup_key"])
+    assert incident_a and incident_a != await bed.incident_of(tenant, c["dedup_key"])
+    assert len(await outbox_events(bed.db, event_type=IncidentReported.event_type, tenant_id=tenant)) == 2
 
     # Another integration of the tenant with the same grouping never joins that incident, and an
     # integration without grouping labels (a generic one here) dedups by fingerprint.
@@ -183,11 +199,12 @@ async def test_grouping_labels_put_alerts_of_one_group_on_one_incident(bed: Bed)
     await bed.publish(other)
     await bed.publish(plain)
     d = (await bed.accepted(other_token, alert("fp-4", cluster="eu", pod="p1"))).json()["alerts"][0]
-    assert d["opened"] is True and d["incident_id"] != a["incident_id"]
+    assert d["dedup_key"] != a["dedup_key"]
+    assert await bed.incident_of(tenant, d["dedup_key"]) not in (None, incident_a)
     by_fingerprint = await bed.accepted(plain_token, alert("fp-5", cluster="eu"), alert("fp-6", cluster="eu"))
     e, f = by_fingerprint.json()["alerts"]
-    assert e["opened"] and f["opened"] and e["incident_id"] != f["incident_id"]
-    assert e["dedup_key"] == "am:fp-5"
+    assert (e["dedup_key"], f["dedup_key"]) == ("am:fp-5", "am:fp-6")
+    assert len(await outbox_events(bed.db, event_type=IncidentReported.event_type, tenant_id=tenant)) == 5
 
 
 async def test_incident_reported_carries_impact_client_component_and_integration(bed: Bed) -> None:
@@ -208,7 +225,7 @@ async def test_incident_reported_carries_impact_client_component_and_integration
     )
     await bed.publish(event)
     r = await bed.accepted(token, alert(unique("fp"), severity="critical", customer_facing="yes"))
-    incident_id = UUID(r.json()["alerts"][0]["incident_id"])
+    incident_id = await bed.incident_of(event.tenant_id, r.json()["alerts"][0]["dedup_key"])
 
     envelope = await bed.reported(incident_id)
     assert envelope.tenantid == event.tenant_id and envelope.source == "intake"
@@ -226,7 +243,8 @@ async def test_incident_reported_carries_impact_client_component_and_integration
 
     # Another alert of the integration matching other rules: defaults, overridden differently.
     r = await bed.post(token, alert(unique("fp"), severity="warning"))
-    other = (await bed.reported(UUID(r.json()["alerts"][0]["incident_id"]))).payload()
+    other_id = await bed.incident_of(event.tenant_id, r.json()["alerts"][0]["dedup_key"])
+    other = (await bed.reported(other_id)).payload()
     assert isinstance(other, IncidentReported)
     assert other.impact.model_dump(exclude_none=True) == {
         "business_critical": False,
@@ -271,8 +289,15 @@ async def test_many_alerts_in_a_row_keep_deduplicating(bed: Bed) -> None:
     for i in range(25):
         r = await bed.post(token, alert(f"row-{i}"), alert(f"row-{i}"))
         assert r.status_code == 202, (i, r.text)
-        first, repeat = r.json()["alerts"]
-        assert first["opened"] and not repeat["opened"] and first["incident_id"] == repeat["incident_id"]
+        async with bed.db.sessions() as s:
+            rows = (
+                await s.execute(
+                    select(dedup_keys.c.alert_count).where(
+                        dedup_keys.c.tenant_id == event.tenant_id, dedup_keys.c.dedup_key == f"am:row-{i}"
+                    )
+                )
+            ).all()
+        assert [r.alert_count for r in rows] == [2], i  # one row: opened, then attached
 
 
 async def test_an_integration_that_does_not_auto_resolve_keeps_its_incident_open(bed: Bed) -> None:
@@ -281,16 +306,15 @@ async def test_an_integration_that_does_not_auto_resolve_keeps_its_incident_open
     token, event = integration(auto_resolve=False)
     await bed.publish(event)
     fp = unique("fp")
-    opened = (await bed.accepted(token, alert(fp))).json()["alerts"][0]
+    await bed.accepted(token, alert(fp))
+    incident_id = await bed.incident_of(event.tenant_id, f"am:{fp}")
     resolved = {**alert(fp), "status": "resolved", "endsAt": "2025-01-01T00:05:00Z"}
-    answer = (await bed.post(token, resolved)).json()["alerts"][0]
-    assert answer["outcome"] == "recorded", answer
-    again = (await bed.post(token, alert(fp))).json()["alerts"][0]
-    assert again["incident_id"] == opened["incident_id"] and not again["opened"]
+    assert (await bed.post(token, resolved)).status_code == 202
+    assert await bed.incident_of(event.tenant_id, f"am:{fp}") == incident_id  # recorded, still open
+    assert (await bed.post(token, alert(fp))).status_code == 202
+    assert await bed.incident_of(event.tenant_id, f"am:{fp}") == incident_id  # attached
     async with bed.db.sessions() as s:
-        kinds = (
-            await s.scalars(select(outbox.c.event_type).where(outbox.c.key == opened["incident_id"]))
-        ).all()
+        kinds = (await s.scalars(select(outbox.c.event_type).where(outbox.c.key == str(incident_id)))).all()
     assert "intake.alerts_resolved.v1" not in kinds
 
 

@@ -43,7 +43,7 @@ async def announcing(stack: Stack) -> AsyncIterator[Announcing]:
     )
     app = create(settings, clock=clock)
     async with producer_and_db(stack, "intake") as (producer, db), serving(app) as client:
-        yield Announcing(Alerting(stack, client, producer, db), clock, app.state.runtime)
+        yield Announcing(Alerting(stack, client, producer, db, settings), clock, app.state.runtime)
 
 
 async def test_repeats_are_announced_once_after_the_interval_with_the_final_count(
@@ -53,7 +53,7 @@ async def test_repeats_are_announced_once_after_the_interval_with_the_final_coun
     token, integration = await alerting.integration(IntegrationKind.EVENTS_V2)
     tenant = integration.tenant_id
     for _ in range(5):  # the report, then four repeats
-        assert (await alerting.client.post(URL, json=trigger(token, "k"))).status_code == 202
+        assert (await alerting.posted(URL, json=trigger(token, "k"))).status_code == 202
     (key,) = await alerting.keys(tenant)
     assert key.alert_count == 5
     reported_at = key.announced_at  # the report is the first announcement

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
+from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,8 +84,17 @@ async def by_token_sha256(session: AsyncSession, digest: str) -> Integration | N
             )
         )
     ).first()
-    if row is None:
-        return None
+    return None if row is None else _integration(row)
+
+
+async def by_ids(session: AsyncSession, ids: Collection[UUID]) -> dict[UUID, Integration]:
+    """The integrations with these ids, deleted ones included: alerts accepted while the token
+    was valid are handled even if the integration is deleted before they are."""
+    rows = await session.execute(select(integrations).where(integrations.c.id.in_(sorted(ids))))
+    return {row.id: _integration(row) for row in rows}
+
+
+def _integration(row: Row[Any]) -> Integration:
     return Integration(
         id=row.id,
         tenant_id=row.tenant_id,

@@ -15,8 +15,11 @@ MAX_LABEL_VALUE = 1024
 MAX_ANNOTATION_VALUE = 8192
 MAX_DETAILS_JSON = 8192  # the source's extra details kept on the incident, serialized
 
-LabelName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LABEL_NAME)]
-LabelValue = Annotated[str, StringConstraints(max_length=MAX_LABEL_VALUE)]
-AnnotationValue = Annotated[str, StringConstraints(max_length=MAX_ANNOTATION_VALUE)]
+# No NUL: PostgreSQL's jsonb cannot hold one, and a label set is stored only after the answer
+# (docs/adr/0013-durable-fast-ingest.md), where it could no longer be refused.
+NO_NUL = r"^[^\x00]*$"
+LabelName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LABEL_NAME, pattern=NO_NUL)]
+LabelValue = Annotated[str, StringConstraints(max_length=MAX_LABEL_VALUE, pattern=NO_NUL)]
+AnnotationValue = Annotated[str, StringConstraints(max_length=MAX_ANNOTATION_VALUE, pattern=NO_NUL)]
 Labels = Annotated[dict[LabelName, LabelValue], Field(max_length=MAX_LABELS)]
 Annotations = Annotated[dict[LabelName, AnnotationValue], Field(max_length=MAX_LABELS)]

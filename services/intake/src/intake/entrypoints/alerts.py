@@ -1,26 +1,32 @@
 """HTTP API of the intake service for alerts: translates Alertmanager webhooks, PagerDuty Events
-v2 and generic alerts into commands (docs/intake.md)."""
+v2 and generic alerts into commands (docs/intake.md). A request is answered once its alerts are
+appended to Kafka; intake's consumer of that topic deduplicates them
+(docs/adr/0013-durable-fast-ingest.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import Annotated, cast
+from functools import partial
+from typing import Annotated, Any, cast
 from uuid import UUID
 
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic_core import to_json
-from sqlalchemy.exc import DBAPIError
 
-from backbone.app import RuntimeDep, UowDep
+from backbone.app import Runtime, RuntimeDep, UowDep
+from backbone.consumer import batched, subscribe
 from backbone.idempotency import HEADER as IDEMPOTENCY_HEADER
 from backbone.idempotency import respond_once
-from backbone.problems import Unauthorized, problem_response
+from backbone.problems import Problem, Unauthorized, problem_response
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource, IntegrationKind
+from contracts.topics import Topic
 from intake.adapters import rate_limits
+from intake.adapters.ingest import BatchConsumer
 from intake.config import Settings
 from intake.domain import alertmanager as am
 from intake.domain import events_v2 as ev2
@@ -29,17 +35,38 @@ from intake.domain.integrations import Integration
 from intake.domain.limits import MAX_BODY_BYTES
 from intake.domain.signals import Signal
 from intake.handlers import alerts
-from intake.handlers.alerts import Coalescer, retryable
 from intake.handlers.integrations import integration_for_token
 
 router = APIRouter(prefix="/v1", tags=["alerts"], max_body_size=MAX_BODY_BYTES)
 
 
+def consume_batches(runtime: Runtime) -> None:
+    """Subscribe intake's consumer of intake.alerts: every replica's shares the topic's
+    partitions in its own group (intake.alerts), a poll of up to INTAKE_ALERT_POLL_MAX_RECORDS
+    messages deduplicated in one transaction (handlers.alerts.ingest)."""
+    settings = cast(Settings, runtime.settings)
+    repeat_every = timedelta(seconds=settings.alert_repeat_event_interval_s)
+    handler = batched(partial(alerts.ingest, repeat_every=repeat_every))
+    consumer = BatchConsumer(settings, runtime.uow, handler, runtime.relay.producer)
+    subscribe(
+        runtime.broker,
+        consumer,
+        [Topic.INTAKE_ALERTS.value],
+        description="Accepted alert batches: deduplicated into incidents, a poll per transaction.",
+        group_id=settings.alerts_group_id,
+        max_records=settings.alert_poll_max_records,
+        title="intake:alerts",
+    )
+
+
 class AcceptedAlert(BaseModel):
+    """An alert appended for deduplication: its dedup key is final; whether it opens an incident,
+    attaches or is silenced is decided after the answer (docs/adr/0013-durable-fast-ingest.md)."""
+
     dedup_key: str
-    incident_id: UUID | None
-    opened: bool
-    outcome: str
+    incident_id: UUID | None = None
+    opened: bool | None = None
+    outcome: str = "accepted"
 
 
 class AlertsAccepted(BaseModel):
@@ -51,17 +78,6 @@ class EventAccepted(BaseModel):
     status: str = "success"
     message: str = "Event processed"
     dedup_key: str
-
-
-def _accepted(accepted: list[alerts.Accepted]) -> AlertsAccepted:
-    return AlertsAccepted(
-        alerts=[
-            AcceptedAlert(
-                dedup_key=a.dedup_key, incident_id=a.incident_id, opened=a.opened, outcome=a.outcome
-            )
-            for a in accepted
-        ]
-    )
 
 
 async def bearer_integration(
@@ -88,70 +104,68 @@ async def _once(
     request: Request,
     uow: UnitOfWork,
     integration: Integration,
-    work: Callable[[], Awaitable[tuple[int, BaseModel]]],
-) -> JSONResponse:
-    """respond_once (Idempotency-Key, keys the integration's own), retrying a transaction that
-    PostgreSQL aborted for a deadlock or serialization failure with replicas writing the same keys."""
-    scope = f"{integration.tenant_id}/integration/{integration.id}"
-    for attempt in range(3):
-        try:
-            if IDEMPOTENCY_HEADER not in request.headers:
-                # The hot path of a storm: the answer serialized by pydantic at once, not walked
-                # by jsonable_encoder (a tenth of a 100-alert request's time).
-                code, body = await work()
-                await uow.commit()
-                return JSONResponse(body.model_dump(mode="json"), status_code=code)
-            return await respond_once(request, uow, scope, work)
-        except DBAPIError as exc:
-            if not retryable(exc) or attempt == 2:  # retried here, not by the sender
-                raise
-            await uow.rollback()
-    raise AssertionError("unreachable")
+    work: Callable[[], Awaitable[tuple[int, dict[str, Any]]]],
+) -> Response:
+    """``work`` once per Idempotency-Key (keys the integration's own; the stored answer is the
+    only database write of such a request), else at once, its answer encoded by pydantic-core."""
+    if IDEMPOTENCY_HEADER in request.headers:
+        return await respond_once(request, uow, f"{integration.tenant_id}/integration/{integration.id}", work)
+    code, body = await work()
+    return Response(to_json(body), status_code=code, media_type="application/json")
+
+
+async def _append(
+    request: Request,
+    runtime: Runtime,
+    integration: Integration,
+    source: IncidentSource,
+    *,
+    signals: Sequence[Signal] = (),
+    acknowledge: Sequence[str] = (),
+) -> None:
+    """The request's one durable write: its alerts appended to intake.alerts (acks=all). A
+    broker that does not acknowledge in time is a 503, which senders retry."""
+    settings = cast(Settings, runtime.settings)
+    try:
+        await alerts.receive(
+            runtime.relay.producer,
+            settings.topic(Topic.INTAKE_ALERTS),
+            integration,
+            source,
+            runtime.clock.now(),
+            signals=signals,
+            acknowledge=acknowledge,
+            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
+            timeout_s=settings.alert_append_timeout_s,
+        )
+    except (KafkaError, TimeoutError) as exc:
+        raise Problem(
+            f"the alerts could not be stored ({type(exc).__name__}); retry",
+            status=503,
+            title="Service unavailable",
+        ) from exc
 
 
 async def _accept(
     request: Request,
     uow: UnitOfWork,
-    runtime: RuntimeDep,
+    runtime: Runtime,
     integration: Integration,
     source: IncidentSource,
     signals: list[Signal],
 ) -> Response:
-    """Accepts the alerts: firing ones without an Idempotency-Key by group commit with the other
-    requests of the integration in flight in this process (intake/coalesce.py), else (or when
-    that transaction failed) in the request's own transaction."""
-    if IDEMPOTENCY_HEADER not in request.headers and all(s.firing for s in signals):
-        coalescer = getattr(request.app.state, "alert_coalescer", None)
-        if coalescer is None:
-            coalescer = request.app.state.alert_coalescer = Coalescer()
-        accepted = await coalescer.accept(uow, integration, source, signals, _repeat_every(runtime))
-        if accepted is not None:
-            # The AlertsAccepted document, encoded at once (no model per alert): a storm's answers.
-            document = {
-                "status": "accepted",
-                "alerts": [
-                    {
-                        "dedup_key": a.dedup_key,
-                        "incident_id": a.incident_id,
-                        "opened": a.opened,
-                        "outcome": a.outcome,
-                    }
-                    for a in accepted
-                ],
-            }
-            return Response(to_json(document), status_code=202, media_type="application/json")
+    """Appends the alerts and answers 202 with their dedup keys (the AlertsAccepted document,
+    built as plain data: no model per alert on a storm's hot path)."""
 
-    async def accept() -> tuple[int, AlertsAccepted]:
-        accepted = await alerts.accept_signals(
-            uow, integration, source, signals, repeat_every=_repeat_every(runtime)
-        )
-        return 202, _accepted(accepted)
+    async def accept() -> tuple[int, dict[str, Any]]:
+        await _append(request, runtime, integration, source, signals=signals)
+        listed = [
+            {"dedup_key": s.dedup_key, "incident_id": None, "opened": None, "outcome": "accepted"}
+            for s in signals
+        ]
+        return 202, {"status": "accepted", "alerts": listed}
 
     return await _once(request, uow, integration, accept)
-
-
-def _repeat_every(runtime: RuntimeDep) -> timedelta:
-    return timedelta(seconds=cast(Settings, runtime.settings).alert_repeat_event_interval_s)
 
 
 async def _throttled(
@@ -226,7 +240,7 @@ def _invalid_event(errors: list[str]) -> JSONResponse:
         "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
     },
 )
-async def events_v2(request: Request, uow: UowDep, runtime: RuntimeDep) -> JSONResponse:
+async def events_v2(request: Request, uow: UowDep, runtime: RuntimeDep) -> Response:
     """PagerDuty Events API v2: `routing_key` (an events_v2 integration's token), `event_action`
     trigger|acknowledge|resolve, `dedup_key` (generated for a trigger without one), `payload`
     {summary, source, severity, timestamp, component, group, class, custom_details}. Answers
@@ -243,14 +257,13 @@ async def events_v2(request: Request, uow: UowDep, runtime: RuntimeDep) -> JSONR
         return throttled
     key = ev2.source_key(event)
 
-    async def accept() -> tuple[int, EventAccepted]:
+    async def accept() -> tuple[int, dict[str, Any]]:
         if event.event_action == "acknowledge":
-            await alerts.acknowledge(uow, integration, ev2.dedup_key(integration.id, key))
+            acked = [ev2.dedup_key(integration.id, key)]
+            await _append(request, runtime, integration, IncidentSource.EVENTS_V2, acknowledge=acked)
         else:
             signal = ev2.signal(event, key, integration_id=integration.id)
-            await alerts.accept_signals(
-                uow, integration, IncidentSource.EVENTS_V2, [signal], repeat_every=_repeat_every(runtime)
-            )
-        return 202, EventAccepted(dedup_key=key)
+            await _append(request, runtime, integration, IncidentSource.EVENTS_V2, signals=[signal])
+        return 202, EventAccepted(dedup_key=key).model_dump(mode="json")
 
     return await _once(request, uow, integration, accept)

@@ -1,21 +1,22 @@
 """Alert commands and the incident events intake reacts to: Alertmanager webhooks, PagerDuty
-Events v2 and generic alerts, deduplicated into incidents, silenced, auto-resolved. One function
-each; the caller's unit of work commits (reports from people: handlers/reports.py). Last, the
-group commit of alert storms (Coalescer)."""
+Events v2 and generic alerts, deduplicated into incidents, silenced, auto-resolved. A request
+only appends its alerts to ``intake.alerts`` (``receive``); intake's consumer deduplicates them,
+a poll at a time (``ingest``; docs/adr/0013-durable-fast-ingest.md). Otherwise one function each;
+the caller's unit of work commits (reports from people: handlers/reports.py)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter, deque
+import uuid
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy.exc import DBAPIError
+import structlog
+from aiokafka import AIOKafkaProducer
 
-from backbone.db import sqlstate
 from backbone.timers import SYSTEM_CLOCK, Clock, TimerLoop
 from backbone.uow import UnitOfWork
 from contracts.enums import IncidentSource
@@ -29,10 +30,15 @@ from contracts.events import (
     IncidentResolved,
 )
 from intake.adapters import dedup
+from intake.adapters import ingest as ingest_repo
+from intake.adapters import integrations as integrations_repo
 from intake.adapters import silences as silences_repo
+from intake.domain.ingest import AlertBatch, by_partition, runs
 from intake.domain.integrations import Integration
 from intake.domain.signals import Signal
 from intake.domain.silences import silencing
+
+log = structlog.get_logger(__name__)
 
 Outcome = Literal["opened", "attached", "resolved", "recorded", "silenced", "ignored"]
 
@@ -216,158 +222,59 @@ def repeat_announcer(repeat_every: timedelta, clock: Clock = SYSTEM_CLOCK) -> Ti
     return TimerLoop("announce-repeats", fire, clock=clock, interval_s=interval)
 
 
-# --------------------------------------------------------------------------- group commit
-# Group commit for alert storms: the firing alerts of requests one integration sends at the same
-# time into one process are accepted in one transaction.
-#
-# Why: every request bumps the open rows of its dedup keys, and a storm's requests share keys, so
-# concurrent requests wait on each other's row locks until each commits, one after the other.
-# Taken together, the requests queued while a transaction runs cost one upsert, one insert of
-# alert rows, one outbox insert and one commit, and wait on no lock of each other's.
-#
-# Nothing weakens: each request is answered only after the transaction holding its alerts has
-# committed; the outcome is the one the requests would have had one after the other in arrival
-# order (the first alert of a new key opens, the others attach); deduplication across replicas is
-# still the database's. Only requests of firing alerts without an Idempotency-Key take part, and
-# when a combined transaction fails, every request of it runs alone (its own transaction, its own
-# error), so no request answers for another's fault.
+# --------------------------------------------------------------------------- the fast path
+# docs/adr/0013-durable-fast-ingest.md: a request appends, the consumer deduplicates.
 
-# The most alerts one combined transaction takes (a single request larger than this still runs,
-# alone in its transaction).
-MAX_SIGNALS: Final = 2000
-_RETRYABLE: Final = {"40P01", "40001"}  # deadlock, serialization failure: retried at once
+# Message ids of requests with an Idempotency-Key derive from it, so a retried request appends
+# the same ids and the consumer's inbox drops the copies.
+_IDEMPOTENT = uuid.UUID("6f1d1f52-3c1e-4b8e-9a7a-2f0c5b0e7d11")
 
 
-def retryable(exc: DBAPIError) -> bool:
-    """Whether PostgreSQL aborted the transaction for a deadlock or a serialization failure."""
-    return sqlstate(exc) in _RETRYABLE
+async def receive(
+    producer: AIOKafkaProducer,
+    topic: str,
+    integration: Integration,
+    source: IncidentSource,
+    received_at: datetime,
+    *,
+    signals: Sequence[Signal] = (),
+    acknowledge: Sequence[str] = (),
+    idempotency_key: str | None = None,
+    timeout_s: float,
+) -> None:
+    """Append the request's alerts (or acknowledged dedup keys), one message per partition
+    their keys fall in, and return once the broker holds every one. Nothing is deduplicated
+    here: ``ingest`` does that when it reads them."""
+    keys = [s.dedup_key for s in signals] or list(acknowledge)
+    base = uuid.uuid5(_IDEMPOTENT, f"{integration.id}\n{idempotency_key}") if idempotency_key else None
+    parts = []
+    for partition, indexes in by_partition(keys, await ingest_repo.partitions(producer, topic)).items():
+        # Built without validation: every alert was validated when the request was parsed.
+        batch = AlertBatch.model_construct(
+            integration_id=integration.id,
+            source=source,
+            received_at=received_at,
+            alerts=[signals[i] for i in indexes] if signals else [],
+            acknowledge=[acknowledge[i] for i in indexes] if not signals else [],
+        )
+        parts.append((partition, uuid.uuid5(base, str(partition)) if base else new_id(), batch))
+    await ingest_repo.append(producer, topic, integration.tenant_id, parts, timeout_s=timeout_s)
 
 
-class _Verdict:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-LEAD: Final = _Verdict("LEAD")  # the waiter runs the next transaction for the queue
-ALONE: Final = _Verdict("ALONE")  # the waiter runs its own request in its own transaction
-
-_Result = list[Accepted] | _Verdict
-
-
-@dataclass
-class _Waiter:
-    signals: Sequence[Signal]
-    future: asyncio.Future[_Result] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-class Coalescer:
-    """One per app (process). Requests queue per (integration, source); the first one with
-    nothing running leads: it runs the queue's next transaction in its own unit of work, answers
-    the others with their outcomes, and hands the lead to the next request queued meanwhile."""
-
-    def __init__(self, max_signals: int = MAX_SIGNALS) -> None:
-        self.max_signals = max_signals
-        self._queues: dict[tuple[UUID, IncidentSource], deque[_Waiter]] = {}
-
-    async def accept(
-        self,
-        uow: UnitOfWork,
-        integration: Integration,
-        source: IncidentSource,
-        signals: Sequence[Signal],
-        repeat_every: timedelta,
-    ) -> list[Accepted] | None:
-        """The outcomes of ``signals``, committed; None when the caller is to run the request
-        alone (its combined transaction failed)."""
-        key = (integration.id, source)
-        me = _Waiter(signals)
-        queue = self._queues.get(key)
-        if queue is None:  # nothing running: lead at once
-            queue = self._queues[key] = deque([me])
-        else:
-            queue.append(me)
-            try:
-                verdict = await me.future
-            except asyncio.CancelledError:
-                # Cancelled after the lead was handed over: pass it on, or the queue stalls.
-                if me.future.done() and not me.future.cancelled() and me.future.result() is LEAD:
-                    self._hand_over(key)
-                raise
-            if verdict is ALONE:
-                return None
-            if verdict is not LEAD:
-                assert isinstance(verdict, list)
-                return verdict
-        # Leading: `me` heads the queue.
-        batch: list[_Waiter] = []
-        try:
-            size = 0
-            while queue and (not batch or size + len(queue[0].signals) <= self.max_signals):
-                w = queue.popleft()
-                if w is not me and w.future.done():  # cancelled while queued (mine holds LEAD)
-                    continue
-                batch.append(w)
-                size += len(w.signals)
-            outcomes = await self._run(uow, integration, source, batch, repeat_every)
-        except BaseException:
-            for w in batch:
-                if w is not me and not w.future.done():
-                    w.future.set_result(ALONE)
-            self._hand_over(key)
-            raise
-        if outcomes is None:
-            for w in batch:
-                if w is not me and not w.future.done():
-                    w.future.set_result(ALONE)
-            self._hand_over(key)
-            return None
-        mine: list[Accepted] = []
-        start = 0
-        for w in batch:
-            part = outcomes[start : start + len(w.signals)]
-            start += len(w.signals)
-            if w is me:
-                mine = part
-            elif not w.future.done():
-                w.future.set_result(part)
-        self._hand_over(key)
-        return mine
-
-    def _hand_over(self, key: tuple[UUID, IncidentSource]) -> None:
-        queue = self._queues.get(key)
-        while queue:
-            head = queue[0]
-            if not head.future.done():
-                head.future.set_result(LEAD)
-                return
-            queue.popleft()  # cancelled while queued
-        self._queues.pop(key, None)
-
-    async def _run(
-        self,
-        uow: UnitOfWork,
-        integration: Integration,
-        source: IncidentSource,
-        batch: list[_Waiter],
-        repeat_every: timedelta,
-    ) -> list[Accepted] | None:
-        """The batch's alerts in one transaction, committed; None when it failed (rolled back)."""
-        signals = [s for w in batch for s in w.signals]
-        for attempt in range(3):
-            try:
-                outcomes = await accept_signals(uow, integration, source, signals, repeat_every=repeat_every)
-                await uow.commit()
-                return outcomes
-            except DBAPIError as exc:
-                await uow.rollback()
-                again = retryable(exc)
-                if len(batch) == 1 and not again:
-                    raise  # its own fault: the same error as without group commit
-                if not again or attempt == 2:
-                    return None
-        return None
+async def ingest(
+    uow: UnitOfWork, batch: list[tuple[Envelope, AlertBatch]], *, repeat_every: timedelta
+) -> None:
+    """A poll of accepted batches, in one transaction: per run of one integration (domain
+    ``runs``) one ``accept_signals`` call, a few set-based statements whatever its size; the
+    PagerDuty acknowledgements in order. The events are those the request path used to emit."""
+    received = [b for _, b in batch]
+    found = await integrations_repo.by_ids(uow.session, {b.integration_id for b in received})
+    for run in runs(received):
+        integration = found.get(run.integration_id)
+        if integration is None:  # never replicated: a request could not have been accepted for it
+            log.warning("alerts of an unknown integration dropped", integration_id=str(run.integration_id))
+            continue
+        for key in run.acknowledge:
+            await acknowledge(uow, integration, key)
+        if run.signals:
+            await accept_signals(uow, integration, run.source, run.signals, repeat_every=repeat_every)
