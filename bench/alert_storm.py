@@ -203,12 +203,14 @@ def spy_on(fleet: Fleet, out: Path) -> list[subprocess.Popen[bytes]]:
     return spies
 
 
-OURS = ("backbone", "contracts", "incidentctl", *SERVICES)
+OURS = ("backbone", "contracts", *SERVICES)
+IDLE = ("Condition.wait (threading", "Event.wait (threading", "select (selectors")
 
 
 def summarize(out: Path, top: int = 15) -> None:
     """Per process, to ``summary.txt``: the samples' leaf frames by package (where the CPU goes)
-    and the platform's own functions by inclusive share (which code path spends it)."""
+    and the platform's own functions by inclusive share (which code path spends it); samples
+    are 1/100 s of a thread running (waits left out)."""
     lines = []
     for folded in sorted(out.glob("*.folded")):
         leaf: Counter[str] = Counter()
@@ -218,7 +220,9 @@ def summarize(out: Path, top: int = 15) -> None:
             stack, _, n = line.rpartition(" ")
             if not stack or not n.isdigit():
                 continue
-            frames = stack.split(";")
+            frames = [f.rpartition(":")[0] + ")" if f.endswith(")") else f for f in stack.split(";")]
+            if frames[-1].startswith(IDLE):
+                continue  # a thread waiting (py-spy counts some waits as active)
             total += int(n)
             leaf[_package(frames[-1])] += int(n)
             for f in {f for f in frames if _package(f) in OURS}:
