@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from audit.adapters.orm import checkpoints, entries, hashes
 from audit.domain import checkpoint, tlog
@@ -15,6 +16,7 @@ from audit.domain.checkpoint import Signer
 from audit.handlers.log import PLATFORM, record, sign_checkpoints
 from audit.views.log import consistency, inclusion, keys, latest_note, search, verify
 from backbone.clock import ManualClock
+from backbone.db import Database
 from backbone.uow import UnitOfWork
 from contracts.enums import ChannelKind, ClientType
 from contracts.envelope import Envelope, EventData
@@ -112,8 +114,10 @@ async def test_a_grown_log_gets_one_signed_checkpoint_that_proofs_lead_to(uow: U
     await record(uow, [_vendor(tenant) for _ in range(5)])
     await _sign(uow)
     await _sign(uow)  # nothing grew: nothing new
-    count = await uow.session.scalar(select(checkpoints.c.id).where(checkpoints.c.tenant_id == tenant))
-    assert count is not None
+    signed = (
+        await uow.session.scalars(select(checkpoints.c.size).where(checkpoints.c.tenant_id == tenant))
+    ).all()
+    assert signed == [5]
     note = await latest_note(uow, tenant_id=tenant)
     cp = checkpoint.open_note(note, SIGNER.verifier(tenant))
     assert (cp.origin, cp.size) == (checkpoint.origin(tenant), 5)
@@ -145,6 +149,54 @@ async def test_a_new_key_re_signs_and_the_old_one_stays_listed(uow: UnitOfWork, 
     listed = await keys(uow, tenant_id=tenant, signer=rotated)
     assert listed[0]["verifier_key"] == rotated.verifier(tenant) and listed[0]["current"]
     assert SIGNER.verifier(tenant) in [k["verifier_key"] for k in listed[1:]]
+
+
+async def test_a_log_signed_within_the_gap_waits_for_the_next_round(
+    uow: UnitOfWork, clock: ManualClock
+) -> None:
+    """In a storm one checkpoint per log per round of the signer, not one per appended batch."""
+    tenant = uuid.uuid4()
+    gap = timedelta(seconds=1)
+    await record(uow, [_vendor(tenant)])
+    await sign_checkpoints(uow, clock.current, SIGNER, gap=gap)
+    await record(uow, [_vendor(tenant)])
+    await sign_checkpoints(uow, clock.current, SIGNER, gap=gap)
+    sizes = select(checkpoints.c.size).where(checkpoints.c.tenant_id == tenant).order_by(checkpoints.c.id)
+    assert (await uow.session.scalars(sizes)).all() == [1]
+    clock.advance(seconds=1)
+    await sign_checkpoints(uow, clock.current, SIGNER, gap=gap)
+    assert (await uow.session.scalars(sizes)).all() == [1, 2]
+
+
+async def test_the_signer_and_appends_never_wait_for_each_other(db: Database, clock: ManualClock) -> None:
+    """The signer reads committed heads without locking them: with an append in flight it signs
+    what is committed, and while it signs, the next append takes the head at once."""
+    tenant = uuid.uuid4()
+
+    def unit() -> UnitOfWork:
+        return UnitOfWork(db.sessions, source="audit", clock=clock)
+
+    async def bounded(u: UnitOfWork) -> None:  # a wait on a lock fails the test instead of hanging it
+        await u.session.execute(text("SET LOCAL lock_timeout = '10s'"))
+
+    async with unit() as first:
+        await record(first, [_vendor(tenant, "one")])
+        await first.commit()
+    async with unit() as appending:
+        await record(appending, [_vendor(tenant, "two")])  # holds the head until it commits
+        async with unit() as signing:
+            await bounded(signing)
+            await sign_checkpoints(signing, clock.current, SIGNER)
+            note = checkpoint.open_note(await latest_note(signing, tenant_id=tenant), SIGNER.verifier(tenant))
+            assert note.size == 1  # the committed log, not the append in flight
+            await appending.commit()
+            async with unit() as next_append:  # the signer's transaction is still open
+                await bounded(next_append)
+                await record(next_append, [_vendor(tenant, "three")])
+                await next_append.commit()
+            await signing.commit()
+    async with unit() as reading:
+        assert [r.leaf_index for r in await _entries(reading, tenant)] == [0, 1, 2]
 
 
 async def test_an_edited_entry_is_named_by_verify(uow: UnitOfWork) -> None:

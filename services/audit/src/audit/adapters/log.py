@@ -15,6 +15,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -200,12 +201,32 @@ async def chunks(
 # --------------------------------------------------------------------------- checkpoints
 
 
-def unsigned(key_id: str) -> list[ColumnElement[bool]]:
-    """A head whose log grew past its latest checkpoint, or whose checkpoint another key signed."""
-    return [
-        or_(heads.c.signed_size < heads.c.size, heads.c.signed_key.is_distinct_from(key_id)),
-        heads.c.size > 0,
-    ]
+async def due_heads(
+    session: AsyncSession, key_id: str, now: datetime, signed_before: datetime, limit: int
+) -> list[Any]:
+    """Committed heads (tenant_id, size) whose log grew past its latest checkpoint, or whose
+    latest checkpoint another key signed, that checkpoint signed no later than ``signed_before``;
+    the longest waiting first. Read without a lock: appends never wait for the signer."""
+    latest = (
+        select(checkpoints.c.size, checkpoints.c.key_id, checkpoints.c.signed_at)
+        .where(checkpoints.c.tenant_id == heads.c.tenant_id)
+        .order_by(checkpoints.c.id.desc())
+        .limit(1)
+        .lateral("latest")
+    )
+    stale = or_(latest.c.size < heads.c.size, latest.c.key_id != key_id)
+    query = (
+        select(heads.c.tenant_id, heads.c.size)
+        .select_from(heads.outerjoin(latest, true()))
+        .where(
+            heads.c.size > 0,
+            heads.c.grew_at <= now,
+            or_(latest.c.size.is_(None), and_(stale, latest.c.signed_at <= signed_before)),
+        )
+        .order_by(heads.c.grew_at)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).all())
 
 
 async def add_checkpoint(
@@ -215,9 +236,6 @@ async def add_checkpoint(
         insert(checkpoints).values(
             tenant_id=tenant_id, size=size, root=root, note=note, key_id=key_id, signed_at=now
         )
-    )
-    await session.execute(
-        update(heads).where(heads.c.tenant_id == tenant_id).values(signed_size=size, signed_key=key_id)
     )
 
 

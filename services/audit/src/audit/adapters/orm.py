@@ -81,16 +81,15 @@ hashes = Table(
     Column("hash", LargeBinary, nullable=False),
 )
 
-# A tenant's log size (locked by every append: appends to one log are serialized) and what its
-# latest checkpoint covers (the signer's to-do). The only table of the log the service updates.
+# A tenant's log size (locked by every append: appends to one log are serialized; the signer
+# reads it without a lock and compares with the latest checkpoint). The only table of the log
+# the service updates.
 heads = Table(
     "heads",
     metadata,
     Column("tenant_id", UUID(as_uuid=True), primary_key=True),
     Column("size", BigInteger, nullable=False),
     Column("grew_at", DateTime(timezone=True), nullable=False),
-    Column("signed_size", BigInteger, nullable=False, server_default="0"),
-    Column("signed_key", String(64), nullable=True),
     Index("ix_heads_unsigned", "grew_at"),
 )
 

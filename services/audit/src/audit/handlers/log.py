@@ -4,15 +4,13 @@ logs that grew (docs/audit.md)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from audit.adapters import log as log_repo
-from audit.adapters.orm import heads
 from audit.domain import log, tlog
 from audit.domain.checkpoint import Signer
-from backbone.timers import claim_due
 from backbone.uow import UnitOfWork
 from contracts.envelope import Envelope
 
@@ -50,18 +48,14 @@ async def record_dead_letters(uow: UnitOfWork, letters: list[Envelope]) -> None:
     await record(uow, [(letter, letter.data) for letter in letters])
 
 
-async def sign_checkpoints(uow: UnitOfWork, now: datetime, signer: Signer, limit: int = 100) -> int:
+async def sign_checkpoints(
+    uow: UnitOfWork, now: datetime, signer: Signer, *, limit: int = 100, gap: timedelta = timedelta(0)
+) -> int:
     """A new checkpoint for each log that grew since its latest one (or whose latest one an
-    older key signed); how many were signed."""
+    older key signed) and was not signed in the last ``gap``; how many were signed. Signs the
+    committed heads without locking them: an append in flight is covered by the next round."""
     await log_repo.register_key(uow.session, signer.key_id, signer.public, now)
-    due = await claim_due(
-        uow.session,
-        heads,
-        now=now,
-        due=heads.c.grew_at,
-        pending=log_repo.unsigned(signer.key_id),
-        limit=limit,
-    )
+    due = await log_repo.due_heads(uow.session, signer.key_id, now, now - gap, limit)
     for head in due:
         hashes = await log_repo.hashes_at(uow.session, head.tenant_id, tlog.root_indexes(head.size))
         root = tlog.root(head.size, hashes)
