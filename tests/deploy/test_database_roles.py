@@ -29,6 +29,7 @@ from backbone.testing import (
     create_database,
     drop_database,
     eventually,
+    incident_for,
     migrate_all,
     serving,
     unique,
@@ -281,13 +282,11 @@ async def test_every_service_works_under_its_own_role(roles_db: RolesDb, infra: 
                 return response if response.status_code == 202 else None
 
             first = (await eventually(accepted, what="intake to accept")).json()["alerts"][0]
-            incident_id = first["incident_id"]
-
-            async def opened() -> bool:
-                response = await clients["triage"].get(f"/v1/incidents/{incident_id}", headers=admin)
-                return response.status_code == 200
-
-            await eventually(opened, what="triage to open the incident")
+            incident = await eventually(
+                lambda: incident_for(clients["triage"], admin, first["dedup_key"]),
+                what="triage to open the incident",
+            )
+            incident_id = incident["id"]
 
             async def audited() -> list[str] | None:
                 response = await clients["audit"].get(

@@ -12,7 +12,7 @@ import pytest
 
 from audit.config import Settings as AuditSettings
 from audit.main import create as create_audit
-from backbone.testing import Stack, created, eventually, new_tenant, serving, sign_in
+from backbone.testing import Stack, created, eventually, incident_for, new_tenant, serving, sign_in
 from directory.config import Settings as DirectorySettings
 from directory.main import create as create_directory
 from intake.config import Settings as IntakeSettings
@@ -97,25 +97,24 @@ async def test_alert_becomes_incident_and_is_audited(
         return response if response.status_code == 202 else None
 
     accepted = await eventually(post_until_integration_known, what="intake to accept the alerts")
-    first = accepted.json()["alerts"]
-    assert [a["opened"] for a in first] == [True, True]
-    incident_a, incident_b = first[0]["incident_id"], first[1]["incident_id"]
-    assert incident_a != incident_b
+    # The answer names each alert's dedup key; the incidents follow (docs/adr/0013-durable-fast-ingest.md).
+    key_a, key_b = (a["dedup_key"] for a in accepted.json()["alerts"])
+    assert key_a != key_b
 
     # The same firing alert again attaches to the open incident instead of opening another.
     again = await intake.post("/v1/alerts/alertmanager", json=webhook(alert("fp-a", "db-1")), headers=auth)
     assert again.status_code == 202
-    assert [(a["incident_id"], a["opened"]) for a in again.json()["alerts"]] == [(incident_a, False)]
+    assert [a["dedup_key"] for a in again.json()["alerts"]] == [key_a]
 
-    async def incident(incident_id: str, alert_count: int) -> dict[str, Any] | None:
-        response = await triage.get(f"/v1/incidents/{incident_id}", headers=admin)
-        if response.status_code != 200:
-            return None
-        data: dict[str, Any] = response.json()
-        return data if data["alert_count"] == alert_count else None
-
-    a = await eventually(lambda: incident(incident_a, 2), what="triage to open incident A with 2 alerts")
-    b = await eventually(lambda: incident(incident_b, 1), what="triage to open incident B")
+    a = await eventually(
+        lambda: incident_for(triage, admin, key_a, alert_count=2),
+        what="triage to open incident A with 2 alerts",
+    )
+    b = await eventually(lambda: incident_for(triage, admin, key_b), what="triage to open incident B")
+    incident_a, incident_b = a["id"], b["id"]
+    assert incident_a != incident_b and a["alert_count"] == 2 and b["alert_count"] == 1
+    listed = (await triage.get("/v1/incidents", headers=admin)).json()
+    assert len(listed) == 2  # the repeat opened no third incident
     assert a["status"] == "open" and a["tenant_id"] == tenant.tenant_id
     assert a["client_id"] == client["id"]
     assert a["title"] == "Disk full on db-1"

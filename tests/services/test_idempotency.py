@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from backbone.db import Database
 from backbone.tables import OUTBOX
 from backbone.testing import Stack, eventually, serving, unique
+from contracts.topics import Topic
 from intake.adapters.orm import dedup_keys
 from intake.config import Settings as IntakeSettings
 from intake.main import create as create_intake
@@ -59,21 +60,32 @@ async def test_retried_write_with_same_key_has_one_effect(stack: Stack, intake_t
                 assert r.status_code == 202 and r.json() == original.json()
                 assert r.headers["idempotent-replayed"] == "true"
 
-            async with db.sessions() as s:
-                count = await s.scalar(
-                    select(dedup_keys.c.alert_count).where(dedup_keys.c.dedup_key == f"am:{fingerprint}")
-                )
-                events = await s.scalar(
-                    select(func.count())
-                    .select_from(OUTBOX)
-                    .where(OUTBOX.c.key == original.json()["alerts"][0]["incident_id"])
-                )
-            assert count == 1  # not bumped by the replays
-            assert events == 1  # one incident_reported, no alert_repeated
+            async def settled() -> bool:
+                # The alerts are deduplicated after the answer (docs/adr/0013-durable-fast-ingest.md).
+                return await stack.caught_up(settings, Topic.INTAKE_ALERTS, group_id=settings.alerts_group_id)
+
+            async def key() -> tuple[int, int]:
+                await eventually(settled, what="intake to handle the accepted alerts")
+                async with db.sessions() as s:
+                    count, incident_id = (
+                        await s.execute(
+                            select(dedup_keys.c.alert_count, dedup_keys.c.incident_id).where(
+                                dedup_keys.c.dedup_key == f"am:{fingerprint}"
+                            )
+                        )
+                    ).one()
+                    events = await s.scalar(
+                        select(func.count()).select_from(OUTBOX).where(OUTBOX.c.key == str(incident_id))
+                    )
+                return count, int(events or 0)
+
+            # Not bumped by the replays; one incident_reported, no alert_repeated.
+            assert await key() == (1, 1)
 
             # Without the key the same alert is a repeat, as it should be.
             plain = await intake.post("/v1/alerts/alertmanager", json=body(fingerprint), headers=auth)
-            assert plain.json()["alerts"][0]["opened"] is False
+            assert plain.status_code == 202
+            assert (await key())[0] == 2
 
             # The same key for a different request is refused and writes nothing.
             misuse = await intake.post(
@@ -81,6 +93,7 @@ async def test_retried_write_with_same_key_has_one_effect(stack: Stack, intake_t
             )
             assert misuse.status_code == 422
             assert misuse.headers["content-type"] == "application/problem+json"
+            await eventually(settled, what="intake to handle the accepted alerts")
             async with db.sessions() as s:
                 assert not await s.scalar(select(dedup_keys.c.id).where(dedup_keys.c.dedup_key == "am:other"))
     finally:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from backbone import testing
 from backbone.db import Database
-from backbone.testing import Stack, eventually, new_tenant, serving, sign_in
+from backbone.testing import Stack, eventually, incident_for, new_tenant, serving, sign_in
 from contracts.enums import CommunicationType, DeliveryMethod, RecipientType, ReminderChannel, Role
 from contracts.envelope import Envelope, EventData
 from contracts.events import CommunicationRecorded, ReminderDispatched, UserRegistered
@@ -246,13 +246,11 @@ async def test_p1_incident_reaches_email_slack_and_signed_webhook(
                 return answer if answer.status_code == 202 else None
 
             accepted = await eventually(post_alert, what="intake to accept the alert")
-            incident_id = accepted.json()["alerts"][0]["incident_id"]
-
-            async def p1() -> dict[str, Any] | None:
-                answer = await triage.get(f"/v1/incidents/{incident_id}", headers=admin)
-                return answer.json() if answer.status_code == 200 else None
-
-            incident = await eventually(p1, what="triage to open the incident")
+            key = accepted.json()["alerts"][0]["dedup_key"]  # the incident follows the answer
+            incident = await eventually(
+                lambda: incident_for(triage, admin, key), what="triage to open the incident"
+            )
+            incident_id = incident["id"]
             assert incident["severity"] == "P1", incident
             reference = incident["reference_code"]
 
