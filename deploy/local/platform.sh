@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole platform on this machine, no Docker (docs/adr/0003-process-manager.md):
 #   platform.sh up       infrastructure, topics, migrations, database roles, all seven services
-#                        under supervisord (background); returns once every service is ready
+#                        and the web console under supervisord (background); returns once every
+#                        one is ready
 #   platform.sh down     stop the services, then the infrastructure
 #   platform.sh start    the services only, on infrastructure already up and migrated
 #   platform.sh stop     stop the services only (PostgreSQL and Kafka keep running)
@@ -15,6 +16,13 @@ ROOT=$PWD
 
 # PLATFORM_SERVICES and PLATFORM_STATE_DIR let a test run some services apart from `make up`.
 read -r -a SERVICES <<<"${PLATFORM_SERVICES:-directory intake triage sla changes notifications audit}"
+# The console (docs/adr/0014-web-console.md) has no schema, role or secret: only the services'
+# addresses. It runs with the full platform; a test running some services names it if wanted.
+if [[ -n ${PLATFORM_SERVICES+x} ]]; then
+    read -r -a FRONTENDS <<<"${PLATFORM_FRONTENDS:-}"
+else
+    FRONTENDS=(console)
+fi
 STATE_DIR=${PLATFORM_STATE_DIR:-$ROOT/.local}
 RUN_DIR=$STATE_DIR/supervisor
 CONF=$RUN_DIR/supervisord.conf
@@ -134,6 +142,27 @@ stdout_logfile_maxbytes=20MB
 stdout_logfile_backups=2
 EOF
         done
+        for service in "${FRONTENDS[@]}"; do
+            # The console calls the services on this machine, at their ports (SERVICE_PORT if set).
+            cat >>"$CONF.tmp" <<EOF
+
+[program:$service]
+command=$ROOT/.venv/bin/incidentctl serve $service
+environment=CONSOLE_DIRECTORY_URL="http://127.0.0.1:${DIRECTORY_PORT:-8007}",CONSOLE_TRIAGE_URL="http://127.0.0.1:${TRIAGE_PORT:-8002}",CONSOLE_SLA_URL="http://127.0.0.1:${SLA_PORT:-8003}",CONSOLE_CHANGES_URL="http://127.0.0.1:${CHANGES_PORT:-8004}",CONSOLE_AUDIT_URL="http://127.0.0.1:${AUDIT_PORT:-8006}"
+autostart=true
+autorestart=true
+startsecs=3
+startretries=10
+stopsignal=TERM
+stopwaitsecs=20
+stopasgroup=true
+killasgroup=true
+redirect_stderr=true
+stdout_logfile=$LOG_DIR/$service.log
+stdout_logfile_maxbytes=20MB
+stdout_logfile_backups=2
+EOF
+        done
     )
     mv "$CONF.tmp" "$CONF"
 }
@@ -167,6 +196,7 @@ cmd_up() {
   Alert token:    uv run incidentctl integrations create --kind alertmanager --name NAME
                   prints it; Alertmanager: POST http://127.0.0.1:8001/v1/alerts/alertmanager, bearer
   Access token:   curl -H "Authorization: Bearer \$(uv run incidentctl token)" http://127.0.0.1:8007/v1/users
+  Console:        http://127.0.0.1:${CONSOLE_PORT:-8008}  (sign in with the api_key above, or any user's API key)
   API docs:       http://127.0.0.1:<port>/docs and /asyncapi on every service (ports above)
   Webhooks:       NOTIFICATIONS_EGRESS_ALLOW=${NOTIFICATIONS_EGRESS_ALLOW:-(empty: no private addresses)}
                   a receiver on this machine: NOTIFICATIONS_EGRESS_ALLOW=127.0.0.1/32 make up
@@ -205,7 +235,7 @@ cmd_start() {
             -u INTAKE_PUBLIC_FORM_SECRET -u NOTIFICATIONS_EGRESS_ALLOW \
             "$ROOT/.venv/bin/supervisord" -c "$CONF"
     fi
-    if ! incidentctl wait --timeout 120 "${SERVICES[@]}"; then
+    if ! incidentctl wait --timeout 120 "${SERVICES[@]}" "${FRONTENDS[@]}"; then
         ctl status >&2 || true
         exit 1
     fi
@@ -238,7 +268,7 @@ cmd_down() {
 cmd_logs() {
     mkdir -p "$LOG_DIR"
     local files=()
-    for service in "${SERVICES[@]}"; do
+    for service in "${SERVICES[@]}" "${FRONTENDS[@]}"; do
         touch "$LOG_DIR/$service.log"
         files+=("$LOG_DIR/$service.log")
     done
@@ -264,7 +294,7 @@ cmd_status() {
 cmd_restart() {
     local service=${1:-}
     if [[ -z $service ]]; then
-        echo "usage: make restart SERVICE=<$(IFS='|'; echo "${SERVICES[*]}")>" >&2
+        echo "usage: make restart SERVICE=<$(IFS='|'; echo "${SERVICES[*]} ${FRONTENDS[*]}")>" >&2
         exit 2
     fi
     supervisor_running || { say "services not running (make up)"; exit 1; }

@@ -28,10 +28,15 @@ SERVICE_PORTS: dict[str, int] = {
     "changes": 8004,
     "notifications": 8005,
     "audit": 8006,
+    "console": 8008,
 }
+# The services behind the console: each with a schema, a database role, Kafka and the public key.
+# The console is a client of their APIs only (docs/adr/0014-web-console.md).
+BACKENDS = {name: port for name, port in SERVICE_PORTS.items() if name != "console"}
 SCALED_OUT = {"intake": 2, "triage": 2, "sla": 2}  # replicas in deploy/k8s; the others run one
 
 services = pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
+backends = pytest.mark.parametrize("service", sorted(BACKENDS))
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -197,7 +202,7 @@ def test_init_creates_topics_and_migrates_once_infrastructure_is_healthy(
     assert _depends_on(init) == {"kafka": "service_healthy", "postgres": "service_healthy"}
 
 
-@services
+@backends
 def test_service_waits_for_init(compose_services: dict[str, dict[str, Any]], service: str) -> None:
     assert _depends_on(compose_services[service]).get("init") == "service_completed_successfully"
 
@@ -218,7 +223,7 @@ def test_shared_env_is_an_anchor(compose: dict[str, Any]) -> None:
     assert host == "kafka" and port.isdigit()
 
 
-@services
+@backends
 def test_service_gets_the_shared_env(compose: dict[str, Any], service: str) -> None:
     env = _env(compose["services"][service])
     shared = {key: str(value) for key, value in compose["x-service-env"].items()}
@@ -281,7 +286,7 @@ def test_audit_alone_gets_its_checkpoint_signing_key(compose: dict[str, Any]) ->
     assert users == {"audit", "keys"}
 
 
-@services
+@backends
 def test_service_gets_the_public_key(compose: dict[str, Any], service: str) -> None:
     svc = compose["services"][service]
     path = _default(_env(svc)["AUTH_PUBLIC_KEY"], "AUTH_PUBLIC_KEY")
@@ -401,7 +406,10 @@ def test_k8s_deployment(service: str) -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["resources"]["requests"]
     sources = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
-    assert sources == {"incident-platform-config", "incident-platform-secrets"}
+    if service == "console":  # no Secret at all: it holds none (docs/adr/0014-web-console.md)
+        assert sources == {"incident-platform-config"}
+    else:
+        assert sources == {"incident-platform-config", "incident-platform-secrets"}
 
 
 def test_k8s_intake_knows_its_replica_count() -> None:
@@ -436,7 +444,7 @@ def test_k8s_init_job_creates_topics_and_migrates() -> None:
     assert not any(e.get("name") == "SERVICE" for e in container.get("env", []))
 
 
-@services
+@backends
 def test_k8s_service_gets_the_keys(service: str) -> None:
     """AUTH_PUBLIC_KEY for all (shared Secret); DIRECTORY_SIGNING_KEY for directory alone,
     AUDIT_SIGNING_KEY for audit alone, each from a Secret of its own."""
@@ -487,7 +495,7 @@ def _secret_env(container: dict[str, Any]) -> dict[str, tuple[str, str]]:
     }
 
 
-@services
+@backends
 def test_k8s_service_connects_as_its_own_database_role(service: str) -> None:
     """docs/adr/0008-database-roles.md: the password from the service's own Secret, the URL naming
     the service's role; the password is defined before the URL that expands it."""
@@ -501,7 +509,7 @@ def test_k8s_service_connects_as_its_own_database_role(service: str) -> None:
     secrets = _secret_env(container)
     assert secrets["DATABASE_PASSWORD"] == (f"incident-platform-db-{service}", "password")
     assert not {name for name, _ in secrets.values()} & (
-        {f"incident-platform-db-{other}" for other in SERVICE_PORTS if other != service}
+        {f"incident-platform-db-{other}" for other in BACKENDS if other != service}
         | {"incident-platform-db-admin"}
     )
     assert _k8s_object("Secret", f"incident-platform-db-{service}")["stringData"]["password"] == "CHANGE-ME"
@@ -514,6 +522,44 @@ def test_k8s_init_job_creates_the_database_roles_as_the_administrator() -> None:
     assert command.index("incidentctl migrate") < command.index("incidentctl db roles")
     secrets = _secret_env(container)
     assert secrets["DATABASE_URL"] == ("incident-platform-db-admin", "DATABASE_URL")
-    for service in SERVICE_PORTS:
+    for service in BACKENDS:
         password = secrets[f"{service.upper()}_DATABASE_PASSWORD"]
         assert password == (f"incident-platform-db-{service}", "password")
+
+
+# --- the console ------------------------------------------------------------------------------
+
+
+def _console_urls(env: dict[str, str]) -> dict[str, str]:
+    return {
+        k.removeprefix("CONSOLE_").removesuffix("_URL").lower(): v
+        for k, v in env.items()
+        if k.endswith("_URL")
+    }
+
+
+def _points_at_the_services(urls: dict[str, str]) -> None:
+    """Each service the console calls, by its in-cluster name and port from the port table."""
+    assert set(urls) == {"directory", "triage", "sla", "changes", "audit"}
+    for name, url in urls.items():
+        assert url == f"http://{name}:{SERVICE_PORTS[name]}", (name, url)
+
+
+def test_compose_console_holds_no_database_kafka_or_key(compose_services: dict[str, dict[str, Any]]) -> None:
+    console = compose_services["console"]
+    env = _env(console)
+    assert not {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "AUTH_PUBLIC_KEY"} & set(env)
+    assert not console.get("volumes"), "the console mounts no key"
+    _points_at_the_services(_console_urls(env))
+    assert _depends_on(console) == {"directory": "service_healthy", "triage": "service_healthy"}
+
+
+def test_k8s_console_reads_no_secret_and_points_at_the_services() -> None:
+    (container,) = _k8s_object("Deployment", "console")["spec"]["template"]["spec"]["containers"]
+    assert not _secret_env(container)
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    _points_at_the_services(_console_urls(env))
+
+
+def test_the_healthcheck_knows_the_console_port() -> None:
+    assert '"console": 8008' in DOCKERFILE.read_text()

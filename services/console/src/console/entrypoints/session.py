@@ -4,6 +4,7 @@ browser's storage (docs/adr/0014-web-console.md "Sessions")."""
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console.adapters.api import ApiError
-from console.domain.session import COOKIE, cookie_secure, csrf_ok
+from console.domain.session import COOKIE, cookie_secure
 from console.entrypoints.deps import ApiDep, FormDep, render, settings_of
 
 router = APIRouter()
@@ -65,7 +66,8 @@ async def login(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     next_path = _safe_next(next)
-    if not csrf_ok(request.cookies.get(LOGIN_COOKIE), login_token):
+    expected = request.cookies.get(LOGIN_COOKIE) or ""
+    if not expected or not hmac.compare_digest(expected, login_token):
         return _login_page(request, next_path, "The form expired; please sign in again.", 400)
     if not api_key.strip():
         return _login_page(request, next_path, "Enter your API key.", 422)
