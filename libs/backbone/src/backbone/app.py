@@ -22,6 +22,7 @@ from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict
 from starlette.datastructures import Headers
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backbone import problems, telemetry
@@ -175,7 +176,13 @@ class _ProblemOnTooLarge:
 
 class _App(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
-        return _ProblemOnTooLarge(super().build_middleware_stack())
+        stack = super().build_middleware_stack()
+        if isinstance(stack, ServerErrorMiddleware):
+            # Just inside the outermost middleware (which answers only 500s): the tracing
+            # instrumentation rebuilds the stack from it and skips one of another shape.
+            stack.app = _ProblemOnTooLarge(stack.app)
+            return stack
+        return _ProblemOnTooLarge(stack)
 
 
 def create_app(service: Service) -> FastAPI:
@@ -263,10 +270,12 @@ def create_app(service: Service) -> FastAPI:
     app.state.retention = retention
     # Server spans from incoming traceparent; events written in a request carry its trace.
     # Without the per-chunk "http receive"/"http send" spans: each chunk of a body made a span
-    # (a large request dozens); the request's own span and its children stay.
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"]
-    )
+    # (a large request dozens); the request's own span and its children stay. Not at all when
+    # tracing is off: the middleware's work per request would go nowhere.
+    if telemetry.enabled():
+        FastAPIInstrumentor.instrument_app(
+            app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"]
+        )
     problems.install(app)
     for api in service.api:
         app.include_router(api)

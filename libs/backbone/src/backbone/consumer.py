@@ -20,6 +20,7 @@ says ``dead_lettered``; other services treat it as the redelivery it is for them
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 import traceback
@@ -39,6 +40,7 @@ from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
+from backbone import telemetry
 from backbone.db import is_transient
 from backbone.settings import ServiceSettings
 from backbone.tables import INBOX
@@ -132,10 +134,15 @@ async def _dispatch(uow: UnitOfWork, items: Sequence[_Work]) -> None:
         run = items[i:j]
         for handler in chain:
             if isinstance(handler, Batched):
+                # A run of one: what it emits is that event's doing and continues its trace;
+                # a longer run's handler names the cause (caused_by) where it matters.
+                uow.cause = run[0].envelope if len(run) == 1 else None
                 await handler.fn(uow, [(w.envelope, w.payload) for w in run])
             else:
                 for w in run:
+                    uow.cause = w.envelope  # what it emits continues this event's trace
                     await handler(uow, w.envelope, w.payload)
+                uow.cause = None
         i = j
 
 
@@ -289,16 +296,23 @@ class EventConsumer:
 
     async def _handle_together(self, work: list[_Work]) -> None:
         async with self.uow() as uow:
-            fresh = await self._claim(uow, work)
-            todo = []
-            for item in work:
-                if item.envelope.id in fresh:
-                    fresh.discard(item.envelope.id)  # a copy later in the same batch is a duplicate
-                    todo.append(item)
-            await _dispatch(uow, todo)
-            await uow.commit()
+            with self._traced(uow, work):
+                fresh = await self._claim(uow, work)
+                todo = []
+                for item in work:
+                    if item.envelope.id in fresh:
+                        fresh.discard(item.envelope.id)  # a copy later in the same batch is a duplicate
+                        todo.append(item)
+                await _dispatch(uow, todo)
+                await uow.commit()
         for item in work:
             HANDLED.labels(self.service, item.envelope.type).inc()
+
+    def _traced(self, uow: UnitOfWork, work: Sequence[_Work]) -> contextlib.AbstractContextManager[None]:
+        """A span per sampled message, child of its trace (docs/architecture.md "Tracing")."""
+        return telemetry.consuming(
+            self.service, uow.traces, ((w.envelope.id, w.envelope.type, w.record.headers) for w in work)
+        )
 
     async def _handle_alone(self, item: _Work) -> None:
         attempts = self.settings.consumer_max_attempts
@@ -306,9 +320,10 @@ class EventConsumer:
         for attempt in range(1, attempts + 1):
             try:
                 async with self.uow() as uow:
-                    if await self._claim(uow, [item]):
-                        await _dispatch(uow, [item])
-                    await uow.commit()
+                    with self._traced(uow, [item]):
+                        if await self._claim(uow, [item]):
+                            await _dispatch(uow, [item])
+                        await uow.commit()
                 HANDLED.labels(self.service, item.envelope.type).inc()
                 return
             except Exception as exc:

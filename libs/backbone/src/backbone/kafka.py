@@ -1,4 +1,4 @@
-"""Kafka plumbing: the FastStream router with telemetry + metrics middlewares, and topic creation."""
+"""Kafka plumbing: the FastStream router with its metrics middleware, and topic creation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
 
@@ -23,10 +22,10 @@ def make_broker(settings: ServiceSettings, *, description: str) -> KafkaBroker:
         # Topics are created explicitly (incidentctl topics), never by a stray publish.
         allow_auto_create_topics=False,
         enable_idempotence=True,
-        middlewares=[
-            KafkaTelemetryMiddleware(),
-            KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name),
-        ],
+        # No FastStream tracing middleware: it made a new trace per fetched batch, never the
+        # messages' own; the consumer continues each sampled message's trace instead
+        # (backbone.telemetry.consuming, docs/architecture.md "Tracing").
+        middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)],
         description=description,
         # FastStream's per-message access lines go to DEBUG; our own logs say what matters.
         log_level=logging.DEBUG,

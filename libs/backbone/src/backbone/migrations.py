@@ -251,6 +251,11 @@ def jsonb_v1(name: str, default: str) -> sa.Column[Any]:
     )
 
 
+def traceparent_v1() -> sa.Column[Any]:
+    """backbone.tables.traceparent: a row's W3C trace context, NULL when not traced."""
+    return sa.Column("traceparent", sa.String(length=55), nullable=True)
+
+
 def integration_columns_v1() -> list[sa.Column[Any]]:
     """What an alert integration is, as directory keeps it and intake replicates it: its kind and
     name, what its alerts are about, and the rules that turn them into incidents."""

@@ -113,6 +113,12 @@ def stamp(name: str) -> Column[Any]:
     return Column(name, DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
+def traceparent() -> Column[Any]:
+    """The W3C trace context a row carries to the transaction that later works on it, so that
+    work is a span of the same trace (docs/architecture.md "Tracing"); NULL: not traced."""
+    return Column("traceparent", String(55))
+
+
 def stamps() -> list[Column[Any]]:
     """created_at and updated_at, in that order."""
     return [stamp("created_at"), stamp("updated_at")]

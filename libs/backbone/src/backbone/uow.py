@@ -10,10 +10,10 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from opentelemetry import propagate
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backbone import telemetry
 from backbone.clock import SYSTEM_CLOCK, Clock
 from backbone.outbox import WRITE_LOCK
 from backbone.tables import OUTBOX
@@ -39,10 +39,17 @@ class UnitOfWork:
         self._pending: list[Envelope] = []
         self._flushed = False
         self.session: AsyncSession
+        # Trace context (docs/architecture.md "Tracing"): the traceparent of each sampled event
+        # being handled, by its id (the consumer fills it); the event a per-message handler is
+        # handling now; the traceparent each emitted event carries.
+        self.traces: dict[UUID, str] = {}
+        self.cause: Envelope | None = None
+        self._carried: dict[UUID, str] = {}
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         self._pending = []
+        self.traces, self.cause, self._carried = {}, None, {}
         self.now = self.clock.now()
         return self
 
@@ -63,13 +70,29 @@ class UnitOfWork:
         tenant_id: UUID | None,
         actor: Actor = SYSTEM,
         caused_by: Envelope | None = None,
+        traceparent: str | None = None,
     ) -> Envelope:
-        """Record an event to be published; it is written to the outbox in this transaction."""
+        """Record an event to be published; it is written to the outbox in this transaction. It
+        continues the trace of ``traceparent`` if given, else of the event that caused it (or
+        the one being handled), else of the current span (a request's)."""
         envelope = Envelope.wrap(
             data, source=self.source, tenant_id=tenant_id, actor=actor, caused_by=caused_by
         )
         self._pending.append(envelope)
+        cause = caused_by or self.cause
+        carried = traceparent or self.traceparent(cause.id if cause is not None else None)
+        if carried is not None:
+            self._carried[envelope.id] = carried
         return envelope
+
+    def traceparent(self, event_id: UUID | None = None) -> str | None:
+        """The trace that work caused by the event ``event_id`` continues: that message's span
+        when it is sampled, else the current span's trace (None: not traced)."""
+        if event_id is not None and self.traces:
+            found = self.traces.get(event_id)
+            if found is not None:
+                return found
+        return telemetry.current_traceparent()
 
     @property
     def emitted(self) -> list[Envelope]:
@@ -81,8 +104,7 @@ class UnitOfWork:
         # Held until this transaction ends: the relay never passes the ids taken here before
         # they are committed or rolled back (outbox.py).
         await self.session.execute(WRITE_LOCK)
-        headers: dict[str, str] = {}
-        propagate.inject(headers)  # W3C traceparent of the span that caused the change
+        carried = self._carried
         await self.session.execute(
             insert(OUTBOX),
             [
@@ -92,13 +114,13 @@ class UnitOfWork:
                     "topic": e.topic.value,
                     "key": e.subject,
                     "value": e.model_dump_json().encode(),
-                    "headers": {**headers, "ce_type": e.type, "content-type": "application/json"},
+                    "headers": _headers(e.type, carried.get(e.id)),
                 }
                 for e in self._pending
             ],
         )
         self.committed_events = self._pending
-        self._pending = []
+        self._pending, self._carried = [], {}
         self._flushed = True
 
     async def commit(self) -> None:
@@ -111,6 +133,13 @@ class UnitOfWork:
         self._flushed = False
 
     async def rollback(self) -> None:
-        self._pending = []
+        self._pending, self._carried = [], {}
         self._flushed = False
         await self.session.rollback()
+
+
+def _headers(event_type: str, traceparent: str | None) -> dict[str, str]:
+    headers = {"ce_type": event_type, "content-type": "application/json"}
+    if traceparent is not None:
+        headers[telemetry.TRACEPARENT] = traceparent  # W3C trace context of the cause
+    return headers

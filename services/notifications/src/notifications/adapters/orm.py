@@ -6,7 +6,7 @@ from sqlalchemy import Column, Index, UniqueConstraint, false, text, true
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.types import Boolean, DateTime, Integer, String, Text
 
-from backbone.tables import service_schema, stamp, stamps, tenant_table
+from backbone.tables import service_schema, stamp, stamps, tenant_table, traceparent
 
 metadata, outbox, inbox, idempotency_keys, principals = service_schema("notifications")
 
@@ -113,6 +113,8 @@ deliveries = tenant_table(
     Column("sent_at", DateTime(timezone=True)),
     Column("failed_at", DateTime(timezone=True)),
     *stamps(),
+    # The trace of the event that queued it: the send, in a later transaction, is a span there.
+    traceparent(),
     UniqueConstraint("event_id", "recipient_key", "channel_id", name="uq_deliveries_event_recipient_channel"),
     Index(
         "ix_deliveries_channel_due",

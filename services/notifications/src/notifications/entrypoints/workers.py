@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import structlog
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential_jitter
 
+from backbone import telemetry
 from backbone.db import is_transient
 from contracts.enums import ChannelKind
 from notifications.adapters import deliveries as delivery_store
@@ -275,7 +277,13 @@ class DeliveryWorkers:
                 timeout_s=self.settings.send_timeout_s,
             )
             try:
-                await with_timeout(self.senders.for_kind(out.kind), out)
+                # A span in the trace of the event that queued it (docs/architecture.md "Tracing").
+                with telemetry.continued(
+                    row.traceparent, f"notifications send {out.kind.value}", kind=SpanKind.CLIENT
+                ) as span:
+                    await with_timeout(self.senders.for_kind(out.kind), out)
+                    if span is not None:
+                        span.set_attribute("notification.delivery_id", str(row.id))
             except SendFailed as exc:
                 failure = exc
             except asyncio.CancelledError:

@@ -62,7 +62,10 @@ def delivery_row(
 
 async def insert_deliveries(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
     """Insert deliveries once per (event, recipient, channel); a row that fails at once
-    (nothing can send it) announces its failure, only when it is new."""
+    (nothing can send it) announces its failure, only when it is new. Each row carries the
+    trace of its event, so its send is a span there."""
+    for row in rows:
+        row["traceparent"] = uow.traceparent(row["event_id"])
     by_id = {r["id"]: r for r in rows}
     for delivery_id in await delivery_store.add_new(uow.session, rows):
         row = by_id[delivery_id]
@@ -74,6 +77,7 @@ async def insert_deliveries(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None
                     error=row["last_error"],
                 ),
                 tenant_id=row["tenant_id"],
+                traceparent=row["traceparent"],
             )
 
 
@@ -167,6 +171,7 @@ def _announce_sent(uow: UnitOfWork, claimed: Any, sent_at: datetime) -> None:
         NotificationSent(**delivery_fields(claimed._mapping, attempts=claimed.attempts), sent_at=sent_at),
         tenant_id=claimed.tenant_id,
         actor=SYSTEM,
+        traceparent=claimed.traceparent,
     )
 
 
@@ -185,6 +190,7 @@ async def mark_failed(uow: UnitOfWork, claimed: Any, failure: SendFailed, policy
                 error=error,
             ),
             tenant_id=claimed.tenant_id,
+            traceparent=claimed.traceparent,
         )
     return DeliveryState.FAILED.value
 
