@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -275,3 +276,17 @@ async def test_bad_references_and_keys_are_clear_errors(world: World) -> None:
     assert gone.exit_code == 1 and gone.stderr.startswith(
         "error: cannot reach the service at http://127.0.0.1:9"
     )
+
+
+def test_serve_needs_both_halves_of_a_tls_pair(tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("not used")
+    wide = {"COLUMNS": "300"}  # the error box unwrapped
+    half = runner.invoke(app, ["serve", "intake", "--ssl-certfile", str(cert)], env=wide)
+    assert half.exit_code == 2 and "--ssl-keyfile" in half.stderr
+    missing = runner.invoke(
+        app,
+        ["serve", "intake", "--ssl-certfile", str(cert), "--ssl-keyfile", str(tmp_path / "nope.pem")],
+        env=wide,
+    )
+    assert missing.exit_code == 2 and "is not a file" in missing.stderr

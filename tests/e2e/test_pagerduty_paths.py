@@ -1,9 +1,9 @@
 """A tool that speaks to PagerDuty, switched to the platform by its base URL alone: PagerDuty's
 own Python client (``pagerduty``, pdpyras' successor, which insists on https) posts to intake's
-``/v2/enqueue`` and ``/v2/change/enqueue`` served by uvicorn over TLS with a certificate made
-here (docs/tls.md). Trigger, acknowledge and resolve reach triage's incident; a change event
-becomes a completed change that the incident lists among its related changes. Directory,
-intake, triage and changes over the real broker and database."""
+``/v2/enqueue`` and ``/v2/change/enqueue``, intake run by ``incidentctl serve`` with uvicorn's
+own TLS and a certificate made here (docs/tls.md). Trigger, acknowledge and resolve reach
+triage's incident; a change event becomes a completed change that the incident lists among its
+related changes. Directory, intake, triage and changes over the real broker and database."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import contextlib
 import datetime as dt
 import ipaddress
 import ssl
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,20 +21,26 @@ from typing import Any
 import httpx
 import pagerduty
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from fastapi import FastAPI
 
-from backbone.testing import Stack, created, eventually, new_tenant, serving, sign_in, unique
+from backbone.testing import (
+    Stack,
+    created,
+    eventually,
+    free_port,
+    new_tenant,
+    serving,
+    sign_in,
+    stop_process,
+    unique,
+)
 from changes.config import Settings as ChangesSettings
 from changes.main import create as create_changes
 from directory.config import Settings as DirectorySettings
 from directory.main import create as create_directory
-from intake.config import Settings as IntakeSettings
-from intake.main import create as create_intake
 from triage.config import Settings as TriageSettings
 from triage.main import create as create_triage
 
@@ -68,32 +76,40 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return key_file, cert_file
 
 
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def tail(log: Path) -> str:
+    return log.read_text()[-3000:]
+
+
 @contextlib.asynccontextmanager
-async def over_tls(app: FastAPI, key_file: Path, cert_file: Path) -> AsyncIterator[str]:
-    """The app served by uvicorn with its own TLS (--ssl-keyfile/--ssl-certfile); its https URL."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="on",
-        ssl_keyfile=str(key_file),
-        ssl_certfile=str(cert_file),
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        if task.done():
-            task.result()
-        return bool(server.started)
-
+async def intake_over_tls(stack: Stack, key_file: Path, cert_file: Path, log: Path) -> AsyncIterator[str]:
+    """Intake as an operator runs it on a small install: `incidentctl serve intake
+    --ssl-certfile … --ssl-keyfile …` (uvicorn's own TLS), a process of its own; its https URL."""
+    port = free_port()
+    env = stack.environ(INTAKE_PORT=str(port), INTAKE_OUTBOX_POLL_INTERVAL_S="0.1", LOG_JSON="false")
+    args = [sys.executable, "-m", "incidentctl", "serve", "intake"]
+    args += ["--ssl-certfile", str(cert_file), "--ssl-keyfile", str(key_file)]
+    url = f"https://127.0.0.1:{port}"
+    proc = spawn(args, env, log)
     try:
-        await eventually(started, within=60, what="uvicorn with TLS to start")
-        yield f"https://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+        trusted = ssl.create_default_context(cafile=str(cert_file))
+        async with httpx.AsyncClient(verify=trusted, timeout=5) as client:
+
+            async def ready() -> bool:
+                assert proc.poll() is None, tail(log)
+                try:
+                    return (await client.get(f"{url}/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await eventually(ready, within=90, interval=0.3, what="intake over TLS to be ready")
+        yield url
     finally:
-        server.should_exit = True
-        await task
+        await asyncio.to_thread(stop_process, proc, 20)
 
 
 async def test_pagerduty_client_switched_by_its_base_url(
@@ -105,7 +121,7 @@ async def test_pagerduty_client_switched_by_its_base_url(
         serving(create_directory(stack.settings(DirectorySettings))) as directory,
         serving(create_triage(stack.settings(TriageSettings))) as triage,
         serving(create_changes(stack.settings(ChangesSettings))) as changes,
-        over_tls(create_intake(stack.settings(IntakeSettings)), key_file, cert_file) as intake_url,
+        intake_over_tls(stack, key_file, cert_file, tmp_path / "intake.log") as intake_url,
         httpx.AsyncClient(base_url=intake_url, verify=trusted, timeout=30) as intake,
     ):
         admin = await sign_in(directory, (await new_tenant(directory, operator_key)).api_key)

@@ -56,10 +56,22 @@ def migrate(
 
 
 @app.command()
-def serve(service: str) -> None:
+def serve(
+    service: str,
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(help="Serve HTTPS with this certificate (PEM, chain included); docs/tls.md."),
+    ] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="The certificate's private key (PEM).")] = None,
+) -> None:
     """Run one service (HTTP API, Kafka consumers and outbox relay) in the foreground."""
     import uvicorn
 
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise typer.BadParameter("give both --ssl-certfile and --ssl-keyfile, or neither")
+    for path in (ssl_certfile, ssl_keyfile):
+        if path is not None and not path.is_file():
+            raise typer.BadParameter(f"{path} is not a file")
     settings = service_settings(service)
     uvicorn.run(
         f"{service}.main:create",
@@ -68,6 +80,8 @@ def serve(service: str) -> None:
         port=settings.port,
         log_config=None,  # JSON logging is set up by the service itself
         proxy_headers=True,
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
     )
 
 
