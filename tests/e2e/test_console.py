@@ -453,3 +453,97 @@ async def test_polled_rows_answer_304_while_nothing_changed(platform: Platform, 
             headers={"HX-Request": "true", "If-None-Match": first.headers["etag"]},
         )
         assert again.status_code == 304 and again.content == b""
+
+
+async def known_everywhere(platform: Platform, api_key: str) -> dict[str, str]:
+    """The user's token once changes and audit know the user (their replicas of directory's)."""
+    who = await sign_in(httpx.AsyncClient(base_url=platform.api("directory")), api_key)
+    for service in ("changes", "audit", "triage"):
+
+        async def knows(service: str = service) -> bool:
+            return (await platform.http.get(f"{platform.api(service)}/v1/me", headers=who)).status_code == 200
+
+        await eventually(knows, what=f"{service} to know the user")
+    return who
+
+
+async def test_an_approver_approves_a_change_and_reads_the_verified_audit_log(
+    platform: Platform, world: World
+) -> None:
+    await known_everywhere(platform, world.manager_key)
+    change = await _ok(
+        await platform.http.post(
+            platform.api("changes") + "/v1/change-requests",
+            json={
+                "title": unique("Rotate the TLS certificate "),
+                "change_type": "normal",
+                "risk_level": "low",
+            },
+            headers=world.admin,
+        )
+    )
+    async with console_session(platform, world.manager_key) as client:
+        listed = await client.get("/changes", params={"status": "requested"})
+        assert listed.status_code == 200 and f"/changes/{change['id']}" in listed.text
+        page = await client.get(f"/changes/{change['id']}")
+        assert 'id="form-approve"' in page.text and 'id="form-reject"' in page.text
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        approved = await client.post(
+            f"/changes/{change['id']}/step/approve", data={"csrf_token": csrf, "comment": "Go ahead."}
+        )
+        assert approved.status_code == 303, approved.text
+        after = await client.get(approved.headers["location"])
+        assert 'id="status">approved<' in after.text and "Go ahead." in after.text
+        assert 'id="form-approve"' not in after.text
+        stored = await platform.http.get(
+            f"{platform.api('changes')}/v1/change-requests/{change['id']}", headers=world.admin
+        )
+        assert stored.json()["status"] == "approved"
+
+        # The audit log: the approval is found by a search, and the log verifies.
+        async def logged() -> str | None:
+            found = await client.get("/audit", params={"event_type": "change_request.approved.v1"})
+            return found.text if change["id"] in found.text else None
+
+        await eventually(logged, what="the approval in the console's audit search")
+        verified = await client.get("/audit/verify")
+        assert verified.status_code == 200 and "Intact:" in verified.text, verified.text
+
+    # A client contact takes no step on a change, and audit refuses them: a message, not a crash.
+    async with console_session(platform, world.contact_key) as client:
+        page = await client.get(f"/changes/{change['id']}")
+        assert page.status_code == 404 or "form-" not in page.text
+        refused = await client.get("/audit")
+        assert refused.status_code == 403 and 'role="alert"' in refused.text
+
+
+def test_every_console_page_needs_a_session() -> None:
+    """The console's access table: each route is public (sign-in, health, static files) or
+    sends a visitor without a session to sign in; a new route must be added here."""
+    public = {("GET", "/login"), ("POST", "/login")}  # and /healthz, /readyz, /static, /metrics
+    needs_session = {
+        ("GET", "/"), ("GET", "/incidents"), ("GET", "/incidents/rows"), ("GET", "/incidents/{incident_id}"),
+        ("GET", "/incidents/{incident_id}/live"), ("POST", "/incidents/{incident_id}/act/{name}"),
+        ("GET", "/changes"), ("GET", "/changes/{change_id}"), ("POST", "/changes/{change_id}/step/{step}"),
+        ("GET", "/audit"), ("GET", "/audit/verify"), ("POST", "/logout"),
+    }  # fmt: skip
+    app = create_console(ConsoleSettings())
+    paths = app.openapi()["paths"]
+    routes = {(method.upper(), path) for path, methods in paths.items() for method in methods}
+    assert routes == public | needs_session
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, follow_redirects=False) as client:
+        for method, path in sorted(needs_session):
+            url = path.format(
+                incident_id="0190d0c0-0000-7000-8000-000000000001",
+                change_id="x",
+                name="acknowledge",
+                step="approve",
+            )
+            response = client.request(method, url, data={"csrf_token": "x"} if method == "POST" else None)
+            if path == "/":
+                assert response.headers["location"] == "/incidents"
+                continue
+            assert response.status_code == 303, (method, path, response.status_code)
+            assert response.headers["location"].startswith("/login"), (method, path)

@@ -62,6 +62,7 @@ def create(settings: Settings | None = None, transport: httpx.AsyncBaseTransport
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # pages, not an API: the services publish the APIs
     )
     app.state.settings = settings
     app.state.api = Api(settings, transport)
