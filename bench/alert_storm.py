@@ -258,6 +258,7 @@ async def bench_platform(args: argparse.Namespace, stack: Stack, bodies: list[li
         LOG_LEVEL="INFO",
         LOG_JSON="true",
     )
+    shipped(fleet)
     receiver = storm.WebhookReceiver()
     try:
         await storm.started(fleet)
@@ -304,6 +305,21 @@ async def bench_platform(args: argparse.Namespace, stack: Stack, bodies: list[li
     fleet.stop_all()
     shutil.rmtree(root, ignore_errors=True)
     return result
+
+
+# The secrets `make up` hands each service; any other setting of a service is its default here.
+SECRETS = {"DIRECTORY_SIGNING_KEY", "NOTIFICATIONS_SECRET_KEY", "INTAKE_PUBLIC_FORM_SECRET"}
+
+
+def shipped(fleet: Fleet) -> None:
+    """Leave out of the services' environment any setting this shell would give them: the
+    figures are those of the shipped defaults."""
+    prefixes = (*(f"{s.upper()}_" for s in SERVICES), "OTEL_")
+    dropped = sorted(k for k in fleet.env if k.startswith(prefixes) and k not in SECRETS)
+    for k in dropped:
+        del fleet.env[k]
+    if dropped:
+        print(f"left out of the services' environment (defaults instead): {', '.join(dropped)}")
 
 
 def _dsn(stack: Stack) -> str:
