@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text, update
 
@@ -210,6 +211,39 @@ async def test_an_edited_entry_is_named_by_verify(uow: UnitOfWork) -> None:
     )
     result = await verify(uow, tenant_id=tenant)
     assert (result["ok"], result["first_bad_index"]) == (False, 4)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("occurred_at", datetime(2025, 3, 3, 9, 0, 1, tzinfo=UTC)),
+        ("recorded_at", datetime(2024, 1, 1, tzinfo=UTC)),
+        ("actor", {"user_id": None, "role": "admin"}),
+        ("subject", "another"),
+        ("event_id", uuid.UUID(int=7)),
+        ("action", "delete"),
+        ("leaf", b"not json at all"),
+        ("leaf", b'{"event_id": "x"}'),
+    ],
+)
+async def test_any_edited_column_is_named_by_verify_in_a_log_of_several_pages(
+    uow: UnitOfWork, column: str, value: Any
+) -> None:
+    """Each column the leaf covers, and the leaf itself (also as bytes that are not JSON: that
+    page is checked entry by entry), edited in one entry of the third page."""
+    tenant = uuid.uuid4()
+    await record(uow, [_vendor(tenant, f"v{i}") for i in range(9)])
+    await _sign(uow)
+    assert await verify(uow, tenant_id=tenant, page=3) == {
+        "ok": True,
+        "checked": 9,
+        "first_bad_index": None,
+        "reason": None,
+    }
+    where = (entries.c.tenant_id == tenant) & (entries.c.leaf_index == 7)
+    await uow.session.execute(update(entries).where(where).values({column: value}))
+    result = await verify(uow, tenant_id=tenant, page=3)
+    assert (result["ok"], result["first_bad_index"]) == (False, 7)
 
 
 async def test_the_issues_examples_through_real_events_keep_names_and_urls_and_mask_contacts(

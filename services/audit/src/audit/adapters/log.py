@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import (
     ColumnElement,
     and_,
@@ -168,34 +169,59 @@ async def size(session: AsyncSession, tenant_id: UUID) -> int:
     return int(value or 0)
 
 
-async def chunks(
-    session: AsyncSession, tenant_id: UUID, chunk: int = 5000
-) -> AsyncIterator[tuple[list[Any], dict[int, bytes]]]:
-    """The whole log in index order, ``chunk`` entries at a time, each with the stored hashes
-    its entries' appends wrote (keyset pages: memory stays flat however long the log)."""
-    after = -1
-    while True:
-        rows = list(
-            (
-                await session.execute(
-                    select(entries)
-                    .where(entries.c.tenant_id == tenant_id, entries.c.leaf_index > after)
-                    .order_by(entries.c.leaf_index)
-                    .limit(chunk)
-                )
-            ).all()
-        )
-        if not rows:
-            return
-        first = tlog.stored_hash_index(0, max(rows[0].leaf_index, 0))
-        last = tlog.stored_hash_index(0, rows[-1].leaf_index + 1)
-        stored = await session.execute(
-            select(hashes.c.hash_index, hashes.c.hash).where(
-                hashes.c.tenant_id == tenant_id, hashes.c.hash_index >= first, hashes.c.hash_index < last
-            )
-        )
-        yield rows, {r.hash_index: bytes(r.hash) for r in stored}
-        after = rows[-1].leaf_index
+async def page(session: AsyncSession, tenant_id: UUID, after: int, limit: int) -> list[Any]:
+    """Entries with an index above ``after``, in index order, at most ``limit``."""
+    query = (
+        select(entries)
+        .where(entries.c.tenant_id == tenant_id, entries.c.leaf_index > after)
+        .order_by(entries.c.leaf_index)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).all())
+
+
+# The leaves of a page of entries, each with whether the entry's fields are still what its leaf
+# says (compared where they are stored: JSON values as jsonb, times as instants), so verify
+# hashes the leaves without rebuilding each one in Python.
+_LEAVES = f"""
+SELECT e.leaf_index, e.leaf,
+       coalesce(j.c = jsonb_build_object(
+                    'event_id', e.event_id, 'event_type', e.event_type, 'action', e.action,
+                    'source', e.source, 'subject', e.subject, 'actor', e.actor,
+                    'occurred_at', j.c -> 'occurred_at', 'recorded_at', j.c -> 'recorded_at',
+                    'data', e.data)
+                AND (j.c ->> 'occurred_at')::timestamptz = e.occurred_at
+                AND (j.c ->> 'recorded_at')::timestamptz = e.recorded_at, false) AS fields_give_leaf
+FROM {entries.fullname} AS e
+CROSS JOIN LATERAL (SELECT convert_from(e.leaf, 'UTF8')::jsonb AS c) AS j
+WHERE e.tenant_id = $1 AND e.leaf_index > $2
+ORDER BY e.leaf_index
+LIMIT $3
+"""
+
+
+async def leaves(session: AsyncSession, tenant_id: UUID, after: int, limit: int) -> list[Any] | None:
+    """(leaf_index, leaf, fields_give_leaf) of a page of entries; None when a leaf in it is not
+    JSON the database reads (an edited leaf: ``page`` and the domain's check name it)."""
+    raw = await driver(session)
+    try:
+        async with raw.transaction():  # a savepoint: a leaf that fails to parse undoes only this
+            return list(await raw.fetch(_LEAVES, tenant_id, after, limit))
+    except asyncpg.DataError:
+        return None
+
+
+async def stored_hashes(session: AsyncSession, tenant_id: UUID, first: int, last: int) -> dict[int, bytes]:
+    """The stored hashes the appends of entries ``first`` to ``last`` wrote."""
+    raw = await driver(session)
+    rows = await raw.fetch(
+        f"SELECT hash_index, hash FROM {hashes.fullname} "
+        "WHERE tenant_id = $1 AND hash_index >= $2 AND hash_index < $3",
+        tenant_id,
+        tlog.stored_hash_index(0, max(first, 0)),
+        tlog.stored_hash_index(0, last + 1),
+    )
+    return {r[0]: r[1] for r in rows}
 
 
 # --------------------------------------------------------------------------- checkpoints

@@ -323,6 +323,9 @@ class Frontier:
         self.size = n
         return out
 
+    def copy(self) -> Frontier:
+        return Frontier.resume(self.size, self._stack)
+
     def root(self) -> Hash:
         if not self._stack:
             return EMPTY_ROOT
