@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -65,6 +65,7 @@ async def accept_signals(
     signals: Sequence[Signal],
     *,
     repeat_every: timedelta = timedelta(seconds=10),
+    traces: Mapping[str, str] | None = None,
 ) -> list[Accepted]:
     """Firing alerts open an incident or attach to the open one with the same dedup key;
     resolved ones mark their alert resolved, and when none of the key's alerts still fires
@@ -73,8 +74,10 @@ async def accept_signals(
     request whatever its size; per-key state lives in the database, so replicas agree. Repeats
     are announced (AlertRepeated, with the count so far) at most once per key per
     ``repeat_every`` after the report or the last announcement: at once when that long has
-    passed, else by ``repeat_announcer`` when it has. The time is the unit of work's."""
+    passed, else by ``repeat_announcer`` when it has. The time is the unit of work's. An event
+    about a key in ``traces`` continues that trace (docs/architecture.md "Tracing")."""
     now = uow.now
+    trace = (traces or {}).get
     tenant_id = integration.tenant_id
     outcomes: list[Accepted | None] = [None] * len(signals)
 
@@ -114,7 +117,11 @@ async def accept_signals(
                 s.dedup_key, row.incident_id, "opened" if row.opened and first else "attached"
             )
             if row.opened and first:
-                uow.emit(reported(integration, source, s, row.incident_id, now), tenant_id=tenant_id)
+                uow.emit(
+                    reported(integration, source, s, row.incident_id, now),
+                    tenant_id=tenant_id,
+                    traceparent=trace(s.dedup_key),
+                )
         else:
             outcomes[i] = Accepted(s.dedup_key, row.incident_id, "recorded")
         latest[(row.id, s.fingerprint)] = {
@@ -139,6 +146,7 @@ async def accept_signals(
                     incident_id=row.incident_id, dedup_key=key, alert_count=row.alert_count, last_seen_at=now
                 ),
                 tenant_id=tenant_id,
+                traceparent=trace(key),
             )
 
     # A PagerDuty-format `resolve` is an explicit command: it resolves whatever the setting.
@@ -146,7 +154,9 @@ async def accept_signals(
         ids = [rows[k].id for k in sorted(resolving) if k in rows]
         for _, key, incident_id in await dedup.resolve_quiet(uow.session, ids, now):
             uow.emit(
-                AlertsResolved(incident_id=incident_id, dedup_key=key, resolved_at=now), tenant_id=tenant_id
+                AlertsResolved(incident_id=incident_id, dedup_key=key, resolved_at=now),
+                tenant_id=tenant_id,
+                traceparent=trace(key),
             )
             for i in live:
                 if signals[i].dedup_key == key and not signals[i].firing:
@@ -268,6 +278,8 @@ async def ingest(
     ``runs``) one ``accept_signals`` call, a few set-based statements whatever its size; the
     PagerDuty acknowledgements in order. The events are those the request path used to emit."""
     received = [b for _, b in batch]
+    # The trace of each sampled message, by its alerts' keys: the events about them continue it.
+    traces = {s.dedup_key: uow.traces[e.id] for e, b in batch if e.id in uow.traces for s in b.alerts}
     found = await integrations_repo.by_ids(uow.session, {b.integration_id for b in received})
     for run in runs(received):
         integration = found.get(run.integration_id)
@@ -277,4 +289,6 @@ async def ingest(
         for key in run.acknowledge:
             await acknowledge(uow, integration, key)
         if run.signals:
-            await accept_signals(uow, integration, run.source, run.signals, repeat_every=repeat_every)
+            await accept_signals(
+                uow, integration, run.source, run.signals, repeat_every=repeat_every, traces=traces
+            )
