@@ -105,8 +105,17 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 [supervisorctl]
 serverurl=unix://$RUN_DIR/supervisor.sock
 EOF
-        for service in "${SERVICES[@]}"; do
-            env="DATABASE_URL=\"$(service_url "$service")\""
+        for service in "${SERVICES[@]}" "${FRONTENDS[@]}"; do
+            if [[ $service == console ]]; then
+                # No database, broker or secret: the services' addresses on this machine.
+                env="CONSOLE_DIRECTORY_URL=\"http://127.0.0.1:${DIRECTORY_PORT:-8007}\""
+                env+=",CONSOLE_TRIAGE_URL=\"http://127.0.0.1:${TRIAGE_PORT:-8002}\""
+                env+=",CONSOLE_SLA_URL=\"http://127.0.0.1:${SLA_PORT:-8003}\""
+                env+=",CONSOLE_CHANGES_URL=\"http://127.0.0.1:${CHANGES_PORT:-8004}\""
+                env+=",CONSOLE_AUDIT_URL=\"http://127.0.0.1:${AUDIT_PORT:-8006}\""
+            else
+                env="DATABASE_URL=\"$(service_url "$service")\""
+            fi
             extra=""
             case $service in
                 directory) extra="DIRECTORY_SIGNING_KEY=\"$KEYS_DIR/signing-key.pem\"" ;;
@@ -128,27 +137,6 @@ EOF
 [program:$service]
 command=$ROOT/.venv/bin/incidentctl serve $service
 environment=${env//%/%%}
-autostart=true
-autorestart=true
-startsecs=3
-startretries=10
-stopsignal=TERM
-stopwaitsecs=20
-stopasgroup=true
-killasgroup=true
-redirect_stderr=true
-stdout_logfile=$LOG_DIR/$service.log
-stdout_logfile_maxbytes=20MB
-stdout_logfile_backups=2
-EOF
-        done
-        for service in "${FRONTENDS[@]}"; do
-            # The console calls the services on this machine, at their ports (SERVICE_PORT if set).
-            cat >>"$CONF.tmp" <<EOF
-
-[program:$service]
-command=$ROOT/.venv/bin/incidentctl serve $service
-environment=CONSOLE_DIRECTORY_URL="http://127.0.0.1:${DIRECTORY_PORT:-8007}",CONSOLE_TRIAGE_URL="http://127.0.0.1:${TRIAGE_PORT:-8002}",CONSOLE_SLA_URL="http://127.0.0.1:${SLA_PORT:-8003}",CONSOLE_CHANGES_URL="http://127.0.0.1:${CHANGES_PORT:-8004}",CONSOLE_AUDIT_URL="http://127.0.0.1:${AUDIT_PORT:-8006}"
 autostart=true
 autorestart=true
 startsecs=3

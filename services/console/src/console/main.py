@@ -98,7 +98,7 @@ def create(settings: Settings | None = None, transport: httpx.AsyncBaseTransport
     async def api_error(request: Request, exc: ApiError) -> Response:
         if exc.status == 401:
             return await signin(request, SignIn(request.url.path, "Your session has ended; sign in again."))
-        return _error(request, exc.status if 400 <= exc.status < 500 else 502, exc.detail)
+        return _error(request, exc.page_status, exc.detail)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

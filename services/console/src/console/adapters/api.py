@@ -24,6 +24,12 @@ class ApiError(Exception):
         self.detail = detail
         self.service = service
 
+    @property
+    def page_status(self) -> int:
+        """The status of the page that shows it: the service's refusal as it was (4xx), or 502
+        when the service failed or did not answer."""
+        return self.status if 400 <= self.status < 500 else 502
+
 
 @dataclass
 class Answer:

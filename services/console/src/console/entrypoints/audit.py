@@ -35,7 +35,7 @@ async def audit_search(request: Request, session: SessionDep, api: ApiDep) -> Re
     except ApiError as exc:  # shown above the filters, which stay as typed
         if exc.status == 401:
             raise
-        error, status = exc.detail, exc.status if 400 <= exc.status < 500 else 502
+        error, status = exc.detail, exc.page_status
     context = {"given": given, "entries": entries, "next_url": next_url, "error": error, "actions": ACTIONS}
     return no_store(render(request, "audit.html", context, session=session, status_code=status))
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 from urllib.parse import urlencode
-from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from console.adapters.api import ApiError
 from console.domain.change import STATUSES, STEPS, stages, steps
 from console.domain.incident import next_page
-from console.entrypoints.deps import ApiDep, FormDep, SessionDep, no_store, render
+from console.entrypoints.deps import ApiDep, FormDep, SessionDep, act, no_store, render, uuid_or_404
 from contracts.enums import RiskLevel
 
 router = APIRouter()
@@ -24,10 +23,7 @@ PAGE = 50
 
 
 def _id(value: str) -> str:
-    try:
-        return str(UUID(value))
-    except ValueError as exc:
-        raise ApiError(404, f"no change request {value[:40]!r}") from exc
+    return uuid_or_404(value, "change request")
 
 
 @router.get("/changes")
@@ -90,18 +86,10 @@ async def change_step(
         raise ApiError(404, f"no step {step[:40]!r}")
     comment = form.get("comment", "").strip()
     body = {"comment": comment} if step in ("approve", "reject") and comment else None
-    try:
-        await api.send(
-            "changes",
-            "POST",
-            f"/v1/change-requests/{change_id}/{step}",
-            session.token,
-            body,
-            form.get("form_key"),
-        )
-    except ApiError as exc:
-        if exc.status == 401:
-            raise
-        status = exc.status if 400 <= exc.status < 500 else 502
-        return await _change_page(request, session, api, change_id, f"Could not {step}: {exc.detail}", status)
-    return RedirectResponse(f"/changes/{change_id}?done={step}", status_code=303)
+    path = f"/v1/change-requests/{change_id}/{step}"
+    send = api.send("changes", "POST", path, session.token, body, form.get("form_key"))
+
+    async def page(error: str, status: int) -> Response:
+        return await _change_page(request, session, api, change_id, error, status)
+
+    return await act(send, step, f"/changes/{change_id}?done={step}", page)

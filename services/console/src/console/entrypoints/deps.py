@@ -4,12 +4,14 @@ with the common context (docs/adr/0014-web-console.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
+from uuid import UUID
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from console.adapters.api import Api, ApiError
@@ -108,6 +110,28 @@ def render(
         "path": request.url.path,
     }
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+
+
+def uuid_or_404(value: str, what: str) -> str:
+    """A path's id, or the same 404 the service would give for an unknown one."""
+    try:
+        return str(UUID(value))
+    except ValueError as exc:
+        raise ApiError(404, f"no {what} {value[:40]!r}") from exc
+
+
+async def act(
+    send: Awaitable[Any], what: str, done_url: str, page: Callable[[str, int], Awaitable[Response]]
+) -> Response:
+    """A form's action at a service: back to the page on success (303, so a reload sends
+    nothing again); a refusal shows the page again with the service's reason and status."""
+    try:
+        await send
+    except ApiError as exc:
+        if exc.status == 401:
+            raise
+        return await page(f"Could not {what}: {exc.detail}", exc.page_status)
+    return RedirectResponse(done_url, status_code=303)
 
 
 def no_store(response: Response) -> Response:

@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
-from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,7 +21,16 @@ from console.domain.incident import (
     Filters,
     actions,
 )
-from console.entrypoints.deps import ApiDep, FormDep, SessionDep, no_store, render, settings_of
+from console.entrypoints.deps import (
+    ApiDep,
+    FormDep,
+    SessionDep,
+    act,
+    no_store,
+    render,
+    settings_of,
+    uuid_or_404,
+)
 from console.views import incident as views
 
 router = APIRouter()
@@ -94,10 +102,7 @@ async def incident_rows(request: Request, session: SessionDep, api: ApiDep) -> R
 
 
 def _incident_id(value: str) -> str:
-    try:
-        return str(UUID(value))
-    except ValueError as exc:
-        raise ApiError(404, f"no incident {value[:40]!r}") from exc
+    return uuid_or_404(value, "incident")
 
 
 async def _detail_page(
@@ -171,15 +176,11 @@ async def incident_action(
     goes back to the page (303), a refusal shows the page with triage's reason."""
     incident_id = _incident_id(incident_id)
     method, path, service, body = _body(name, form)
-    try:
-        await api.send(
-            service, method, f"/v1/incidents/{incident_id}{path}", session.token, body, form.get("form_key")
-        )
-    except ApiError as exc:
-        if exc.status == 401:
-            raise
-        status = exc.status if 400 <= exc.status < 500 else 502
-        return await _detail_page(
-            request, session, api, incident_id, f"Could not {name}: {exc.detail}", status
-        )
-    return RedirectResponse(f"/incidents/{incident_id}?done={name}", status_code=303)
+    send = api.send(
+        service, method, f"/v1/incidents/{incident_id}{path}", session.token, body, form.get("form_key")
+    )
+
+    async def page(error: str, status: int) -> Response:
+        return await _detail_page(request, session, api, incident_id, error, status)
+
+    return await act(send, name, f"/incidents/{incident_id}?done={name}", page)
