@@ -122,11 +122,28 @@ def _show_incident(row: dict[str, Any], comments: list[dict[str, Any]]) -> None:
             stdout.print(f"[dim]{c['created_at']} {c['author_role'] or ''}{marker}[/]  {c['body']}")
 
 
-def _done(row: dict[str, Any], as_json: bool, verb: str) -> None:
+DONE = {"acknowledge": "acknowledged", "resolve": "resolved", "close": "closed"}
+
+
+def _move(
+    p: Platform,
+    reference: str,
+    action: str,
+    fields: dict[str, str | None],
+    as_json: bool,
+    wait: tuple[str, float] | None,
+) -> None:
+    """A status move at triage (the fields given, if any); then, with ``wait`` (a clock kind
+    and seconds), until sla shows that clock stopped."""
+    row = p.incident(reference)
+    body = {name: value for name, value in fields.items() if value} or None
+    done = p.triage("POST", f"/v1/incidents/{row['id']}/{action}", json=body)
     if as_json:
-        print_json(row)
+        print_json(done)
     else:
-        stdout.print(f"{row['reference_code']} {verb}: status {row['status']}", highlight=False)
+        stdout.print(f"{done['reference_code']} {DONE[action]}: status {done['status']}", highlight=False)
+    if wait is not None:
+        _wait_for_clock(p, row["id"], *wait)
 
 
 def _wait_for_clock(p: Platform, incident_id: str, kind: str, timeout: float) -> None:
@@ -216,13 +233,8 @@ def ack(
     as_json: JsonOption = False,
 ) -> None:
     """Acknowledge an incident; then wait until sla has stopped its response clock."""
-    p = platform(ctx)
-    row = p.incident(reference)
-    body = {"note": note} if note else None
-    done = p.triage("POST", f"/v1/incidents/{row['id']}/acknowledge", json=body)
-    _done(done, as_json, "acknowledged")
-    if not no_wait:
-        _wait_for_clock(p, row["id"], "response", wait_timeout)
+    wait = None if no_wait else ("response", wait_timeout)
+    _move(platform(ctx), reference, "acknowledge", {"note": note}, as_json, wait)
 
 
 @incidents.command("assign")
@@ -259,22 +271,14 @@ def resolve(
     as_json: JsonOption = False,
 ) -> None:
     """Resolve an incident; then wait until sla has stopped its resolution clock."""
-    p = platform(ctx)
-    row = p.incident(reference)
-    body = {k: v for k, v in (("resolution", resolution), ("note", note)) if v} or None
-    done = p.triage("POST", f"/v1/incidents/{row['id']}/resolve", json=body)
-    _done(done, as_json, "resolved")
-    if not no_wait:
-        _wait_for_clock(p, row["id"], "resolution", wait_timeout)
+    wait = None if no_wait else ("resolution", wait_timeout)
+    _move(platform(ctx), reference, "resolve", {"resolution": resolution, "note": note}, as_json, wait)
 
 
 @incidents.command("close")
 def close(ctx: typer.Context, reference: Reference, note: Note = None, as_json: JsonOption = False) -> None:
     """Close an incident (as the tenant's status catalog allows: usually once resolved)."""
-    p = platform(ctx)
-    row = p.incident(reference)
-    done = p.triage("POST", f"/v1/incidents/{row['id']}/close", json={"note": note} if note else None)
-    _done(done, as_json, "closed")
+    _move(platform(ctx), reference, "close", {"note": note}, as_json, None)
 
 
 @incidents.command("comment")

@@ -26,10 +26,11 @@ from contracts.events import (
     SilenceChanged,
     TenantCreated,
 )
+from contracts.events.intake import ChangeReceived
 from contracts.topics import Topic
 from intake.adapters import retention
 from intake.config import Settings
-from intake.entrypoints import public, reports
+from intake.entrypoints import pagerduty, public, reports
 from intake.entrypoints.alerts import consume_batches, router
 from intake.entrypoints.silences import router as silences_router
 from intake.handlers import alerts, integrations, replicas
@@ -48,7 +49,7 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
             settings=settings,
             title="Intake service",
             description=__doc__ or "",
-            api=[router, silences_router, reports.router, public.pages, public.api],
+            api=[router, silences_router, reports.router, public.pages, public.api, pagerduty.router],
             handlers={
                 TenantCreated.event_type: batched(replicas.replicate_tenants),
                 IntegrationCreated.event_type: integrations.replicate_integration,
@@ -63,7 +64,14 @@ def create(settings: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> Fas
                 IncidentClosed.event_type: close_keys,
             },
             subscribes=[Topic.DIRECTORY_EVENTS, Topic.INCIDENT_EVENTS],
-            publishes=[IncidentReported, AlertRepeated, AlertAcknowledged, AlertsResolved, SilenceChanged],
+            publishes=[
+                IncidentReported,
+                AlertRepeated,
+                AlertAcknowledged,
+                AlertsResolved,
+                SilenceChanged,
+                ChangeReceived,
+            ],
             background=[repeats],
             retention=[
                 Rule("alerts", retention.ALERTS, timedelta(days=settings.alert_retention_days)),

@@ -17,7 +17,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events.intake import ChangeLink, ChangeReceived
-from intake.domain.events_v2 import validate
+from intake.domain.events_v2 import Routed, validate
 from intake.domain.integrations import Integration
 from intake.domain.limits import MAX_DETAILS_JSON
 
@@ -40,10 +40,7 @@ class Link(BaseModel):
     text: str | None = Field(default=None, max_length=1024)
 
 
-class ChangeEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    routing_key: str = Field(min_length=1, max_length=200)
+class ChangeEvent(Routed):
     payload: Payload
     links: list[Link] = Field(default=[], max_length=MAX_LINKS)
 

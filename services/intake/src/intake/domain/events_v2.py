@@ -38,10 +38,15 @@ class Payload(BaseModel):
     custom_details: Any = None
 
 
-class Event(BaseModel):
+class Routed(BaseModel):
+    """An event for an integration: PagerDuty's routing key names it (alert and change events)."""
+
     model_config = ConfigDict(extra="ignore")
 
     routing_key: str = Field(min_length=1, max_length=200)
+
+
+class Event(Routed):
     event_action: Literal["trigger", "acknowledge", "resolve"]
     dedup_key: str | None = Field(default=None, min_length=1, max_length=MAX_DEDUP_KEY)
     payload: Payload | None = None

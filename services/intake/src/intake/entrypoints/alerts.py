@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import partial
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 from uuid import UUID
 
 from aiokafka.errors import KafkaError
@@ -228,6 +228,26 @@ def _invalid_event(errors: list[str]) -> JSONResponse:
     )
 
 
+E = TypeVar("E", bound=ev2.Routed)
+
+
+async def routed_event(
+    request: Request, uow: UnitOfWork, runtime: Runtime, parse: Callable[[bytes], E]
+) -> tuple[E, Integration] | Response:
+    """A PagerDuty-format event (an alert or a change) and the events_v2 integration its
+    routing_key names, within its rate limit; else PagerDuty's 400, or a 429."""
+    try:
+        event = parse(await request.body())
+    except ev2.Invalid as exc:
+        return _invalid_event(exc.errors)
+    integration = await integration_for_token(uow, event.routing_key)
+    if integration is None or integration.kind is not IntegrationKind.EVENTS_V2:
+        return _invalid_event(["routing_key: not the routing key of an events_v2 integration"])
+    if (throttled := await _throttled(runtime, request, uow, integration, 1)) is not None:
+        return throttled
+    return event, integration
+
+
 @router.post(
     "/alerts/events",
     status_code=status.HTTP_202_ACCEPTED,
@@ -246,15 +266,10 @@ async def events_v2(request: Request, uow: UowDep, runtime: RuntimeDep) -> Respo
     {summary, source, severity, timestamp, component, group, class, custom_details}. Answers
     202 {status, message, dedup_key}; 400 {status: "invalid event", message, errors} for an
     invalid event; 429 with Retry-After over the integration's rate limit."""
-    try:
-        event = ev2.parse(await request.body())
-    except ev2.Invalid as exc:
-        return _invalid_event(exc.errors)
-    integration = await integration_for_token(uow, event.routing_key)
-    if integration is None or integration.kind is not IntegrationKind.EVENTS_V2:
-        return _invalid_event(["routing_key: not the routing key of an events_v2 integration"])
-    if (throttled := await _throttled(runtime, request, uow, integration, 1)) is not None:
-        return throttled
+    routed = await routed_event(request, uow, runtime, ev2.parse)
+    if isinstance(routed, Response):
+        return routed
+    event, integration = routed
     key = ev2.source_key(event)
 
     async def accept() -> tuple[int, dict[str, Any]]:

@@ -12,13 +12,10 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from backbone.app import RuntimeDep, UowDep
-from contracts.enums import IntegrationKind
 from intake.domain import change_events
-from intake.domain import events_v2 as ev2
 from intake.domain.limits import MAX_BODY_BYTES
-from intake.entrypoints.alerts import EventAccepted, _invalid_event, _throttled, events_v2
+from intake.entrypoints.alerts import EventAccepted, events_v2, routed_event
 from intake.handlers.change_events import receive_change
-from intake.handlers.integrations import integration_for_token
 
 router = APIRouter(tags=["pagerduty"], max_body_size=MAX_BODY_BYTES)
 
@@ -52,15 +49,10 @@ async def change_enqueue(request: Request, uow: UowDep, runtime: RuntimeDep) -> 
     change on the integration's component (the changes service; an incident on that component
     lists it among its related changes). Answers 202 {status, message, id}; 400 {status:
     "invalid event", message, errors}; 429 with Retry-After over the integration's rate limit."""
-    try:
-        event = change_events.parse(await request.body())
-    except ev2.Invalid as exc:
-        return _invalid_event(exc.errors)
-    integration = await integration_for_token(uow, event.routing_key)
-    if integration is None or integration.kind is not IntegrationKind.EVENTS_V2:
-        return _invalid_event(["routing_key: not the routing key of an events_v2 integration"])
-    if (throttled := await _throttled(runtime, request, uow, integration, 1)) is not None:
-        return throttled
+    routed = await routed_event(request, uow, runtime, change_events.parse)
+    if isinstance(routed, Response):
+        return routed
+    event, integration = routed
     change_id = await receive_change(uow, integration, event)
     await uow.commit()
     body = {"status": "success", "message": "Change event processed", "id": str(change_id)}
