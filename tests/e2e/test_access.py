@@ -40,7 +40,12 @@ async def platform(stack: Stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
         for name in SERVICES:
             settings = importlib.import_module(f"{name}.config").Settings
             # The channel procedure references HOOK_SECRET: one the operator lets tenants use.
-            extra = {"secret_ref_allow": "HOOK_SECRET"} if name == "notifications" else {}
+            # Slack's actions endpoint is live (signed by Slack, see SIGNED_ROUTES).
+            extra = (
+                {"secret_ref_allow": "HOOK_SECRET", "slack_signing_secret": "slack-signing-secret"}
+                if name == "notifications"
+                else {}
+            )
             app = importlib.import_module(f"{name}.main").create(stack.settings(settings, **extra))
             clients[name] = await exits.enter_async_context(serving(app))
         yield clients
@@ -899,6 +904,28 @@ async def test_every_role_against_the_procedure(
         expected[role.value] = "2xx" if role in allowed else "403"
     got = {r: ("2xx" if 200 <= s < 300 else str(s)) for r, s in outcomes.items()}
     assert got == expected, f"{procedure.permission.value}: {outcomes}"
+
+
+# Routes a caller outside the platform reaches with no token of ours, authenticated by that
+# caller's own signature instead: Slack's interactivity endpoint (v0 HMAC of the body with the
+# Slack app's signing secret; tests/e2e/test_slack_actions.py walks it signed). No role's token
+# stands in for the signature: every one is 401, like no credential at all.
+SIGNED_ROUTES = [("notifications", "POST", "/v1/slack/actions")]
+
+
+@pytest.mark.parametrize(("service", "method", "path"), SIGNED_ROUTES)
+async def test_signed_routes_take_a_signature_not_a_token(
+    platform: dict[str, httpx.AsyncClient], world: World, service: str, method: str, path: str
+) -> None:
+    content, form = "payload=%7B%7D", {"Content-Type": "application/x-www-form-urlencoded"}
+    client = platform[service]
+    outcomes = {
+        "no credential": (await client.request(method, path, content=content, headers=form)).status_code
+    }
+    for role in Role:
+        answer = await client.request(method, path, content=content, headers=form | world.headers[role])
+        outcomes[role.value] = answer.status_code
+    assert set(outcomes.values()) == {401}, outcomes
 
 
 # Who may mint an API key for whom, written out from the rule "a caller mints keys only for

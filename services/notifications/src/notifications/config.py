@@ -131,6 +131,18 @@ class Settings(ServiceSettings):
         description="Base URL of Slack's Web API (chat.postMessage) for bot-token channels; a deployment "
         "setting (a proxy, or a stand-in in tests), never a tenant's.",
     )
+    # Acknowledge / Resolve buttons on Slack messages (docs/notifications.md, "Slack actions").
+    slack_signing_secret: str | None = Field(
+        default=None,
+        description="The Slack app's signing secret: `POST /v1/slack/actions` accepts only requests "
+        "it signed (v0, within 5 minutes). Unset: the endpoint answers 503 to everything.",
+    )
+    slack_action_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often each replica looks for Slack button clicks to resolve (users.info) "
+        "and messages to update (chat.update); a click also wakes its own replica at once.",
+    )
 
     @field_validator("egress_allow")
     @classmethod

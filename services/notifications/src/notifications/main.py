@@ -21,6 +21,7 @@ from notifications.entrypoints import deliveries as deliveries_api
 from notifications.entrypoints import preferences as preferences_api
 from notifications.entrypoints import reminders as reminders_api
 from notifications.entrypoints import rules as rules_api
+from notifications.entrypoints import slack as slack_api
 from notifications.entrypoints import templates as templates_api
 from notifications.entrypoints.workers import DeliveryWorkers
 
@@ -38,6 +39,13 @@ def create(
         memory_mb=settings.template_memory_mb,
         workers=settings.template_workers,
     )
+    # Presses of Slack's Acknowledge / Resolve buttons, acted on in the background.
+    slack_actions = slack_api.slack_action_loop(settings, clock, workers.box, workers.checks)
+    handlers = consumers.with_communication_handlers(
+        consumers.delivery_handlers(settings.incident_url, runner)
+    )
+    for event_type, handler in slack_api.subscriptions().items():
+        handlers.setdefault(event_type, []).append(handler)
     app = create_app(
         Service(
             clock=clock,
@@ -52,12 +60,11 @@ def create(
                 deliveries_api.router,
                 communications_api.router,
                 reminders_api.router,
+                slack_api.router,
             ],
             # Communications add the incident replica (every incident event) and delivery
             # outcomes (notification.sent/failed) to whatever else handles those types.
-            handlers=consumers.with_communication_handlers(
-                consumers.delivery_handlers(settings.incident_url, runner)
-            ),
+            handlers=handlers,
             subscribes=[
                 Topic.INCIDENT_EVENTS,
                 Topic.NOTIFICATION_EVENTS,
@@ -77,8 +84,9 @@ def create(
                 events.ReminderScheduled,
                 events.ReminderDispatched,
                 events.ReminderCancelled,
+                events.IncidentActionRequested,
             ],
-            background=[reminders_api.reminder_loop(settings, clock), workers, runner],
+            background=[reminders_api.reminder_loop(settings, clock), workers, runner, slack_actions],
             retention=[
                 Rule("deliveries", FINISHED_DELIVERIES, timedelta(days=settings.delivery_retention_days))
             ],
@@ -87,4 +95,5 @@ def create(
     app.state.delivery_workers = workers
     app.state.secret_box = workers.box
     app.state.template_runner = runner
+    app.state.slack_actions = slack_actions
     return app

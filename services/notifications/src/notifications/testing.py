@@ -45,6 +45,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     path: str
+    query: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -69,7 +70,9 @@ class HttpReceiver:
         return f"http://127.0.0.1:{self.port}"
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        received = Received(time.monotonic(), dict(request.headers), await request.read(), request.path)
+        received = Received(
+            time.monotonic(), dict(request.headers), await request.read(), request.path, dict(request.query)
+        )
         self.requests.append(received)  # on arrival: a sender killed before the answer still counts
         if self.delay_s:
             await asyncio.sleep(self.delay_s)

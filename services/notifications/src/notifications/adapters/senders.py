@@ -47,7 +47,9 @@ class Outgoing:
     timeout_s: float = 10.0
 
 
-Sender = Callable[[Outgoing], Awaitable[None]]
+# A sender returns what the receiver said of the message worth keeping (a Slack bot's channel
+# and ts, for its buttons), or None.
+Sender = Callable[[Outgoing], Awaitable["dict[str, str] | None"]]
 
 _SLACK_ERROR = re.compile(r"[a-z_]{1,60}")  # Slack's error codes; anything else is not kept
 
@@ -74,7 +76,17 @@ SMTP_REASONS = {
 }
 
 
-def _unreachable(what: str, exc: BaseException) -> SendFailed:
+def slack_failure(exc: SlackApiError) -> SendFailed:
+    """Slack's refusal: its status and error code only (never the rest of its answer)."""
+    status = exc.response.status_code
+    data = exc.response.data
+    error = data.get("error") if isinstance(data, dict) else None
+    code = error if isinstance(error, str) and _SLACK_ERROR.fullmatch(error) else "error"
+    transient = status in (429,) or status >= 500 or code in ("ratelimited", "internal_error")
+    return SendFailed(f"Slack {status}: {code}", transient=transient)
+
+
+def unreachable(what: str, exc: BaseException) -> SendFailed:
     """A connection that failed: the policy's reason if it refused the destination (a person
     must change the channel or the policy: permanent), else the error's type (transient)."""
     if (reason := refusal_in(exc)) is not None:
@@ -136,7 +148,7 @@ class Senders:
         try:
             sock = await connect_tcp(host, port, self.policy, Protocol.SMTP)
         except (OSError, TimeoutError) as exc:
-            raise _unreachable("SMTP server", exc) from None
+            raise unreachable("SMTP server", exc) from None
         try:
             await aiosmtplib.send(
                 msg,
@@ -164,7 +176,7 @@ class Senders:
         finally:
             sock.close()
 
-    async def slack(self, out: Outgoing) -> None:
+    async def slack(self, out: Outgoing) -> dict[str, str] | None:
         cfg = out.config
         text, blocks = out.message.get("text", ""), out.message.get("blocks")
         try:
@@ -178,7 +190,7 @@ class Senders:
                 response = await hook.send(text=text, blocks=blocks)
                 if not 200 <= response.status_code < 300:
                     raise http_failure(response.status_code)
-                return
+                return None
             # The Web API's address is the operator's (NOTIFICATIONS_SLACK_API_URL), never a tenant's.
             client = AsyncWebClient(
                 token=cfg["bot_token"],
@@ -187,16 +199,16 @@ class Senders:
                 session=self._operator_http(),
                 retry_handlers=[],
             )
-            await client.chat_postMessage(channel=out.address or cfg["channel"], text=text, blocks=blocks)
+            posted = await client.chat_postMessage(
+                channel=out.address or cfg["channel"], text=text, blocks=blocks
+            )
         except SlackApiError as exc:
-            status = exc.response.status_code
-            data = exc.response.data
-            error = data.get("error") if isinstance(data, dict) else None
-            code = error if isinstance(error, str) and _SLACK_ERROR.fullmatch(error) else "error"
-            transient = status in (429,) or status >= 500 or code in ("ratelimited", "internal_error")
-            raise SendFailed(f"Slack {status}: {code}", transient=transient) from None
+            raise slack_failure(exc) from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise _unreachable("Slack", exc) from None
+            raise unreachable("Slack", exc) from None
+        # Where the message is: a click on its buttons names it (adapters/slack.py).
+        channel, ts = posted.get("channel"), posted.get("ts")
+        return {"channel": channel, "ts": ts} if isinstance(channel, str) and isinstance(ts, str) else None
 
     async def webhook(self, out: Outgoing) -> None:
         """POSTs the event envelope, signed (domain/signing.py); redirects are not followed."""
@@ -220,14 +232,14 @@ class Senders:
             ) as response:
                 status = response.status  # the body is never read: nothing of it is kept
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise _unreachable("webhook", exc) from None
+            raise unreachable("webhook", exc) from None
         if not 200 <= status < 300:
             raise http_failure(status)
 
 
-async def with_timeout(send: Sender, out: Outgoing) -> None:
+async def with_timeout(send: Sender, out: Outgoing) -> dict[str, str] | None:
     """The send, bounded: a hung receiver counts as a transient failure after the timeout."""
     try:
-        await asyncio.wait_for(send(out), out.timeout_s + 1)
+        return await asyncio.wait_for(send(out), out.timeout_s + 1)
     except TimeoutError:
         raise SendFailed(f"timed out after {out.timeout_s:g}s", transient=True) from None

@@ -38,6 +38,7 @@ from notifications.config import Settings
 from notifications.domain.channels import Checks
 from notifications.domain.deliveries import RetryPolicy, SendFailed
 from notifications.handlers import deliveries as handlers
+from notifications.handlers import slack
 
 if TYPE_CHECKING:
     from backbone.app import Runtime
@@ -101,6 +102,7 @@ class Outcome:
     claimed: Any
     failure: SendFailed | None
     leased_until: float
+    receipt: dict[str, str] | None = None  # what the receiver said worth keeping (senders.py)
     # Set once the outcome is on record: a send holds its slot until then, so a crash can send
     # again at most ``delivery_in_flight`` deliveries per channel (on the wire or unrecorded).
     recorded: asyncio.Event = field(default_factory=asyncio.Event)
@@ -266,6 +268,7 @@ class DeliveryWorkers:
 
     async def _send(self, row: Any, claimed: Claimed, outcomes: asyncio.Queue[Outcome]) -> None:
         failure = claimed.failure
+        receipt = None
         if failure is None:
             out = Outgoing(
                 delivery_id=row.id,
@@ -281,7 +284,7 @@ class DeliveryWorkers:
                 with telemetry.continued(
                     row.traceparent, f"notifications send {out.kind.value}", kind=SpanKind.CLIENT
                 ) as span:
-                    await with_timeout(self.senders.for_kind(out.kind), out)
+                    receipt = await with_timeout(self.senders.for_kind(out.kind), out)
                     if span is not None:
                         span.set_attribute("notification.delivery_id", str(row.id))
             except SendFailed as exc:
@@ -291,7 +294,7 @@ class DeliveryWorkers:
             except Exception as exc:  # a sender bug: retried like a transient fault, then failed
                 log.exception("sender failed unexpectedly", delivery_id=str(row.id))
                 failure = SendFailed(f"unexpected error: {type(exc).__name__}", transient=True)
-        outcome = Outcome(row, failure, claimed.leased_until)
+        outcome = Outcome(row, failure, claimed.leased_until, receipt)
         outcomes.put_nowait(outcome)
         await outcome.recorded.wait()
 
@@ -329,6 +332,10 @@ class DeliveryWorkers:
             async with runtime.uow() as uow:
                 results = await handlers.record_outcomes(
                     uow, [(o.claimed, o.failure) for o in batch], self.policy
+                )
+                # Slack bot messages about an incident: where they are, for their buttons.
+                await slack.remember_posts(
+                    uow, [(o.claimed, o.receipt) for o, r in zip(batch, results, strict=True) if r == "sent"]
                 )
                 await uow.commit()
             return results
