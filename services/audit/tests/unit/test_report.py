@@ -185,6 +185,17 @@ def test_what_was_done_groups_actions_and_leaves_out_status_moves() -> None:
     ]
 
 
+def test_an_approved_root_cause_analysis_names_its_conductor_and_approver() -> None:
+    rca, conductor, approver = uuid4(), uuid4(), uuid4()
+    fields = {"incident_id": str(INCIDENT), "analysis_method": "five_whys", "conducted_by_id": str(conductor)}
+    log = lifecycle().add(
+        "root_cause_analysis.approved.v1", rca, **fields, status="approved", approved_by_id=str(approver)
+    )
+    (entry,) = {g["kind"]: g for g in build(log)["actions"]}["rca"]["entries"]
+    assert f"conducted by id: {conductor}" in entry["detail"]
+    assert f"approved by id: {approver}" in entry["detail"]
+
+
 def test_open_actions_are_what_is_not_settled() -> None:
     opened = {(o["kind"], o["label"]): o["status"] for o in build(lifecycle())["open_actions"]}
     assert opened[("change", "Roll back")] == "approved"  # approved, not yet done

@@ -177,6 +177,9 @@ async def test_a_completed_rca_is_approved_by_a_manager_not_its_conductor(env: E
     assert_problem(await env.post(f"/v1/root-cause-analyses/{uuid4()}/approve", "exec"), 404)
     approved = await env.post(f"{path}/approve", "exec")
     assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+    assert approved.json()["approved_by_id"] == str(env.users["exec"]) and approved.json()["approved_at"]
+    stored = await env.client.get(path, headers=env.as_("im"))
+    assert stored.json()["approved_by_id"] == str(env.users["exec"])
     assert_problem(await env.post(f"{path}/approve", "im2"), 409)
     events = await env.events(rca["id"])
     assert [e.type for e in events][-1] == "root_cause_analysis.approved.v1"

@@ -153,14 +153,19 @@ def test_a_review_needs_a_closed_incident() -> None:
 
 def test_an_analysis_is_approved_once_completed_by_a_manager_not_its_conductor() -> None:
     done = {"status": "completed", "conducted_by_id": REQUESTER}
-    assert root_cause_analysis.approve(done, Role.EXECUTIVE, OTHER) == {"status": "approved"}
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert root_cause_analysis.approve(done, Role.EXECUTIVE, OTHER, now) == {
+        "status": "approved",
+        "approved_by_id": OTHER,
+        "approved_at": now,
+    }
     with pytest.raises(Forbidden):
-        root_cause_analysis.approve(done, Role.INCIDENT_MANAGER, REQUESTER)
+        root_cause_analysis.approve(done, Role.INCIDENT_MANAGER, REQUESTER, now)
     with pytest.raises(Forbidden):
-        root_cause_analysis.approve(done, Role.TECHNICAL_SUPPORT, OTHER)
+        root_cause_analysis.approve(done, Role.TECHNICAL_SUPPORT, OTHER, now)
     for status in ("in_progress", "approved"):
         with pytest.raises(Conflict):
-            root_cause_analysis.approve({**done, "status": status}, Role.EXECUTIVE, OTHER)
+            root_cause_analysis.approve({**done, "status": status}, Role.EXECUTIVE, OTHER, now)
 
 
 @pytest.mark.parametrize(

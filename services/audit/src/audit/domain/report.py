@@ -109,7 +109,12 @@ FAMILIES: tuple[Family, ...] = (
     Family("rollback_request.*", "change", ("status", "justification")),
     Family("work_order.*", "change", ("title", "status")),
     Family("workaround.*", "workaround", ("effectiveness_level", "status"), settled=NEVER_OPEN),
-    Family("root_cause_analysis.*", "rca", ("analysis_method", "status"), settled=SETTLED | {"approved"}),
+    Family(
+        "root_cause_analysis.*",
+        "rca",
+        ("analysis_method", "status", "conducted_by_id", "approved_by_id"),
+        settled=SETTLED | {"approved"},
+    ),
     Family("problem.*", "problem", ("title", "status")),
     Family("post_incident_review.action_item_added", "pir_action", ("owner_id",), None, "action_item_id"),
     Family("post_incident_review.*", "pir", ("scheduled_date", "status", "overall_rating")),

@@ -135,6 +135,8 @@ root_cause_analyses = _record(
     Column("root_cause", Text),
     _uuid("conducted_by_id", nullable=False),
     _when("completed_at"),
+    _uuid("approved_by_id"),
+    _when("approved_at"),
 )
 
 problems = _record(

@@ -17,6 +17,8 @@ def complete(rca: dict[str, Any], root_cause: str, findings: str, now: Any) -> d
     return {"status": status, "root_cause": root_cause, "findings": findings, "completed_at": now}
 
 
-def approve(rca: dict[str, Any], role: Any, actor_id: Any) -> dict[str, Any]:
+def approve(rca: dict[str, Any], role: Any, actor_id: Any, now: Any) -> dict[str, Any]:
+    """Approved: who approved it and when are kept on the analysis (and in its event)."""
     check_approver(role, actor_id, rca["conducted_by_id"], "root cause analysis")
-    return {"status": advance("the root cause analysis", rca["status"], "approve", STEPS)}
+    status = advance("the root cause analysis", rca["status"], "approve", STEPS)
+    return {"status": status, "approved_by_id": actor_id, "approved_at": now}

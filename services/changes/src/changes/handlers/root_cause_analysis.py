@@ -43,7 +43,7 @@ async def approve(uow: UnitOfWork, caller: Principal, rca_id: UUID) -> dict[str,
     rca = await records.load(
         uow.session, store.table, rca_id, caller.tenant_id, what="root cause analysis", for_update=True
     )
-    changed = rules.approve(rca, caller.role, caller.user_id)
+    changed = rules.approve(rca, caller.role, caller.user_id, uow.now)
     row = await records.change(uow.session, store.table, rca_id, changed, uow.now)
-    links.emit(uow, caller, RootCauseAnalysisApproved, row, approved_by_id=caller.user_id)
+    links.emit(uow, caller, RootCauseAnalysisApproved, row)
     return row
