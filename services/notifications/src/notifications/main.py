@@ -10,7 +10,7 @@ from backbone.clock import SYSTEM_CLOCK, Clock
 from backbone.retention import Rule
 from contracts.events import notification as events
 from contracts.topics import Topic
-from notifications.adapters.retention import FINISHED_DELIVERIES
+from notifications.adapters.retention import FINISHED_DELIVERIES, OLD_SLACK_ACTIONS, OLD_SLACK_MESSAGES
 from notifications.adapters.senders import Senders
 from notifications.adapters.templates import TemplateRunner
 from notifications.config import Settings
@@ -39,6 +39,7 @@ def create(
         memory_mb=settings.template_memory_mb,
         workers=settings.template_workers,
     )
+    keep = timedelta(days=settings.delivery_retention_days)
     # Presses of Slack's Acknowledge / Resolve buttons, acted on in the background.
     slack_actions = slack_api.slack_action_loop(settings, clock, workers.box, workers.checks)
     handlers = consumers.with_communication_handlers(
@@ -88,7 +89,9 @@ def create(
             ],
             background=[reminders_api.reminder_loop(settings, clock), workers, runner, slack_actions],
             retention=[
-                Rule("deliveries", FINISHED_DELIVERIES, timedelta(days=settings.delivery_retention_days))
+                Rule("deliveries", FINISHED_DELIVERIES, keep),
+                Rule("slack_messages", OLD_SLACK_MESSAGES, keep),
+                Rule("slack_actions", OLD_SLACK_ACTIONS, keep),
             ],
         )
     )
