@@ -119,3 +119,47 @@ async def test_alert_counts_only_go_up(uow: UnitOfWork) -> None:
     await count_alerts(uow, repeats)
     await count_alerts(uow, [repeats[1]])  # an older count arriving late
     assert (await row(uow, incident_id))["alert_count"] == 5
+
+
+async def test_one_poll_resolves_many_incidents_each_with_its_own_state_and_records(uow: UnitOfWork) -> None:
+    """Outcomes of a poll are saved together: each incident gets its own columns (one was
+    acknowledged before, one was not), and every update record is kept."""
+    tenant_id = uuid4()
+    acked = await opened(uow, tenant_id, dedup_key="poll-1")
+    fresh = await opened(uow, tenant_id, dedup_key="poll-2")
+    acked_at = uow.now + timedelta(minutes=1)
+    await acknowledge_from_alerts(
+        uow,
+        [
+            wrapped(
+                AlertAcknowledged(incident_id=acked, dedup_key="poll-1", acknowledged_at=acked_at), tenant_id
+            )
+        ],
+    )
+    ends = {acked: uow.now + timedelta(minutes=5), fresh: uow.now + timedelta(minutes=7)}
+    resolutions = [
+        wrapped(AlertsResolved(incident_id=i, dedup_key=k, resolved_at=ends[i]), tenant_id)
+        for i, k in ((acked, "poll-1"), (fresh, "poll-2"), (acked, "poll-1"))  # a copy: nothing more
+    ]
+    await resolve_from_alerts(uow, resolutions)
+
+    first, second = await row(uow, acked), await row(uow, fresh)
+    assert (first["status"], first["acknowledged_at"], first["resolved_at"]) == (
+        "resolved",
+        acked_at,
+        ends[acked],
+    )
+    assert (second["status"], second["acknowledged_at"], second["resolved_at"]) == (
+        "resolved",
+        None,
+        ends[fresh],
+    )
+    assert sorted(e.incident_id for e in emitted(uow, IncidentResolved)) == sorted([acked, fresh])
+    moves = {
+        i: [(r["from_value"], r["to_value"]) for r in await records(uow, i) if r["field"] == "status"]
+        for i in ends
+    }
+    assert moves == {
+        acked: [("open", "acknowledged"), ("acknowledged", "resolved")],
+        fresh: [("open", "resolved")],
+    }
