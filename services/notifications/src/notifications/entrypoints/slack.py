@@ -40,9 +40,28 @@ _TIMESTAMP = re.compile(r"\d{1,12}")
 @router.post(
     "/slack/actions",
     status_code=200,
+    response_class=Response,
     responses={
+        200: {"description": "Received; the work goes on in the background", "content": {}},
         401: {"description": "Not signed by Slack with the signing secret, or older than 5 minutes"},
+        413: {"description": f"Larger than {MAX_BODY} bytes"},
         503: {"description": "No signing secret is configured (NOTIFICATIONS_SLACK_SIGNING_SECRET)"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "payload": {"type": "string", "description": "Slack's block_actions JSON"}
+                        },
+                        "required": ["payload"],
+                    }
+                }
+            },
+        }
     },
 )
 async def slack_actions(request: Request, uow: UowDep) -> Response:
