@@ -401,8 +401,8 @@ async def main() -> None:
     am = None if args.no_alertmanager else await bench_alertmanager(args, bodies)
     async with bench_stack(*SERVICES) as stack:
         platform = await bench_platform(args, stack, bodies)
-    print(f"(load average after: {os.getloadavg()[0]:.1f})\n")
-    report(am, platform)
+        print(f"(load average after: {os.getloadavg()[0]:.1f})\n")
+        report(am, platform)  # before the scratch database is dropped, whatever that meets
 
 
 if __name__ == "__main__":
