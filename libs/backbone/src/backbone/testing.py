@@ -418,17 +418,11 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def incident_for(
     triage: httpx.AsyncClient, headers: dict[str, str], dedup_key: str, *, alert_count: int = 1
 ) -> dict[str, Any] | None:
-    """The incident triage opened for an alert's dedup key once it counts ``alert_count``
-    alerts, else None (an alert's answer names its dedup key, not its incident:
-    docs/adr/0013-durable-fast-ingest.md). For ``eventually``."""
+    """The incident triage opened for an alert's dedup key once it counts ``alert_count`` alerts
+    (an alert's answer names its key, not its incident: docs/adr/0013-durable-fast-ingest.md)."""
     response = await triage.get("/v1/incidents", headers=headers, params={"limit": 200})
-    if response.status_code != 200:
-        return None
-    for incident in response.json():
-        if incident["dedup_key"] == dedup_key and incident["alert_count"] >= alert_count:
-            found: dict[str, Any] = incident
-            return found
-    return None
+    found = [i for i in response.json() if i["dedup_key"] == dedup_key] if response.is_success else []
+    return found[0] if found and found[0]["alert_count"] >= alert_count else None
 
 
 async def eventually(
