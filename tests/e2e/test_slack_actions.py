@@ -311,6 +311,7 @@ async def test_acknowledge_then_resolve_from_slack_in_the_users_name(world: Worl
     last = world.slack.of("chat.update")[-1]
     assert "incident_resolve" not in _buttons(last) and "incident_acknowledge" not in _buttons(last)
     assert "*Resolved* by tess-" in json.dumps(last["blocks"])
+    assert "*Acknowledged* by tess-" in json.dumps(last["blocks"])  # the earlier line stays
     assert world.slack.of("chat.postEphemeral") == []
 
 

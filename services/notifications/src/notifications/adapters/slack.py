@@ -148,6 +148,20 @@ async def applied(session: AsyncSession, pairs: list[tuple[UUID, str]], now: dat
     return count
 
 
+async def settled(session: AsyncSession, slack_channel: str, ts: str) -> list[tuple[str, str | None]]:
+    """The actions already shown on a message (action, who), oldest first."""
+    rows = await session.execute(
+        select(slack_actions.c.action, slack_actions.c.user_name)
+        .where(
+            slack_actions.c.slack_channel == slack_channel,
+            slack_actions.c.ts == ts,
+            slack_actions.c.state == "updated",
+        )
+        .order_by(slack_actions.c.updated_at, slack_actions.c.id)
+    )
+    return [(r.action, r.user_name) for r in rows]
+
+
 async def person_by_email(session: AsyncSession, tenant_id: UUID, email: str) -> dict[str, Any] | None:
     """The tenant's user with this email address (case-insensitive), from the users replica."""
     row = (

@@ -141,8 +141,12 @@ class SlackActions:
 
     async def _update(self, uow: UnitOfWork, row: Any, token: str) -> None:
         message = await store.delivered_message(uow.session, row.delivery_id)
-        name = row.user_name or "someone"
-        blocks = slack.acted_blocks(message.get("blocks"), row.action, slack_escape(name))
-        text = slack.acted_text(message.get("text"), row.action, name)
+        blocks: Any = message.get("blocks")
+        text: Any = message.get("text")
+        # The message as sent, then every action shown on it so far, then this one.
+        done = await store.settled(uow.session, row.slack_channel, row.ts)
+        for action, who in [*done, (row.action, row.user_name)]:
+            blocks = slack.acted_blocks(blocks, action, slack_escape(who or "someone"))
+            text = slack.acted_text(text, action, who or "someone")
         await self.api.update(token, row.slack_channel, row.ts, text, blocks)
         await store.mark(uow.session, row.id, {"state": "updated", "due_at": None})
