@@ -62,7 +62,10 @@ class Api:
             "changes": settings.changes_url.rstrip("/"),
             "audit": settings.audit_url.rstrip("/"),
         }
-        self.client = httpx.AsyncClient(timeout=settings.api_timeout_s, transport=transport)
+        # Idle connections are dropped before the services' servers drop them (uvicorn: after
+        # 5 s), so a request is rarely sent on a connection the server is closing.
+        limits = httpx.Limits(keepalive_expiry=2.0)
+        self.client = httpx.AsyncClient(timeout=settings.api_timeout_s, transport=transport, limits=limits)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -84,9 +87,7 @@ class Api:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            response = await self.client.request(
-                method, self.bases[service] + path, params=params, json=json, headers=headers
-            )
+            response = await self._send(method, self.bases[service] + path, params, json, headers)
         except httpx.HTTPError as exc:
             raise ApiError(
                 503, f"{service} did not answer ({type(exc).__name__}); try again shortly", service
@@ -95,6 +96,17 @@ class Api:
             raise ApiError(response.status_code, _detail(response), service)
         body = response.json() if response.content else None
         return Answer(body, response.headers)
+
+    async def _send(
+        self, method: str, url: str, params: Any, json: Any, headers: dict[str, str]
+    ) -> httpx.Response:
+        """One request, sent again once if the connection broke before any answer (a pooled
+        connection the server closed): reads are safe to repeat, and every write the console
+        sends carries its form's Idempotency-Key, so the service applies it once."""
+        try:
+            return await self.client.request(method, url, params=params, json=json, headers=headers)
+        except (httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError, httpx.WriteError):
+            return await self.client.request(method, url, params=params, json=json, headers=headers)
 
     async def get(self, service: str, path: str, token: str, params: Any = None) -> Any:
         return (await self.call(service, "GET", path, token, params=params)).body
