@@ -125,6 +125,16 @@ def _show_incident(row: dict[str, Any], comments: list[dict[str, Any]]) -> None:
 DONE = {"acknowledge": "acknowledged", "resolve": "resolved", "close": "closed"}
 
 
+def _add(p: Platform, row: dict[str, Any], what: str, body: dict[str, Any], as_json: bool, said: str) -> None:
+    """Add something to the incident (an assignment, a comment): the answer, or ``said`` filled
+    in from it."""
+    added = p.triage("POST", f"/v1/incidents/{row['id']}/{what}", json=body)
+    if as_json:
+        print_json(added)
+    else:
+        stdout.print(f"{row['reference_code']}: " + said.format(**added), highlight=False)
+
+
 def _move(
     p: Platform,
     reference: str,
@@ -249,15 +259,10 @@ def assign(
     """Assign a user to an incident (or add a CC watcher)."""
     p = platform(ctx)
     row = p.incident(reference)
-    user_id = p.me() if user == "me" else user
-    body: dict[str, Any] = {"user_id": user_id, "kind": "cc" if cc else "assignee"}
+    body: dict[str, Any] = {"user_id": p.me() if user == "me" else user, "kind": "cc" if cc else "assignee"}
     if note:
         body["note"] = note
-    assignment = p.triage("POST", f"/v1/incidents/{row['id']}/assign", json=body)
-    if as_json:
-        print_json(assignment)
-    else:
-        stdout.print(f"{row['reference_code']}: {user_id} added as {assignment['kind']}", highlight=False)
+    _add(p, row, "assign", body, as_json, "{user_id} added as {kind}")
 
 
 @incidents.command("resolve")
@@ -298,12 +303,7 @@ def comment(
     body: dict[str, Any] = {"body": text}
     if public is not None:
         body["is_internal"] = not public
-    added = p.triage("POST", f"/v1/incidents/{row['id']}/comments", json=body)
-    if as_json:
-        print_json(added)
-    else:
-        kind = "internal" if added["is_internal"] else "public"
-        stdout.print(f"{row['reference_code']}: {kind} comment added", highlight=False)
+    _add(p, row, "comments", body, as_json, "comment added (internal: {is_internal})")
 
 
 @sla.command("show")
