@@ -243,6 +243,9 @@ class EventConsumer:
                 await self._handle_alone(item)
 
     async def _parse(self, record: ConsumerRecord[Any, Any]) -> _Work | None:
+        # One message at a time, from its bytes: validating a poll's bytes as one JSON array
+        # (TypeAdapter(list[Envelope])) measured no cheaper per message (~15 µs either way); the
+        # cost is building ``data``, which audit and notifications need as the raw dict.
         try:
             envelope = Envelope.model_validate_json(record.value or b"")
         except ValidationError as exc:
