@@ -10,7 +10,8 @@ and its own topic prefix, so a test run never sees another's rows or messages, e
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 
@@ -55,29 +56,36 @@ async def operator_key(stack: Stack) -> str:
 
 
 @pytest.fixture
-async def intake_token(stack: Stack) -> str:
-    """A bearer token intake accepts: an alertmanager integration written straight into
-    intake's replica, as directory's integration.created.v1 would leave it."""
-    import uuid
-
+def integration_token(stack: Stack) -> Callable[[uuid.UUID], Awaitable[str]]:
+    """Makes a bearer token intake accepts for a tenant: an alertmanager integration written
+    straight into intake's replica, as directory's integration.created.v1 would leave it."""
     from sqlalchemy import insert
 
     from contracts.events import token_sha256
     from intake.adapters.orm import integrations
 
-    token = unique("iit_test_")
-    db = Database.connect(stack.database_url, "intake", pool_size=1)
-    try:
-        async with db.sessions() as s, s.begin():
-            await s.execute(
-                insert(integrations).values(
-                    id=uuid.uuid4(),
-                    tenant_id=uuid.uuid4(),
-                    kind="alertmanager",
-                    name=token,
-                    token_sha256=token_sha256(token),
+    async def make(tenant_id: uuid.UUID) -> str:
+        token = unique("iit_test_")
+        db = Database.connect(stack.database_url, "intake", pool_size=1)
+        try:
+            async with db.sessions() as s, s.begin():
+                await s.execute(
+                    insert(integrations).values(
+                        id=uuid.uuid4(),
+                        tenant_id=tenant_id,
+                        kind="alertmanager",
+                        name=token,
+                        token_sha256=token_sha256(token),
+                    )
                 )
-            )
-    finally:
-        await db.dispose()
-    return token
+        finally:
+            await db.dispose()
+        return token
+
+    return make
+
+
+@pytest.fixture
+async def intake_token(integration_token: Callable[[uuid.UUID], Awaitable[str]]) -> str:
+    """A bearer token intake accepts, of a tenant of its own."""
+    return await integration_token(uuid.uuid4())

@@ -12,8 +12,9 @@ import gzip
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from sqlalchemy import insert
 
-from backbone.db import Database
 from backbone.testing import Stack, eventually, free_port, stop_process, unique
-from contracts.events import token_sha256
-from intake.adapters.orm import integrations
 from notifications.testing import HttpReceiver, ready, webhook_rule
 
 pytestmark = pytest.mark.integration
@@ -127,27 +124,6 @@ def services(stack: Stack, otlp: str, logs: Path) -> Iterator[dict[str, str]]:
         yield urls
 
 
-async def integration_token(stack: Stack, tenant_id: uuid.UUID) -> str:
-    """A bearer token intake accepts, written into intake's replica as directory's
-    integration.created.v1 would leave it."""
-    token = unique("iit_trace_")
-    db = Database.connect(stack.database_url, "intake", pool_size=1)
-    try:
-        async with db.sessions() as s, s.begin():
-            await s.execute(
-                insert(integrations).values(
-                    id=uuid.uuid4(),
-                    tenant_id=tenant_id,
-                    kind="alertmanager",
-                    name=token,
-                    token_sha256=token_sha256(token),
-                )
-            )
-    finally:
-        await db.dispose()
-    return token
-
-
 def webhook(name: str) -> dict[str, Any]:
     return {
         "version": "4",
@@ -171,14 +147,17 @@ def tree_roots(spans: list[Span]) -> list[Span]:
     return [s for s in spans if s.parent_id not in ids]
 
 
-async def test_one_alert_is_one_trace_across_the_services(stack: Stack, tmp_path: Path) -> None:
+@pytest.mark.timeout(900)  # four processes to start on a shared machine
+async def test_one_alert_is_one_trace_across_the_services(
+    stack: Stack, tmp_path: Path, integration_token: Callable[[uuid.UUID], Awaitable[str]]
+) -> None:
     tenant = uuid.uuid4()
-    token = await integration_token(stack, tenant)
+    token = await integration_token(tenant)
     otlp, hook = OtlpReceiver(), HttpReceiver()
     async with otlp.running(), hook.running():
         with services(stack, otlp.endpoint, tmp_path) as urls:
             for service, url in urls.items():
-                await eventually(lambda u=url: ready(u), within=300, what=f"{service} to be ready")
+                await eventually(partial(ready, url), within=300, what=f"{service} to be ready")
             async with httpx.AsyncClient(base_url=urls["notifications"], timeout=30) as api:
                 await webhook_rule(
                     api,
