@@ -13,10 +13,10 @@ from typing import Any
 from uuid import UUID
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
-from opentelemetry import propagate
 from pydantic import ValidationError
 from pydantic_core import to_json
 
+from backbone import telemetry
 from backbone.consumer import REPLAY_FOR, SKIPPED, Batched, EventConsumer, _header, _Work
 from backbone.settings import ServiceSettings
 from backbone.uow import UnitOfWork
@@ -79,9 +79,10 @@ async def append(
     """Append each (partition, message id, batch) and wait until the broker has acknowledged
     every one (acks=all: on every in-sync replica). All are sent before any is awaited, so a
     request waits one round trip however many partitions it touches."""
-    headers: dict[str, str] = {}
-    propagate.inject(headers)  # the request's trace continues in the consumer
-    kafka_headers = [(k, v.encode()) for k, v in headers.items()] + [("ce_type", RECEIVED.encode())]
+    kafka_headers = [("ce_type", RECEIVED.encode())]
+    traceparent = telemetry.current_traceparent()  # a sampled request's trace goes on in the consumer
+    if traceparent is not None:
+        kafka_headers.append((telemetry.TRACEPARENT, traceparent.encode()))
 
     async def send_all() -> None:
         acks = []
