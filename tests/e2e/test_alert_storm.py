@@ -3,8 +3,8 @@ each a real process (`incidentctl serve`): 20,000 Alertmanager alerts over 1,000
 exactly 1,000 incidents and 1,000 webhook deliveries, each group notified once, although an
 intake replica is killed (SIGKILL) right after it answered 2xx for the only batches of 50 groups.
 
-Run time: about 2-3 minutes on the shared 2-core development machine (most of it starting seven
-processes); the figures of the same path are bench/alert_storm.py's.
+Run time: 59-132 s measured on the shared 2-core development machine at load 10-20 (much of it
+starting seven processes); the figures of the same path are bench/alert_storm.py's.
 """
 
 from __future__ import annotations
