@@ -13,11 +13,10 @@ from typing import Any
 from uuid import UUID
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
-from pydantic import ValidationError
 from pydantic_core import to_json
 
 from backbone import telemetry
-from backbone.consumer import REPLAY_FOR, SKIPPED, Batched, EventConsumer, _header, _Work
+from backbone.consumer import Batched, EventConsumer, _Work
 from backbone.settings import ServiceSettings
 from backbone.uow import UnitOfWork
 from intake.domain.ingest import RECEIVED, AlertBatch, Received
@@ -101,6 +100,8 @@ class BatchConsumer(EventConsumer):
     envelope and its alerts in one pass) and every message of a poll goes to one Batched handler,
     in one transaction. A message that is not a valid batch goes to the DLQ at once."""
 
+    envelope_model = Received
+
     def __init__(
         self,
         settings: ServiceSettings,
@@ -112,15 +113,10 @@ class BatchConsumer(EventConsumer):
         self.chain = (handler,)
 
     async def _parse(self, record: ConsumerRecord[Any, Any]) -> _Work | None:
-        try:
-            envelope = Received.model_validate_json(record.value or b"")
-        except ValidationError as exc:
-            await self._dead_letter(record, exc, attempts=1)
+        opened = await self._open(record)
+        if opened is None:
             return None
-        replay_for = _header(record, REPLAY_FOR)
-        if replay_for is not None and replay_for != self.service:
-            SKIPPED.labels(self.service, "replay_for_other").inc()
-            return None
+        envelope, replay_for = opened
         # The payload is the batch itself (not an EventData): only ``ingest`` reads it.
         batch: Any = envelope.data
         return _Work(record, envelope, batch, self.chain, replay=replay_for is not None)
