@@ -1,6 +1,7 @@
 """Handlers are called in message order; a Batched handler takes each run of its events; several
 handlers of one event type run in the order given."""
 
+from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
@@ -35,7 +36,7 @@ async def test_runs_keep_order_and_batch_only_consecutive_events() -> None:
         work("e", single),
         work("f", single),
     ]
-    await _dispatch(None, items)  # type: ignore[arg-type]
+    await _dispatch(SimpleNamespace(cause=None), items)  # type: ignore[arg-type]  # dispatch sets uow.cause
     assert calls == [["a", "b"], "c", ["d"], "e", "f"]
 
 
@@ -51,7 +52,7 @@ async def test_several_handlers_take_each_run_in_the_order_given() -> None:
     r = batched(replica)
     declared = chains({"a": [r, react], "b": r})
     items = [work("a1", *declared["a"]), work("a2", *declared["a"]), work("b1", *declared["b"])]
-    await _dispatch(None, items)  # type: ignore[arg-type]
+    await _dispatch(SimpleNamespace(cause=None), items)  # type: ignore[arg-type]  # dispatch sets uow.cause
     assert calls == [
         ("replica", ["a1", "a2"]),
         ("react", "a1"),
