@@ -11,17 +11,18 @@ import asyncio
 import subprocess
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from backbone.db import Database
-from backbone.testing import Stack, eventually, free_port, outbox_events, serving, stop_process, unique
-from contracts.events import IncidentReported, token_sha256
-from intake.adapters.orm import dedup_keys, integrations
+from backbone.testing import Stack, eventually, free_port, outbox_events, serving, stop_process
+from contracts.events import IncidentReported
+from intake.adapters.orm import dedup_keys
 from intake.config import Settings
 from intake.main import create
 
@@ -56,22 +57,13 @@ def start_intake(stack: Stack, port: int, log: Path) -> subprocess.Popen[bytes]:
 
 
 async def test_alerts_answered_2xx_survive_intake_killed_before_handling_them(
-    stack: Stack, tmp_path: Path
+    stack: Stack, tmp_path: Path, integration_token: Callable[[uuid.UUID], Awaitable[str]]
 ) -> None:
     settings = stack.settings(Settings, log_level="WARNING", alert_repeat_event_interval_s=3600)
     db = Database.connect(stack.database_url, "intake", pool_size=3)
-    tenant, token = uuid.uuid4(), unique("tok-crash-")
+    tenant = uuid.uuid4()
+    token = await integration_token(tenant)
     try:
-        async with db.sessions() as s, s.begin():
-            await s.execute(
-                insert(integrations).values(
-                    id=uuid.uuid4(),
-                    tenant_id=tenant,
-                    kind="alertmanager",
-                    name=token,
-                    token_sha256=token_sha256(token),
-                )
-            )
         port = free_port()
         async with db.sessions() as lock:
             # Writers of the dedup table wait; readers (the token lookup) do not.
