@@ -928,6 +928,34 @@ async def test_signed_routes_take_a_signature_not_a_token(
     assert set(outcomes.values()) == {401}, outcomes
 
 
+# Routes a monitoring tool reaches with its integration's routing key in the body (PagerDuty's
+# Events v2 and Change Events, on our path and on PagerDuty's own): no role's token stands in for
+# a routing key, so a token with an unknown key is PagerDuty's 400 "invalid event", as with none.
+ROUTING_KEY_ROUTES = [
+    (
+        "/v1/alerts/events",
+        {"event_action": "trigger", "payload": {"summary": "s", "source": "h", "severity": "info"}},
+    ),
+    (
+        "/v2/enqueue",
+        {"event_action": "trigger", "payload": {"summary": "s", "source": "h", "severity": "info"}},
+    ),
+    ("/v2/change/enqueue", {"payload": {"summary": "deployed", "source": "ci"}}),
+]
+
+
+@pytest.mark.parametrize(("path", "event"), ROUTING_KEY_ROUTES)
+async def test_routing_key_routes_take_a_routing_key_not_a_token(
+    platform: dict[str, httpx.AsyncClient], world: World, path: str, event: dict[str, object]
+) -> None:
+    body = event | {"routing_key": "R" * 32}
+    client = platform["intake"]
+    outcomes = {"no credential": (await client.post(path, json=body)).status_code}
+    for role in Role:
+        outcomes[role.value] = (await client.post(path, json=body, headers=world.headers[role])).status_code
+    assert set(outcomes.values()) == {400}, outcomes
+
+
 # Who may mint an API key for whom, written out from the rule "a caller mints keys only for
 # users whose role they could grant" (system administrators grant every role, incident managers
 # every role but system_administrator, no other role registers users), independently of the
