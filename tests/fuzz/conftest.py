@@ -85,6 +85,8 @@ class Servers:
             from cryptography.fernet import Fernet
 
             overrides["secret_key"] = Fernet.generate_key().decode()  # channels keep their secrets
+            # Slack's endpoint as deployed with Slack actions on: unset, it is a 503 by design.
+            overrides["slack_signing_secret"] = "fuzz-signing-secret"
         # Apps are built here: their Kafka clients bind to the loop that creates them.
         app = importlib.import_module(f"{name}.main").create(self.stack.settings(settings_cls, **overrides))
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
