@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from backbone.clock import SYSTEM_CLOCK
 from console.adapters.api import ApiError
 from console.domain.incident import (
     SEVERITIES,
@@ -56,7 +57,7 @@ def _filters(request: Request) -> Filters:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)  # the entrypoint reads the clock; the domain is given it
+    return SYSTEM_CLOCK.now()  # the entrypoint reads the platform's clock; the views are given it
 
 
 @router.get("/")

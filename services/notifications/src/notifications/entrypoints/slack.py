@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from slack_sdk.signature import SignatureVerifier
 
-from backbone.app import Runtime, UowDep
+from backbone.app import ClockDep, Runtime, UowDep
 from backbone.clock import Clock
 from backbone.consumer import Handler, batched
 from backbone.problems import Problem, Unauthorized
@@ -64,7 +63,7 @@ _TIMESTAMP = re.compile(r"\d{1,12}")
         }
     },
 )
-async def slack_actions(request: Request, uow: UowDep) -> Response:
+async def slack_actions(request: Request, uow: UowDep, clock: ClockDep) -> Response:
     """Slack's interactivity Request URL: a press of Acknowledge or Resolve on an incident
     message. Authenticated by Slack's request signature (`X-Slack-Signature`,
     `X-Slack-Request-Timestamp`), not by a token. Answers 200 at once; the person is looked
@@ -80,7 +79,7 @@ async def slack_actions(request: Request, uow: UowDep) -> Response:
     signature = request.headers.get("x-slack-signature", "")
     if not _TIMESTAMP.fullmatch(timestamp):
         raise Unauthorized("X-Slack-Request-Timestamp is missing or not a number")
-    if abs(time.time() - int(timestamp)) > MAX_AGE_S:
+    if abs(clock.now().timestamp() - int(timestamp)) > MAX_AGE_S:
         raise Unauthorized("the request's timestamp is more than 5 minutes away: refused as a replay")
     try:
         text = body.decode("utf-8")
