@@ -4,7 +4,6 @@ requesters; each passed on to changes, which decides again."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +13,16 @@ from fastapi.responses import Response
 from console.adapters.api import ApiError
 from console.domain.change import STATUSES, STEPS, stages, steps
 from console.domain.incident import next_page
-from console.entrypoints.deps import ApiDep, FormDep, SessionDep, act, no_store, render, uuid_or_404
+from console.entrypoints.deps import (
+    ApiDep,
+    FormDep,
+    SessionDep,
+    act,
+    form_page,
+    no_store,
+    render,
+    uuid_or_404,
+)
 from contracts.enums import RiskLevel
 
 router = APIRouter()
@@ -66,10 +74,8 @@ async def _change_page(
         "steps": steps(change, session.me),
         "stages": stages(str(change["status"])),
         "done": request.query_params.get("done") in STEPS,
-        "error": error,
-        "form_key": str(uuid.uuid4()),
     }
-    return no_store(render(request, "change.html", context, session=session, status_code=status_code))
+    return form_page(request, "change.html", context, session, error, status_code)
 
 
 @router.get("/changes/{change_id}")

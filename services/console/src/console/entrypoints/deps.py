@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -137,3 +137,12 @@ async def act(
 def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def form_page(
+    request: Request, template: str, context: dict[str, Any], session: Session, error: str, status_code: int
+) -> Response:
+    """A page of action forms: the refusal to show (if any), a fresh idempotency key for its
+    forms (a resubmitted form is sent once), never cached."""
+    context = {**context, "error": error, "form_key": str(uuid4())}
+    return no_store(render(request, template, context, session=session, status_code=status_code))

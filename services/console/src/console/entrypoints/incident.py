@@ -5,7 +5,6 @@ each a form posted here and passed on to triage with the user's token."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -27,6 +26,7 @@ from console.entrypoints.deps import (
     FormDep,
     SessionDep,
     act,
+    form_page,
     no_store,
     render,
     settings_of,
@@ -122,10 +122,8 @@ async def _detail_page(
         "statuses": STATUSES,
         "severities": SEVERITIES,
         "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
-        "error": error,
-        "form_key": str(uuid.uuid4()),
     }
-    return no_store(render(request, "incident.html", context, session=session, status_code=status_code))
+    return form_page(request, "incident.html", context, session, error, status_code)
 
 
 @router.get("/incidents/{incident_id}")
